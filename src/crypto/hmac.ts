@@ -1,0 +1,56 @@
+// HMAC-SHA256 with WebCrypto. Keys are imported once per secret and kept for the isolate's life:
+// importKey costs more than the MAC of a short message, and secrets change only on deploy.
+// Comparisons of MACs are constant-time (crypto.subtle.timingSafeEqual) so a forger learns nothing
+// from how long a rejection takes.
+
+const utf8 = new TextEncoder();
+const keyCache = new Map<string, Promise<CryptoKey>>();
+/** Bounds the cache if a caller ever derives keys from input; real deployments hold a handful. */
+const MAX_CACHED_KEYS = 64;
+
+/** The HMAC-SHA256 key for a secret given as text (its UTF-8 bytes are the key; never hex-decoded). */
+export function hmacKeyFromText(secret: string): Promise<CryptoKey> {
+  return hmacKey(`t:${secret}`, () => utf8.encode(secret));
+}
+
+/** The HMAC-SHA256 key for secret bytes, cached under a caller-chosen label. */
+export function hmacKey(label: string, bytes: () => Uint8Array): Promise<CryptoKey> {
+  let key = keyCache.get(label);
+  if (!key) {
+    if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
+    key = crypto.subtle.importKey("raw", bytes(), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    keyCache.set(label, key);
+    // A failed import must not poison the cache for later requests.
+    key.catch(() => keyCache.delete(label));
+  }
+  return key;
+}
+
+export async function hmacSha256(key: CryptoKey, message: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8.encode(message)));
+}
+
+/** Standard base64 (A-Z a-z 0-9 + /) with = padding. */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** Constant-time equality of two strings' UTF-8 bytes (the length itself is not secret). */
+export function timingSafeEqualText(a: string, b: string): boolean {
+  const left = utf8.encode(a);
+  const right = utf8.encode(b);
+  if (left.byteLength !== right.byteLength) return false;
+  return crypto.subtle.timingSafeEqual(left, right);
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text))));
+}

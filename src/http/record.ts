@@ -1,0 +1,75 @@
+// The provider-agnostic end of every inbound webhook: a verified event is answered from the KV
+// hint if it was already recorded, otherwise recorded by its object's ledger. PortOne gets 200
+// only after the ledger's transaction committed; if the ledger cannot be reached the answer is a
+// 5xx so the provider retries, and nothing was acknowledged.
+
+import type { Context } from "hono";
+import { markSeen, wasSeen } from "../edge/seen";
+import type { AppEnv } from "../env";
+import { ledgerFor, type RecordOutcome } from "../ledger/ledger";
+import { log } from "../log";
+import type { VerifiedEvent } from "../providers/types";
+import { httpError } from "./errors";
+
+export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response> {
+  const event = c.var.event;
+  const ids = { route: c.req.path, kind: event.kind, object_ref: event.objectRef, event_id: event.eventId };
+
+  if (await seenHint(c.env.SEEN, event.eventId)) {
+    log("info", "webhook duplicate (edge hint)", { ...ids, result: "duplicate" });
+    return c.json({ result: "duplicate" });
+  }
+
+  const outcome = await record(c.env, event);
+  c.executionCtx.waitUntil(
+    markSeen(c.env.SEEN, event.eventId, objectName(event)).catch((err: unknown) => {
+      // Only the hint is lost: the next redelivery wakes the ledger, which answers duplicate.
+      log("warn", "seen marker not written", { ...ids, error: errorName(err) });
+    }),
+  );
+  log("info", `webhook ${outcome.result}`, {
+    ...ids,
+    result: outcome.result,
+    status: outcome.status,
+    previous_status: outcome.previousStatus,
+    seq: outcome.seq,
+  });
+  return c.json({ result: outcome.result });
+}
+
+async function record(env: Env, event: VerifiedEvent): Promise<RecordOutcome> {
+  const stub = ledgerFor(env, event.provider, event.kind, event.objectRef);
+  try {
+    return await stub.record({
+      provider: event.provider,
+      kind: event.kind,
+      objectRef: event.objectRef,
+      eventId: event.eventId,
+      status: event.status,
+      position: event.position,
+      payload: JSON.stringify(event.payload),
+      receivedAt: new Date().toISOString(),
+    });
+  } catch (err) {
+    log("error", "ledger unavailable; webhook not acknowledged", {
+      kind: event.kind,
+      object_ref: event.objectRef,
+      event_id: event.eventId,
+      error: errorName(err),
+    });
+    throw httpError(503, "storage_unavailable", "The event could not be stored; retry later. Nothing was acknowledged.");
+  }
+}
+
+/** A KV failure must not block a webhook: the ledger is the authority, so a failed read is a miss. */
+async function seenHint(kv: KVNamespace, eventId: string): Promise<boolean> {
+  try {
+    return await wasSeen(kv, eventId);
+  } catch (err) {
+    log("warn", "seen hint unavailable; asking the ledger", { event_id: eventId, error: errorName(err) });
+    return false;
+  }
+}
+
+const objectName = (e: VerifiedEvent): string => `${e.provider}:${e.kind}:${e.objectRef}`;
+const errorName = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : "unknown");

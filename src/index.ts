@@ -1,0 +1,32 @@
+// The gateway Worker: routes and middleware wiring. Each inbound webhook is bounded, verified,
+// deduplicated and recorded by its payment object's Durable Object before it is acknowledged.
+
+import { Hono } from "hono";
+import type { AppEnv } from "./env";
+import { errorResponse, notFound, onError } from "./http/errors";
+import { rawBody } from "./http/raw-body";
+import { recordVerifiedEvent } from "./http/record";
+import { portOneKind, verifyPortOneWebhook } from "./providers/portone/middleware";
+
+export { Ledger } from "./ledger/ledger";
+
+/** Largest webhook body accepted (the contract's 64 KiB); PortOne's samples are under 4 KiB. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const app = new Hono<AppEnv>();
+
+app.post(
+  "/webhooks/portone/:kind",
+  portOneKind(),
+  rawBody({ maxBytes: MAX_BODY_BYTES }),
+  verifyPortOneWebhook(),
+  recordVerifiedEvent,
+);
+app.all("/webhooks/*", (c) =>
+  errorResponse(405, "method_not_allowed", `Webhooks are delivered with POST, not ${c.req.method}.`, { Allow: "POST" }),
+);
+
+app.notFound(notFound);
+app.onError(onError);
+
+export default app satisfies ExportedHandler<Env>;

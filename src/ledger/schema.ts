@@ -1,0 +1,60 @@
+// The ledger's SQLite schema as numbered, append-only migrations. A migration, once released, is
+// never edited: a change is a new entry. They run inside blockConcurrencyWhile before the first
+// query, each in its own transaction with its version row, so a crash leaves no half-applied step.
+
+interface Migration {
+  readonly version: number;
+  readonly statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    statements: [
+      // One row per payment object held by this Durable Object (its name is provider:kind:ref).
+      `CREATE TABLE object_state (
+         kind TEXT NOT NULL,
+         object_ref TEXT NOT NULL,
+         provider TEXT NOT NULL,
+         status TEXT NOT NULL,
+         rank INTEGER,
+         terminal INTEGER NOT NULL CHECK (terminal IN (0, 1)),
+         last_event_id TEXT NOT NULL,
+         updated_at TEXT NOT NULL,
+         PRIMARY KEY (kind, object_ref)
+       ) WITHOUT ROWID`,
+      // Every genuine event ever received, accepted or stale, in arrival order.
+      `CREATE TABLE events (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         event_id TEXT NOT NULL UNIQUE,
+         provider TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         object_ref TEXT NOT NULL,
+         status TEXT NOT NULL,
+         outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'stale')),
+         previous_status TEXT,
+         received_at TEXT NOT NULL,
+         payload TEXT NOT NULL
+       )`,
+    ],
+  },
+];
+
+export function migrate(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
+  sql.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+  );
+  const applied = sql.exec<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations").one().v ?? 0;
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= applied) continue;
+    storage.transactionSync(() => {
+      for (const statement of migration.statements) sql.exec(statement);
+      sql.exec(
+        "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+        migration.version,
+        new Date().toISOString(),
+      );
+    });
+  }
+}

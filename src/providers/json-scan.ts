@@ -1,0 +1,55 @@
+// JSON.parse keeps the last of duplicate keys and is case-sensitive, while Go's struct decoding
+// matches keys case-insensitively (spec §9.6). To refuse bodies that two decoders could read
+// differently, the verifier needs the top-level keys exactly as written, which JSON.parse hides.
+
+export interface ObjectScan {
+  /** The top-level keys, decoded, in order, duplicates included. */
+  readonly keys: string[];
+  /** The deepest nesting of objects and arrays (the top-level object is 1). */
+  readonly depth: number;
+}
+
+/**
+ * Scans a JSON object text for what JSON.parse hides: duplicate keys and nesting depth (deep
+ * nesting parses, but recursive code that walks it later overflows the stack).
+ * Precondition: `raw` has already parsed (JSON.parse) to a plain object.
+ */
+export function scanJsonObject(raw: string): ObjectScan {
+  const keys: string[] = [];
+  let depth = 0;
+  let maxDepth = 0;
+  let expectKey = false;
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      const end = stringEnd(raw, i);
+      if (depth === 1 && expectKey) {
+        keys.push(JSON.parse(raw.slice(i, end + 1)) as string);
+        expectKey = false;
+      }
+      i = end;
+    } else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
+      depth++;
+      if (depth > maxDepth) maxDepth = depth;
+      expectKey = depth === 1;
+    } else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) {
+      depth--;
+    } else if (ch === 0x2c /* , */ && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return { keys, depth: maxDepth };
+}
+
+/** Index of the quote closing the string that opens at `start`. */
+function stringEnd(raw: string, start: number): number {
+  let i = start + 1;
+  for (;;) {
+    const quote = raw.indexOf('"', i);
+    if (quote < 0) return raw.length - 1;
+    let backslashes = 0;
+    for (let j = quote - 1; raw.charCodeAt(j) === 0x5c; j--) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    i = quote + 1;
+  }
+}

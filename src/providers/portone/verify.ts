@@ -1,0 +1,139 @@
+// PortOne webhook verification (spec §2.2, §9). Pure: the body, the kind and the keys come in,
+// a typed result goes out; nothing here logs, stores or routes.
+// Assumes: the body is already bounded by the HTTP layer. Gives up: PortOne sends no timestamp or
+// nonce, so a captured genuine body can be replayed; deduplication and the ledger's "never move a
+// finished object backwards" rule are what make a replay harmless.
+
+import { hmacSha256, timingSafeEqualText, toBase64 } from "../../crypto/hmac";
+import { eventIdOf } from "../event-id";
+import { scanJsonObject } from "../json-scan";
+import { positionOf, type Rejection, type VerifyResult } from "../types";
+import { encodePairs, formatAmount } from "./encode";
+import type { PortOneKind } from "./kinds";
+
+/** Deeper than any PortOne payload (3 levels) by a wide margin; bounds recursive walks later. */
+export const MAX_JSON_DEPTH = 32;
+/** 32 bytes of HMAC-SHA256 in padded standard base64. */
+const SIGNATURE_LENGTH = 44;
+
+type Payload = Record<string, unknown>;
+export type Step<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
+
+const reject = (reason: Rejection["reason"], detail: string): { ok: false; rejection: Rejection } => ({
+  ok: false,
+  rejection: { reason, detail },
+});
+
+export async function verifyPortOne(
+  raw: string,
+  kind: PortOneKind,
+  keys: readonly CryptoKey[],
+): Promise<VerifyResult> {
+  const parsed = parseObject(raw, kind);
+  if (!parsed.ok) return parsed;
+  const payload = parsed.value;
+  const canonical = canonicalMessage(payload, kind);
+  if (!canonical.ok) return canonical;
+
+  const signature = payload.signature_hash;
+  if (typeof signature !== "string" || signature === "") {
+    return reject("missing_signature", "signature_hash is missing or not a string");
+  }
+  if (!(await anyKeyMatches(keys, canonical.value, signature))) {
+    return reject("bad_signature", `no configured key signs the canonical message ${canonical.value}`);
+  }
+
+  const objectRef = payload[kind.objectRefField];
+  if (typeof objectRef !== "string" || objectRef === "") {
+    return reject("missing_object_ref", `${kind.objectRefField} is empty`);
+  }
+  const status = payload.status;
+  if (typeof status !== "string" || status === "") return reject("missing_status", "status is empty");
+
+  return {
+    ok: true,
+    event: {
+      provider: "portone",
+      kind: kind.kind,
+      objectRef,
+      status,
+      position: positionOf(kind.lifecycle, status),
+      eventId: await eventIdOf("portone", kind.kind, payload),
+      payload,
+    },
+  };
+}
+
+/** JSON object only; no key read for signing may appear twice or in another letter case (§9.6). */
+function parseObject(raw: string, kind: PortOneKind): Step<Payload> {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return reject("invalid_json", "body is not valid JSON");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return reject("not_an_object", `body is JSON ${Array.isArray(value) ? "array" : typeof value}`);
+  }
+  const scan = scanJsonObject(raw);
+  if (scan.depth > MAX_JSON_DEPTH) return reject("too_deep", `nesting depth ${scan.depth}`);
+  const clash = keyClash(scan.keys, fieldsRead(kind));
+  return clash ?? { ok: true, value: value as Payload };
+}
+
+function fieldsRead(kind: PortOneKind): Set<string> {
+  const names = new Set(["signature_hash", kind.objectRefField]);
+  for (const field of kind.signed) for (const name of field.from) names.add(name);
+  return names;
+}
+
+function keyClash(keys: readonly string[], read: ReadonlySet<string>): { ok: false; rejection: Rejection } | null {
+  const byLowerCase = new Map([...read].map((name) => [name.toLowerCase(), name]));
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (read.has(key)) {
+      if (seen.has(key)) return reject("duplicate_field", `${key} appears more than once`);
+      seen.add(key);
+      continue;
+    }
+    const twin = byLowerCase.get(key.toLowerCase());
+    if (twin !== undefined) return reject("case_variant_field", `${JSON.stringify(key)} differs from ${twin} only in case`);
+  }
+  return null;
+}
+
+/** Go's url.Values.Encode over the kind's signed pairs; a missing or null field is Go's zero value. */
+export function canonicalMessage(payload: Payload, kind: PortOneKind): Step<string> {
+  const pairs: Array<[string, string]> = [];
+  for (const field of kind.signed) {
+    const name = field.from.find((n) => payload[n] !== undefined && payload[n] !== null);
+    const value = name === undefined ? undefined : payload[name];
+    if (field.type === "amount") {
+      if (value === undefined) pairs.push([field.key, "0"]);
+      else if (typeof value === "number" && Number.isFinite(value)) pairs.push([field.key, formatAmount(value)]);
+      else return reject("invalid_field_type", `${name} is ${describe(value)}, expected a finite number`);
+    } else {
+      if (value === undefined) pairs.push([field.key, ""]);
+      else if (typeof value === "string") pairs.push([field.key, value]);
+      else return reject("invalid_field_type", `${name} is ${describe(value)}, expected a string`);
+    }
+  }
+  return { ok: true, value: encodePairs(pairs) };
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "number") return Number.isFinite(value) ? "a number" : "a number out of range";
+  return `a ${typeof value}`;
+}
+
+/** Every key is tried, each in constant time, so a rotation can overlap old and new secrets. */
+async function anyKeyMatches(keys: readonly CryptoKey[], message: string, signature: string): Promise<boolean> {
+  if (signature.length !== SIGNATURE_LENGTH) return false;
+  let matched = false;
+  for (const key of keys) {
+    const expected = toBase64(await hmacSha256(key, message));
+    if (timingSafeEqualText(expected, signature)) matched = true;
+  }
+  return matched;
+}

@@ -1,0 +1,64 @@
+// What a provider module proves about a request, and why it may refuse one.
+// Rich reasons go to logs; the HTTP layer maps each reason to one public status and code.
+
+/**
+ * How statuses of one kind of object move. Statuses are matched case-insensitively (PortOne's
+ * casing is not documented for every value). A status in neither list is accepted as a
+ * non-terminal step that does not change the rank: PortOne's lists are incomplete.
+ */
+export interface Lifecycle {
+  /** Non-terminal statuses in lifecycle order (lower case). */
+  readonly ranks: Readonly<Record<string, number>>;
+  /** Terminal statuses (lower case): nothing moves the object after one of these. */
+  readonly terminal: readonly string[];
+}
+
+/** Where a status sits in its lifecycle, as the ledger needs it (the ledger knows no provider). */
+export interface StatusPosition {
+  /** Rank among known statuses; null for a status the provider's lists do not name. */
+  readonly rank: number | null;
+  readonly terminal: boolean;
+}
+
+/** A webhook proven genuine, with what the ledger needs to serialize and deduplicate it. */
+export interface VerifiedEvent {
+  readonly provider: string;
+  readonly kind: string;
+  readonly objectRef: string;
+  readonly status: string;
+  readonly position: StatusPosition;
+  /** Stable id of this exact event: equal for redeliveries, different for distinct events. */
+  readonly eventId: string;
+  /** The verified payload as parsed (never the raw bytes, spec §9.6). */
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+export type RejectReason =
+  | "invalid_json"
+  | "not_an_object"
+  | "too_deep"
+  | "duplicate_field"
+  | "case_variant_field"
+  | "invalid_field_type"
+  | "missing_signature"
+  | "bad_signature"
+  | "missing_object_ref"
+  | "missing_status";
+
+export interface Rejection {
+  readonly reason: RejectReason;
+  /** For logs only: names fields and types, never values of secrets. */
+  readonly detail: string;
+}
+
+export type VerifyResult =
+  | { readonly ok: true; readonly event: VerifiedEvent }
+  | { readonly ok: false; readonly rejection: Rejection };
+
+export function positionOf(lifecycle: Lifecycle, status: string): StatusPosition {
+  const key = status.toLowerCase();
+  if (lifecycle.terminal.includes(key)) return { rank: null, terminal: true };
+  // hasOwn: a status such as "constructor" must not find Object.prototype's members.
+  const rank = Object.hasOwn(lifecycle.ranks, key) ? lifecycle.ranks[key] : undefined;
+  return { rank: rank ?? null, terminal: false };
+}

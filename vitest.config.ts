@@ -1,0 +1,27 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Tests run inside workerd with the Worker's real bindings (KV, Durable Objects with SQLite and
+// alarms), configured from wrangler.toml. Test values of the variables are set here, not read from
+// .dev.vars, so a developer's local settings never change a test's outcome.
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          PORTONE_SECRET_KEY: "PORTONE_SECRET",
+          MERCHANT_ORIGIN_URL: "https://merchant.test/webhooks",
+          FORWARD_SIGNING_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+          ADMIN_TOKEN: "test-admin-token",
+          PORTONE_KEY: "test-portone-key",
+          PORTONE_API_BASE_URL: "https://portone-api.test",
+          ALLOWED_SOURCE_IPS: "",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+  },
+});
