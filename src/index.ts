@@ -5,13 +5,12 @@ import { Hono } from "hono";
 import type { AppEnv } from "./env";
 import { errorResponse, notFound, onError } from "./http/errors";
 import { rawBody } from "./http/raw-body";
+import { MAX_BODY_BYTES } from "./limits";
 import { recordVerifiedEvent } from "./http/record";
 import { portOneKind, verifyPortOneWebhook } from "./providers/portone/middleware";
 
+// The main module may export only handlers and Durable Object classes: workerd refuses anything else.
 export { Ledger } from "./ledger/ledger";
-
-/** Largest webhook body accepted (the contract's 64 KiB); PortOne's samples are under 4 KiB. */
-export const MAX_BODY_BYTES = 64 * 1024;
 
 const app = new Hono<AppEnv>();
 

@@ -4,6 +4,7 @@
 
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
+import { MAX_DISCARD_BYTES } from "../limits";
 import { httpError } from "./errors";
 
 export interface RawBodyOptions {
@@ -38,11 +39,31 @@ async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
-      await reader.cancel();
+      await discardRest(reader, total);
       return null;
     }
     chunks.push(value);
   }
+  return concat(chunks, total);
+}
+
+/**
+ * Reads and drops what is left of an oversized body, up to MAX_DISCARD_BYTES, then cancels.
+ * Answering before the body is consumed breaks the connection under wrangler dev (its proxy fails
+ * the next request with 503); discarding keeps memory bounded, and the cap bounds the time an
+ * endless stream can hold the request.
+ */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, alreadyRead: number): Promise<void> {
+  let read = alreadyRead;
+  while (read <= MAX_DISCARD_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    read += value.byteLength;
+  }
+  await reader.cancel();
+}
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {

@@ -5,14 +5,13 @@
 // finished object backwards" rule are what make a replay harmless.
 
 import { hmacSha256, timingSafeEqualText, toBase64 } from "../../crypto/hmac";
+import { MAX_JSON_DEPTH } from "../../limits";
 import { eventIdOf } from "../event-id";
 import { scanJsonObject } from "../json-scan";
 import { positionOf, type Rejection, type VerifyResult } from "../types";
 import { encodePairs, formatAmount } from "./encode";
 import type { PortOneKind } from "./kinds";
 
-/** Deeper than any PortOne payload (3 levels) by a wide margin; bounds recursive walks later. */
-export const MAX_JSON_DEPTH = 32;
 /** 32 bytes of HMAC-SHA256 in padded standard base64. */
 const SIGNATURE_LENGTH = 44;
 
@@ -124,6 +123,7 @@ export function canonicalMessage(payload: Payload, kind: PortOneKind): Step<stri
 function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "number") return Number.isFinite(value) ? "a number" : "a number out of range";
+  if (value !== null && typeof value === "object") return "an object";
   return `a ${typeof value}`;
 }
 
