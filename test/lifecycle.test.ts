@@ -3,6 +3,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { advance, decide } from "../src/ledger/decide";
+import { MIGRATIONS } from "../src/ledger/schema";
 import { KINDS, deliver, eventFor, ledgerOf, resultOf, storedObject, uniqueRef, type Slug } from "./helpers";
 
 async function send(slug: Slug, ref: string, status: string, extra: Record<string, unknown> = {}): Promise<string> {
@@ -108,7 +109,8 @@ describe("durability", () => {
     const versions = await runInDurableObject(stub, (_i, state) =>
       state.storage.sql.exec<{ version: number }>("SELECT version FROM schema_migrations").toArray().map((r) => r.version),
     );
-    expect(versions).toEqual([1]);
+    expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(versions).toEqual([1, 2]);
   });
 });
 

@@ -1,11 +1,18 @@
 // The ledger: one Durable Object per payment object, the only place state changes.
 // Its input gate serializes calls, and record() runs synchronously in one SQLite transaction, so
-// concurrent copies of one event cannot both be accepted. The object's answer is the authority;
-// the KV "seen" marker at the edge is only a hint that saves waking it.
+// concurrent copies of one event cannot both be accepted. An accepted event's outbox row is
+// written in that same transaction: an event acknowledged to the provider is always either
+// delivered or visibly waiting. The alarm forwards the outbox (see delivery.ts).
+// The KV "seen" marker at the edge is only a hint that saves waking this object.
 
 import { DurableObject } from "cloudflare:workers";
+import { clock } from "../clock";
+import { unindexDeadLetter } from "../edge/dead-letters";
 import type { StatusPosition } from "../providers/types";
 import { advance, decide, type ObjectState } from "./decide";
+import { runDeliveries } from "./delivery";
+import { inspectObject, type ObjectReport } from "./inspect";
+import { Outbox } from "./outbox";
 import { migrate } from "./schema";
 
 export interface RecordInput {
@@ -37,14 +44,21 @@ type StateRow = { status: string; rank: number | null; terminal: number };
 type EventRow = { seq: number; status: string; previous_status: string | null };
 
 export class Ledger extends DurableObject<Env> {
+  readonly #outbox: Outbox;
+  /** The delivery run in progress in this instance, if any. */
+  #delivering: Promise<void> | null = null;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#outbox = new Outbox(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
   /** Records one verified event: a duplicate changes nothing, a stale one is kept as history only. */
-  record(input: RecordInput): RecordOutcome {
-    return this.ctx.storage.transactionSync(() => {
+  async record(input: RecordInput): Promise<RecordOutcome> {
+    const now = clock.now();
+    let wakeDelivery = false;
+    const outcome = this.ctx.storage.transactionSync((): RecordOutcome => {
       const known = this.#findEvent(input.eventId);
       if (known) {
         return { result: "duplicate", eventId: input.eventId, seq: known.seq, status: known.status, previousStatus: known.previous_status };
@@ -54,10 +68,60 @@ export class Ledger extends DurableObject<Env> {
       const seq = this.#insertEvent(input, result, state?.status ?? null);
       if (result === "accepted") {
         this.#writeState(input, advance(state, input.status, input.position));
-        // Delivery hook: the outbox row for this event is written here, in this same transaction.
+        // With nothing else pending, no alarm is set: this event starts the queue. Otherwise the
+        // alarm of the pending head is set already and this event waits behind it.
+        wakeDelivery = !this.#outbox.hasPending();
+        this.#outbox.enqueue(seq, input.eventId, now);
       }
       return { result, eventId: input.eventId, seq, status: input.status, previousStatus: state?.status ?? null };
     });
+    if (wakeDelivery) await this.ctx.storage.setAlarm(now);
+    return outcome;
+  }
+
+  /**
+   * Forwards the outbox in order; see delivery.ts. Throws only to have the runtime retry the alarm.
+   * Runs never overlap in one instance (the watchdog alarm or a test may fire while a run awaits
+   * the origin): a second call waits for the first, then runs for whatever is still due.
+   */
+  override async alarm(): Promise<void> {
+    while (this.#delivering) await this.#delivering.catch(() => undefined);
+    this.#delivering = runDeliveries(this.ctx.storage, this.env, this.#outbox).finally(() => {
+      this.#delivering = null;
+    });
+    await this.#delivering;
+  }
+
+  /** State, history, deliveries and attempts of this object, for the operator API. */
+  inspect(): ObjectReport {
+    return inspectObject(this.ctx.storage.sql);
+  }
+
+  /** Re-queues one accepted event (delivered or dead) with a fresh retry budget. */
+  async redeliver(eventId: string): Promise<string[]> {
+    return this.#requeue({ eventId });
+  }
+
+  /** Re-queues every dead letter of this object, in their original order. */
+  async redeliverDead(): Promise<string[]> {
+    return this.#requeue({ state: "dead" });
+  }
+
+  async #requeue(where: { eventId: string } | { state: "dead" }): Promise<string[]> {
+    const now = clock.now();
+    const requeued = this.ctx.storage.transactionSync(() => this.#outbox.requeue(where, now));
+    if (requeued.length === 0) return requeued;
+    await this.ctx.storage.setAlarm(now);
+    const object = this.#objectName();
+    for (const eventId of requeued) await unindexDeadLetter(this.env.SEEN, object, eventId);
+    return requeued;
+  }
+
+  #objectName(): string {
+    const row = this.ctx.storage.sql
+      .exec<{ provider: string; kind: string; object_ref: string }>("SELECT provider, kind, object_ref FROM events ORDER BY seq LIMIT 1")
+      .toArray()[0];
+    return row ? `${row.provider}:${row.kind}:${row.object_ref}` : "";
   }
 
   #findEvent(eventId: string): EventRow | undefined {

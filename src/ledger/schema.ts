@@ -38,6 +38,34 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 2,
+    statements: [
+      // One row per accepted event to forward, in delivery order (seq = events.seq). Written in the
+      // same transaction that records the event.
+      `CREATE TABLE outbox (
+         seq INTEGER PRIMARY KEY,
+         event_id TEXT NOT NULL UNIQUE,
+         state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+         cycle_attempts INTEGER NOT NULL DEFAULT 0,
+         next_attempt_at INTEGER NOT NULL,
+         last_error TEXT,
+         updated_at INTEGER NOT NULL
+       )`,
+      "CREATE INDEX outbox_by_state ON outbox (state, seq)",
+      // Every delivery attempt, written before the request that may fail (alarms run at least once).
+      `CREATE TABLE delivery_attempts (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         event_id TEXT NOT NULL,
+         started_at INTEGER NOT NULL,
+         finished_at INTEGER,
+         outcome TEXT NOT NULL CHECK (outcome IN ('in_flight', 'delivered', 'failed', 'interrupted')),
+         http_status INTEGER,
+         error TEXT
+       )`,
+      "CREATE INDEX delivery_attempts_by_event ON delivery_attempts (event_id, id)",
+    ],
+  },
 ];
 
 export function migrate(storage: DurableObjectStorage): void {

@@ -1,0 +1,106 @@
+// One forwarded request to the merchant's origin: the contract's JSON envelope, signed with
+// Standard Webhooks headers. The body is the same on every retry (webhook-id is the event id, so
+// the origin can drop repeats); the timestamp and signature are those of the attempt.
+// A 2xx answer takes the event; anything else, a redirect, an error or no answer within
+// DELIVERY_TIMEOUT_MS is a failure to retry.
+
+import { DELIVERY_TIMEOUT_MS } from "./schedule";
+import { forwardSigningKey, signStandardWebhook } from "./signing";
+
+export interface ForwardEvent {
+  readonly eventId: string;
+  readonly provider: string;
+  readonly kind: string;
+  readonly objectRef: string;
+  readonly status: string;
+  readonly previousStatus: string | null;
+  readonly receivedAt: string;
+  /** The verified payload as stored (JSON text). */
+  readonly payload: string;
+}
+
+export interface ForwardTarget {
+  readonly url: string;
+  readonly key: CryptoKey;
+}
+
+export type AttemptResult =
+  | { readonly ok: true; readonly httpStatus: number }
+  | { readonly ok: false; readonly httpStatus: number | null; readonly error: string };
+
+export function envelopeOf(event: ForwardEvent): string {
+  return JSON.stringify({
+    id: event.eventId,
+    type: `${event.provider}.${event.kind}.${event.status.toLowerCase()}`,
+    provider: event.provider,
+    kind: event.kind,
+    object_ref: event.objectRef,
+    status: event.status,
+    previous_status: event.previousStatus,
+    received_at: event.receivedAt,
+    data: JSON.parse(event.payload) as unknown,
+  });
+}
+
+/** The origin and signing key from the environment, or why they are unusable. */
+export async function forwardTarget(env: Env): Promise<ForwardTarget | { error: string }> {
+  const url = originUrl(env.MERCHANT_ORIGIN_URL);
+  if (url === null) {
+    return { error: "MERCHANT_ORIGIN_URL is not set, not absolute, or http to a non-loopback host (https is required)" };
+  }
+  const key = await forwardSigningKey(env.FORWARD_SIGNING_SECRET);
+  if (key === null) return { error: "FORWARD_SIGNING_SECRET is not set or not whsec_ + base64 of at least 16 bytes" };
+  return { url, key };
+}
+
+function originUrl(raw: string | undefined): string | null {
+  if (typeof raw !== "string" || raw.trim() === "") return null;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return null;
+  }
+  if (url.protocol === "https:") return url.href;
+  const loopback = url.hostname === "localhost" || url.hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  return url.protocol === "http:" && loopback ? url.href : null;
+}
+
+export async function deliverOnce(
+  target: ForwardTarget,
+  event: ForwardEvent,
+  nowMs: number,
+  timeoutMs: number = DELIVERY_TIMEOUT_MS,
+): Promise<AttemptResult> {
+  const body = envelopeOf(event);
+  const timestamp = Math.floor(nowMs / 1000);
+  const headers = {
+    "content-type": "application/json",
+    "user-agent": "edge-webhook-gateway",
+    "webhook-id": event.eventId,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": await signStandardWebhook(target.key, event.eventId, timestamp, body),
+  };
+  // A timer cleared on return, not AbortSignal.timeout: a pending timer would keep the Durable
+  // Object busy (and unevictable) for the whole timeout after a quick answer.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
+  try {
+    const response = await fetch(target.url, { method: "POST", headers, body, redirect: "manual", signal: abort.signal });
+    await response.body?.cancel();
+    if (response.status >= 200 && response.status < 300) return { ok: true, httpStatus: response.status };
+    return { ok: false, httpStatus: response.status, error: `origin answered ${response.status}` };
+  } catch (err) {
+    return { ok: false, httpStatus: null, error: describeFailure(err, timeoutMs) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeFailure(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
+    return `no answer within ${timeoutMs} ms`;
+  }
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : "unknown error";
+  return message.slice(0, 200);
+}

@@ -1,0 +1,27 @@
+// A read-only report of one object for the operator API: state, event history with each event's
+// delivery status, and every delivery attempt. Payloads are left out: they carry buyers' data.
+
+export interface ObjectReport {
+  state: Array<Record<string, SqlStorageValue>>;
+  events: Array<Record<string, SqlStorageValue>>;
+  attempts: Array<Record<string, SqlStorageValue>>;
+}
+
+/** SQL for an epoch-milliseconds column as ISO 8601 text (NULL stays NULL). */
+const iso = (column: string): string => `strftime('%Y-%m-%dT%H:%M:%fZ', ${column} / 1000.0, 'unixepoch')`;
+
+export function inspectObject(sql: SqlStorage): ObjectReport {
+  const rows = (query: string) => sql.exec(query).toArray().map((row) => ({ ...row }));
+  return {
+    state: rows("SELECT provider, kind, object_ref, status, terminal, last_event_id, updated_at FROM object_state"),
+    events: rows(
+      `SELECT e.seq, e.event_id, e.kind, e.object_ref, e.status, e.outcome, e.previous_status, e.received_at,
+              o.state AS delivery, o.cycle_attempts AS attempts_this_cycle, ${iso("o.next_attempt_at")} AS next_attempt_at, o.last_error
+         FROM events e LEFT JOIN outbox o ON o.seq = e.seq ORDER BY e.seq`,
+    ),
+    attempts: rows(
+      `SELECT id, event_id, ${iso("started_at")} AS started_at, ${iso("finished_at")} AS finished_at, outcome, http_status, error
+         FROM delivery_attempts ORDER BY id`,
+    ),
+  };
+}

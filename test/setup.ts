@@ -1,0 +1,15 @@
+// Runs before every test file: stand-ins at the fetch boundary, and the real clock.
+import { afterEach, beforeEach, vi } from "vitest";
+import { clock } from "../src/clock";
+import { installStandIns } from "./stand-ins";
+
+const realNow = clock.now;
+
+beforeEach(() => {
+  installStandIns();
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  clock.now = realNow;
+});

@@ -1,0 +1,65 @@
+// Stand-ins for what lies outside the Worker, at the fetch boundary only: the merchant's origin
+// and PortOne's API. Everything inside (KV, Durable Objects, SQLite, alarms) is real.
+// setup.ts installs them before every test; a test changes how they answer.
+
+import { vi } from "vitest";
+
+export const ORIGIN_URL = "https://merchant.test/webhooks";
+export const PORTONE_API = "https://portone-api.test";
+
+export interface Received {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+type Handler = (request: Request) => Promise<Response> | Response;
+
+const accept: Handler = () => new Response(null, { status: 204 });
+const noRoute: Handler = (request) => Response.json({ message: `no stand-in for ${request.url}` }, { status: 404 });
+
+export const origin = {
+  received: [] as Received[],
+  handler: accept,
+  /** How the origin answers from now on (a thrown error is a connection failure). */
+  answer(handler: Handler): void {
+    this.handler = handler;
+  },
+  /** Every request the origin took with a 2xx, in order. */
+  acknowledged: [] as Received[],
+};
+
+export const portoneApi = {
+  requests: [] as Received[],
+  handler: noRoute,
+  answer(handler: Handler): void {
+    this.handler = handler;
+  },
+};
+
+export function installStandIns(): void {
+  origin.received.length = 0;
+  origin.acknowledged.length = 0;
+  origin.handler = accept;
+  portoneApi.requests.length = 0;
+  portoneApi.handler = noRoute;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input, init);
+    const seen: Received = {
+      url: request.url,
+      headers: Object.fromEntries(request.headers),
+      body: await request.clone().text(),
+    };
+    if (request.url.startsWith(ORIGIN_URL)) {
+      origin.received.push(seen);
+      const response = await origin.handler(request);
+      if (response.status >= 200 && response.status < 300) origin.acknowledged.push(seen);
+      return response;
+    }
+    if (request.url.startsWith(PORTONE_API)) {
+      portoneApi.requests.push(seen);
+      return portoneApi.handler(request);
+    }
+    throw new TypeError(`test made an unexpected outbound request to ${request.url}`);
+  });
+}
