@@ -1,9 +1,11 @@
 // Runs before every test file: stand-ins at the fetch boundary, and the real clock.
 import { afterEach, beforeEach, vi } from "vitest";
 import { clock } from "../src/clock";
+import { outbound } from "../src/outbound";
 import { installStandIns } from "./stand-ins";
 
 const realNow = clock.now;
+const realFetch = outbound.fetch;
 
 beforeEach(() => {
   installStandIns();
@@ -12,4 +14,5 @@ beforeEach(() => {
 afterEach(() => {
   vi.restoreAllMocks();
   clock.now = realNow;
+  outbound.fetch = realFetch;
 });

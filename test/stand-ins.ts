@@ -1,8 +1,10 @@
 // Stand-ins for what lies outside the Worker, at the fetch boundary only: the merchant's origin
 // and PortOne's API. Everything inside (KV, Durable Objects, SQLite, alarms) is real.
-// setup.ts installs them before every test; a test changes how they answer.
+// setup.ts installs them (in src/outbound.ts) before every test; a test changes how they answer.
+// (A vi.spyOn of globalThis.fetch is not enough: the test runtime resets fetch between requests.)
 
-import { vi } from "vitest";
+import { clock } from "../src/clock";
+import { outbound } from "../src/outbound";
 
 export const ORIGIN_URL = "https://merchant.test/webhooks";
 export const PORTONE_API = "https://portone-api.test";
@@ -37,13 +39,30 @@ export const portoneApi = {
   },
 };
 
+/**
+ * The injected clock for tests. It starts a year ahead of real time, so every alarm the ledger
+ * sets (at injected times) lies in the real future and never fires by itself: tests fire alarms
+ * with runDurableObjectAlarm, deterministically, and move time with advance().
+ */
+export const testClock = {
+  now: 0,
+  reset(): void {
+    this.now = Date.now() + 365 * 24 * 3600 * 1000;
+  },
+  advance(ms: number): void {
+    this.now += ms;
+  },
+};
+
 export function installStandIns(): void {
+  testClock.reset();
+  clock.now = () => testClock.now;
   origin.received.length = 0;
   origin.acknowledged.length = 0;
   origin.handler = accept;
   portoneApi.requests.length = 0;
   portoneApi.handler = noRoute;
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+  outbound.fetch = async (input, init) => {
     const request = new Request(input, init);
     const seen: Received = {
       url: request.url,
@@ -61,5 +80,5 @@ export function installStandIns(): void {
       return portoneApi.handler(request);
     }
     throw new TypeError(`test made an unexpected outbound request to ${request.url}`);
-  });
+  };
 }

@@ -4,6 +4,7 @@
 // A 2xx answer takes the event; anything else, a redirect, an error or no answer within
 // DELIVERY_TIMEOUT_MS is a failure to retry.
 
+import { outbound } from "../outbound";
 import { DELIVERY_TIMEOUT_MS } from "./schedule";
 import { forwardSigningKey, signStandardWebhook } from "./signing";
 
@@ -86,7 +87,7 @@ export async function deliverOnce(
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
   try {
-    const response = await fetch(target.url, { method: "POST", headers, body, redirect: "manual", signal: abort.signal });
+    const response = await outbound.fetch(target.url, { method: "POST", headers, body, redirect: "manual", signal: abort.signal });
     await response.body?.cancel();
     if (response.status >= 200 && response.status < 300) return { ok: true, httpStatus: response.status };
     return { ok: false, httpStatus: response.status, error: `origin answered ${response.status}` };

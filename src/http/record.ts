@@ -4,6 +4,7 @@
 // 5xx so the provider retries, and nothing was acknowledged.
 
 import type { Context } from "hono";
+import { clock } from "../clock";
 import { markSeen, wasSeen } from "../edge/seen";
 import type { AppEnv } from "../env";
 import { ledgerFor, type RecordOutcome } from "../ledger/ledger";
@@ -48,7 +49,7 @@ async function record(env: Env, event: VerifiedEvent): Promise<RecordOutcome> {
       status: event.status,
       position: event.position,
       payload: JSON.stringify(event.payload),
-      receivedAt: new Date().toISOString(),
+      receivedAt: new Date(clock.now()).toISOString(),
     });
   } catch (err) {
     log("error", "ledger unavailable; webhook not acknowledged", {
