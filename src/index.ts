@@ -2,6 +2,7 @@
 // deduplicated and recorded by its payment object's Durable Object before it is acknowledged.
 
 import { Hono } from "hono";
+import { admin } from "./admin/routes";
 import type { AppEnv } from "./env";
 import { errorResponse, notFound, onError } from "./http/errors";
 import { rawBody } from "./http/raw-body";
@@ -24,6 +25,8 @@ app.post(
 app.all("/webhooks/*", (c) =>
   errorResponse(405, "method_not_allowed", `Webhooks are delivered with POST, not ${c.req.method}.`, { Allow: "POST" }),
 );
+
+app.route("/admin", admin);
 
 app.notFound(notFound);
 app.onError(onError);

@@ -1,0 +1,26 @@
+// The operator API is closed unless configured: without ADMIN_TOKEN every /admin route answers
+// 404, as if it did not exist. With it, `Authorization: Bearer <token>` is compared in constant
+// time; anything else is 401.
+
+import type { MiddlewareHandler } from "hono";
+import { timingSafeEqualText } from "../crypto/hmac";
+import type { AppEnv } from "../env";
+import { httpError } from "../http/errors";
+import { log } from "../log";
+
+export function adminAuth(): MiddlewareHandler<AppEnv> {
+  return async function requireAdminToken(c, next) {
+    const token: string | undefined = c.env.ADMIN_TOKEN;
+    if (typeof token !== "string" || token.trim() === "") {
+      throw httpError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`);
+    }
+    const given = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
+    if (!timingSafeEqualText(given, token.trim())) {
+      log("warn", "admin request refused", { path: c.req.path, method: c.req.method });
+      throw httpError(401, "unauthorized", "A valid Authorization: Bearer <ADMIN_TOKEN> header is required.", {
+        "WWW-Authenticate": 'Bearer realm="admin"',
+      });
+    }
+    await next();
+  };
+}

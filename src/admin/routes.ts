@@ -1,0 +1,57 @@
+// The operator API: an object's state, history and delivery attempts; redelivery of one event or
+// of an object's dead letters; dead letters across objects (from the KV index, which lags the
+// Durable Objects by up to a minute: confirm an entry on its object before acting on it).
+
+import { Hono } from "hono";
+import { listDeadLetters } from "../edge/dead-letters";
+import type { AppEnv } from "../env";
+import { httpError } from "../http/errors";
+import { ledgerFor } from "../ledger/ledger";
+import { log } from "../log";
+import { adminAuth } from "./auth";
+
+/** Kinds whose objects have a ledger; any other name would only create an empty Durable Object. */
+const KNOWN_OBJECTS: Readonly<Record<string, readonly string[]>> = {
+  portone: ["payment", "payment_link", "subscription_link"],
+};
+
+export const admin = new Hono<AppEnv>();
+admin.use("*", adminAuth());
+
+const objectPath = "/objects/:provider/:kind/:ref";
+
+function stubFor(env: Env, provider: string, kind: string, ref: string) {
+  if (!KNOWN_OBJECTS[provider]?.includes(kind)) {
+    throw httpError(404, "unknown_object_kind", `Objects are named /objects/portone/<${KNOWN_OBJECTS.portone?.join("|")}>/<ref>.`);
+  }
+  return ledgerFor(env, provider, kind, ref);
+}
+
+admin.get(objectPath, async (c) => {
+  const { provider, kind, ref } = c.req.param();
+  const report = await stubFor(c.env, provider, kind, ref).inspect();
+  if (report.events.length === 0) throw httpError(404, "not_found", "No event was ever recorded for this object.");
+  return c.json({ object: `${provider}:${kind}:${ref}`, ...report });
+});
+
+admin.post(`${objectPath}/events/:eventId/redeliver`, async (c) => {
+  const { provider, kind, ref, eventId } = c.req.param();
+  const requeued = await stubFor(c.env, provider, kind, ref).redeliver(eventId);
+  if (requeued.length === 0) {
+    throw httpError(404, "not_found", "No forwardable event with this id on this object (stale events are never forwarded).");
+  }
+  log("info", "admin redelivery", { object_ref: ref, kind, event_id: eventId });
+  return c.json({ requeued }, 202);
+});
+
+admin.post(`${objectPath}/redeliver-dead`, async (c) => {
+  const { provider, kind, ref } = c.req.param();
+  const requeued = await stubFor(c.env, provider, kind, ref).redeliverDead();
+  log("info", "admin redelivery of dead letters", { object_ref: ref, kind, count: requeued.length });
+  return c.json({ requeued }, 202);
+});
+
+admin.get("/dead-letters", async (c) => {
+  const page = await listDeadLetters(c.env.SEEN, c.req.query("cursor"));
+  return c.json({ ...page, consistency: "eventual: KV lists may lag the objects by up to a minute" });
+});
