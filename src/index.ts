@@ -9,12 +9,14 @@ import { rawBody } from "./http/raw-body";
 import { MAX_BODY_BYTES } from "./limits";
 import { recordVerifiedEvent } from "./http/record";
 import { portOneKind, verifyPortOneWebhook } from "./providers/portone/middleware";
+import { recordRefundHint } from "./providers/portone/refund-route";
 
 // The main module may export only handlers and Durable Object classes: workerd refuses anything else.
 export { Ledger } from "./ledger/ledger";
 
 const app = new Hono<AppEnv>();
 
+app.post("/webhooks/portone/refund", rawBody({ maxBytes: MAX_BODY_BYTES }), recordRefundHint);
 app.post(
   "/webhooks/portone/:kind",
   portOneKind(),

@@ -110,7 +110,7 @@ describe("durability", () => {
       state.storage.sql.exec<{ version: number }>("SELECT version FROM schema_migrations").toArray().map((r) => r.version),
     );
     expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(versions).toEqual([1, 2]);
+    expect(versions).toEqual([1, 2, 3]);
   });
 });
 

@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { clock } from "../clock";
 import { markSeen, wasSeen } from "../edge/seen";
 import type { AppEnv } from "../env";
-import { ledgerFor, type RecordOutcome } from "../ledger/ledger";
+import { ledgerFor, ledgerName, type RecordOutcome } from "../ledger/ledger";
 import { log } from "../log";
 import type { VerifiedEvent } from "../providers/types";
 import { httpError } from "./errors";
@@ -41,7 +41,7 @@ export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response>
 async function record(env: Env, event: VerifiedEvent): Promise<RecordOutcome> {
   const stub = ledgerFor(env, event.provider, event.kind, event.objectRef);
   try {
-    return await stub.record({
+    return await stub.record(objectName(event), {
       provider: event.provider,
       kind: event.kind,
       objectRef: event.objectRef,
@@ -72,5 +72,5 @@ async function seenHint(kv: KVNamespace, eventId: string): Promise<boolean> {
   }
 }
 
-const objectName = (e: VerifiedEvent): string => `${e.provider}:${e.kind}:${e.objectRef}`;
+const objectName = (e: VerifiedEvent): string => ledgerName(e.provider, e.kind, e.objectRef);
 const errorName = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : "unknown");

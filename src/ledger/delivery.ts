@@ -1,4 +1,4 @@
-// The alarm's work: forward the outbox in order, one event at a time, until it is empty, the head
+// The alarm's work: confirm due refunds (confirm.ts), then forward the outbox in order, one event at a time, until it is empty, the head
 // must wait for its retry time, or this run has done its share.
 // Safe to run twice: every attempt is recorded in SQLite before its request, an attempt left in
 // flight by a stopped run is closed as interrupted, and a watchdog alarm is set before each request
@@ -8,23 +8,33 @@
 import { clock } from "../clock";
 import { indexDeadLetter } from "../edge/dead-letters";
 import { deliverOnce, forwardTarget, type AttemptResult } from "../forward/deliver";
-import { DELIVERY_TIMEOUT_MS, retryDelayMs } from "../forward/schedule";
+import { retryDelayMs } from "../forward/schedule";
 import { log } from "../log";
+import { confirmDueRefunds } from "./confirm";
 import type { Outbox, OutboxHead } from "./outbox";
+import type { Refunds } from "./refunds";
+import { armWatchdog } from "./watchdog";
 
 /** Events forwarded per alarm run at most, so one object's backlog cannot hold an alarm for long. */
 const MAX_DELIVERIES_PER_RUN = 25;
-/** Margin past the request timeout before the watchdog alarm fires, in ms. */
-const WATCHDOG_MARGIN_MS = 5_000;
 
-export async function runDeliveries(storage: DurableObjectStorage, env: Env, outbox: Outbox): Promise<void> {
+/** One alarm run: refund confirmations due, then the outbox; then the alarm for what is next. */
+export async function runAlarm(storage: DurableObjectStorage, env: Env, outbox: Outbox, refunds: Refunds): Promise<void> {
   outbox.closeInterrupted(clock.now());
+  await confirmDueRefunds(storage, env, outbox, refunds);
+  const wake = earliest(await deliverDue(storage, env, outbox), refunds.nextDue());
+  if (wake === null) await storage.deleteAlarm(); // also drops the watchdog
+  else await storage.setAlarm(wake);
+}
+
+/** Forwards what is due, in order; returns when the outbox next needs a run (null: never). */
+async function deliverDue(storage: DurableObjectStorage, env: Env, outbox: Outbox): Promise<number | null> {
   for (let delivered = 0; ; delivered++) {
     const head = outbox.head();
-    if (head === null) return void (await storage.deleteAlarm()); // drop the watchdog
+    if (head === null) return null;
     const now = clock.now();
-    if (head.nextAttemptAt > now) return void (await storage.setAlarm(head.nextAttemptAt));
-    if (delivered >= MAX_DELIVERIES_PER_RUN) return void (await storage.setAlarm(now));
+    if (head.nextAttemptAt > now) return head.nextAttemptAt;
+    if (delivered >= MAX_DELIVERIES_PER_RUN) return now;
 
     const result = await attempt(storage, env, outbox, head, now);
     if (result.ok) continue;
@@ -35,15 +45,20 @@ export async function runDeliveries(storage: DurableObjectStorage, env: Env, out
     }
     const at = clock.now() + delay;
     outbox.scheduleRetry(head.seq, at, clock.now(), result.error);
-    await storage.setAlarm(at);
     log("warn", "forward failed; retry scheduled", { ...ids(head), attempt: head.cycleAttempts + 1, error: result.error, retry_at: new Date(at).toISOString() });
-    return; // later events of this object wait behind the one being retried
+    return at; // later events of this object wait behind the one being retried
   }
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
 }
 
 async function attempt(storage: DurableObjectStorage, env: Env, outbox: Outbox, head: OutboxHead, now: number): Promise<AttemptResult> {
   const attemptId = outbox.beginAttempt(head, now);
-  await storage.setAlarm(now + DELIVERY_TIMEOUT_MS + WATCHDOG_MARGIN_MS);
+  await armWatchdog(storage);
   const target = await forwardTarget(env);
   const result: AttemptResult = "error" in target
     ? { ok: false, httpStatus: null, error: target.error }
@@ -63,7 +78,7 @@ async function attempt(storage: DurableObjectStorage, env: Env, outbox: Outbox, 
 async function deadLetter(env: Env, outbox: Outbox, head: OutboxHead, error: string): Promise<void> {
   const now = clock.now();
   await indexDeadLetter(env.SEEN, {
-    object: `${head.provider}:${head.kind}:${head.objectRef}`,
+    object: outbox.ledgerName(),
     event_id: head.eventId,
     status: head.status,
     dead_at: new Date(now).toISOString(),

@@ -1,10 +1,11 @@
 // A read-only report of one object for the operator API: state, event history with each event's
-// delivery status, and every delivery attempt. Payloads are left out: they carry buyers' data.
+// delivery status, every delivery attempt, and the refunds being confirmed. Payloads are left out: they carry buyers' data.
 
 export interface ObjectReport {
   state: Array<Record<string, SqlStorageValue>>;
   events: Array<Record<string, SqlStorageValue>>;
   attempts: Array<Record<string, SqlStorageValue>>;
+  refunds: Array<Record<string, SqlStorageValue>>;
 }
 
 /** SQL for an epoch-milliseconds column as ISO 8601 text (NULL stays NULL). */
@@ -22,6 +23,11 @@ export function inspectObject(sql: SqlStorage): ObjectReport {
     attempts: rows(
       `SELECT id, event_id, ${iso("started_at")} AS started_at, ${iso("finished_at")} AS finished_at, outcome, http_status, error
          FROM delivery_attempts ORDER BY id`,
+    ),
+    refunds: rows(
+      `SELECT refund_id, payment_txn_ref, state, confirmed_status, confirm_attempts,
+              ${iso("next_attempt_at")} AS next_attempt_at, last_error, ${iso("updated_at")} AS updated_at
+         FROM refunds ORDER BY refund_id`,
     ),
   };
 }

@@ -2,50 +2,67 @@
 // Its input gate serializes calls, and record() runs synchronously in one SQLite transaction, so
 // concurrent copies of one event cannot both be accepted. An accepted event's outbox row is
 // written in that same transaction: an event acknowledged to the provider is always either
-// delivered or visibly waiting. The alarm forwards the outbox (see delivery.ts).
+// delivered or visibly waiting. The alarm confirms refunds and forwards the outbox (delivery.ts).
 // The KV "seen" marker at the edge is only a hint that saves waking this object.
 
 import { DurableObject } from "cloudflare:workers";
 import { clock } from "../clock";
 import { unindexDeadLetter } from "../edge/dead-letters";
-import { runDeliveries } from "./delivery";
+import { runAlarm } from "./delivery";
 import { inspectObject, type ObjectReport } from "./inspect";
 import { Outbox } from "./outbox";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
+import { Refunds, type RefundHintInput } from "./refunds";
 import { migrate } from "./schema";
 
 export type { RecordInput, RecordOutcome, RecordResult } from "./record";
 
 export class Ledger extends DurableObject<Env> {
   readonly #outbox: Outbox;
+  readonly #refunds: Refunds;
   /** The delivery run in progress in this instance, if any. */
   #delivering: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#outbox = new Outbox(ctx.storage.sql);
+    this.#refunds = new Refunds(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
   /** Records one verified event: a duplicate changes nothing, a stale one is kept as history only. */
-  async record(input: RecordInput): Promise<RecordOutcome> {
+  async record(ledger: string, input: RecordInput): Promise<RecordOutcome> {
     const now = clock.now();
     // With nothing pending, no delivery alarm is set and this event starts the queue; otherwise
     // the pending head's alarm is set already and this event waits behind it.
     const idle = !this.#outbox.hasPending();
-    const outcome = this.ctx.storage.transactionSync(() => recordEvent(this.ctx.storage.sql, this.#outbox, input, now));
+    const outcome = this.ctx.storage.transactionSync(() => {
+      this.#outbox.rememberLedgerName(ledger);
+      return recordEvent(this.ctx.storage.sql, this.#outbox, input, now);
+    });
     if (outcome.result === "accepted" && idle) await this.ctx.storage.setAlarm(now);
     return outcome;
   }
 
+  /** Keeps an unsigned refund hint and has the alarm confirm the refund with PortOne's API. */
+  async recordRefundHint(hint: RefundHintInput): Promise<"accepted" | "duplicate"> {
+    const now = clock.now();
+    const fresh = this.ctx.storage.transactionSync(() => {
+      this.#outbox.rememberLedgerName(hint.ledger);
+      return this.#refunds.recordHint(hint, now);
+    });
+    if (fresh) await this.ctx.storage.setAlarm(now);
+    return fresh ? "accepted" : "duplicate";
+  }
+
   /**
-   * Forwards the outbox in order; see delivery.ts. Throws only to have the runtime retry the alarm.
+   * Confirms due refunds and forwards the outbox in order; see delivery.ts. Throws only to have the runtime retry the alarm.
    * Runs never overlap in one instance (the watchdog alarm or a test may fire while a run awaits
    * the origin): a second call waits for the first, then runs for whatever is still due.
    */
   override async alarm(): Promise<void> {
     while (this.#delivering) await this.#delivering.catch(() => undefined);
-    this.#delivering = runDeliveries(this.ctx.storage, this.env, this.#outbox).finally(() => {
+    this.#delivering = runAlarm(this.ctx.storage, this.env, this.#outbox, this.#refunds).finally(() => {
       this.#delivering = null;
     });
     await this.#delivering;
@@ -71,20 +88,18 @@ export class Ledger extends DurableObject<Env> {
     const requeued = this.ctx.storage.transactionSync(() => this.#outbox.requeue(where, now));
     if (requeued.length === 0) return requeued;
     await this.ctx.storage.setAlarm(now);
-    const object = this.#objectName();
+    const object = this.#outbox.ledgerName();
     for (const eventId of requeued) await unindexDeadLetter(this.env.SEEN, object, eventId);
     return requeued;
   }
+}
 
-  #objectName(): string {
-    const row = this.ctx.storage.sql
-      .exec<{ provider: string; kind: string; object_ref: string }>("SELECT provider, kind, object_ref FROM events ORDER BY seq LIMIT 1")
-      .toArray()[0];
-    return row ? `${row.provider}:${row.kind}:${row.object_ref}` : "";
-  }
+/** The name of the Durable Object that holds a payment object. */
+export function ledgerName(provider: string, kind: string, objectRef: string): string {
+  return `${provider}:${kind}:${objectRef}`;
 }
 
 /** The Durable Object that holds a payment object: one per provider, kind and reference. */
 export function ledgerFor(env: Env, provider: string, kind: string, objectRef: string): DurableObjectStub<Ledger> {
-  return env.LEDGER.get(env.LEDGER.idFromName(`${provider}:${kind}:${objectRef}`));
+  return env.LEDGER.get(env.LEDGER.idFromName(ledgerName(provider, kind, objectRef)));
 }

@@ -66,6 +66,31 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX delivery_attempts_by_event ON delivery_attempts (event_id, id)",
     ],
   },
+  {
+    version: 3,
+    statements: [
+      // Facts about this Durable Object itself, such as its name (provider:kind:ref).
+      "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+      // Refund webhooks are unsigned hints (spec §4.4): each is kept, then confirmed with PortOne's API.
+      `CREATE TABLE refund_hints (
+         event_id TEXT PRIMARY KEY,
+         refund_id TEXT NOT NULL,
+         received_at TEXT NOT NULL,
+         payload TEXT NOT NULL
+       ) WITHOUT ROWID`,
+      // One row per refund of this payment: where its confirmation with PortOne's API stands.
+      `CREATE TABLE refunds (
+         refund_id TEXT PRIMARY KEY,
+         payment_txn_ref TEXT NOT NULL,
+         state TEXT NOT NULL CHECK (state IN ('confirming', 'confirmed', 'unconfirmed')),
+         confirm_attempts INTEGER NOT NULL DEFAULT 0,
+         next_attempt_at INTEGER,
+         confirmed_status TEXT,
+         last_error TEXT,
+         updated_at INTEGER NOT NULL
+       ) WITHOUT ROWID`,
+    ],
+  },
 ];
 
 export function migrate(storage: DurableObjectStorage): void {

@@ -14,7 +14,7 @@ import type { RejectReason } from "../types";
 import { SIGNED_KINDS } from "./kinds";
 import { verifyPortOne } from "./verify";
 
-const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusCode; message: string }> = {
+export const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusCode; message: string }> = {
   invalid_json: { status: 400, message: "The body is not valid JSON." },
   not_an_object: { status: 400, message: "The body must be a JSON object." },
   too_deep: { status: 400, message: "The JSON body is nested too deeply." },

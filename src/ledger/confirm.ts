@@ -1,0 +1,75 @@
+// The alarm's refund work: confirm each refund hint with PortOne's API (spec §4.4, §11).
+// Only what the API returns for the hint's refund_id is recorded and forwarded, as an event of
+// kind "refund" in its payment's ledger, so it is ordered after that payment's own events.
+// A refund the API does not know is settled as unconfirmed and never forwarded; while the API is
+// unreachable the confirmation is retried on the forwarding schedule.
+
+import { clock } from "../clock";
+import { retryDelayMs } from "../forward/schedule";
+import { log } from "../log";
+import { eventIdOf } from "../providers/event-id";
+import { lookUpRefund } from "../providers/portone/api";
+import { REFUND_LIFECYCLE } from "../providers/portone/refund";
+import { positionOf } from "../providers/types";
+import type { Outbox } from "./outbox";
+import { recordEvent } from "./record";
+import type { DueRefund, Refunds } from "./refunds";
+import { armWatchdog } from "./watchdog";
+
+/** Confirmations per alarm run at most; the rest wait for the next run. */
+const MAX_CONFIRMATIONS_PER_RUN = 10;
+
+export async function confirmDueRefunds(storage: DurableObjectStorage, env: Env, outbox: Outbox, refunds: Refunds): Promise<void> {
+  for (const refund of refunds.due(clock.now(), MAX_CONFIRMATIONS_PER_RUN)) {
+    refunds.countAttempt(refund.refundId, clock.now());
+    await armWatchdog(storage);
+    const lookup = await lookUpRefund(env, refund.paymentTxnRef, refund.refundId, clock.now());
+    const ids = { kind: "refund", object_ref: refund.refundId, payment_txn_ref: refund.paymentTxnRef };
+    if (lookup.kind === "found") {
+      await recordConfirmed(storage, outbox, refunds, refund, lookup.detail);
+    } else if (lookup.kind === "unknown") {
+      refunds.settle(refund.refundId, "unconfirmed", clock.now(), { error: lookup.reason });
+      log("warn", "refund not confirmed by PortOne; not forwarded", { ...ids, reason: lookup.reason });
+    } else {
+      const delay = retryDelayMs(refund.confirmAttempts + 1, Math.random());
+      if (delay === null) {
+        refunds.settle(refund.refundId, "unconfirmed", clock.now(), { error: `gave up: ${lookup.error}` });
+        log("error", "refund confirmation abandoned after the retry budget", { ...ids, error: lookup.error });
+      } else {
+        refunds.retryAt(refund.refundId, clock.now() + delay, clock.now(), lookup.error);
+        log("warn", "PortOne API unreachable; refund confirmation retried", { ...ids, error: lookup.error });
+      }
+    }
+  }
+}
+
+async function recordConfirmed(
+  storage: DurableObjectStorage,
+  outbox: Outbox,
+  refunds: Refunds,
+  refund: DueRefund,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  const status = detail.refund_status;
+  if (typeof status !== "string" || status === "") {
+    refunds.settle(refund.refundId, "unconfirmed", clock.now(), { error: "PortOne API returned no refund_status" });
+    return;
+  }
+  const data = { ...detail, payment_txn_ref: refund.paymentTxnRef };
+  const eventId = await eventIdOf("portone", "refund", data);
+  const now = clock.now();
+  const outcome = storage.transactionSync(() => {
+    refunds.settle(refund.refundId, "confirmed", now, { status });
+    return recordEvent(storage.sql, outbox, {
+      provider: "portone",
+      kind: "refund",
+      objectRef: refund.refundId,
+      eventId,
+      status,
+      position: positionOf(REFUND_LIFECYCLE, status),
+      payload: JSON.stringify(data),
+      receivedAt: new Date(now).toISOString(),
+    }, now);
+  });
+  log("info", `refund confirmed: ${outcome.result}`, { kind: "refund", object_ref: refund.refundId, event_id: eventId, status });
+}

@@ -1,0 +1,51 @@
+// POST /webhooks/portone/refund. The refund webhook carries no signature (spec §4.4), so nothing
+// in it is trusted: it is shape-checked, kept durably in the refunded payment's ledger, answered
+// 200, and then confirmed with PortOne's API by that ledger's alarm. Only the API's answer is ever
+// forwarded.
+
+import type { Context } from "hono";
+import { clock } from "../../clock";
+import { portOneSecrets } from "../../config";
+import type { AppEnv } from "../../env";
+import { httpError } from "../../http/errors";
+import { ledgerFor, ledgerName } from "../../ledger/ledger";
+import { log } from "../../log";
+import { eventIdOf } from "../event-id";
+import { PUBLIC_REJECTIONS } from "./middleware";
+import { parseRefundHint } from "./refund";
+
+export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
+  if (portOneSecrets(c.env).length === 0) {
+    log("error", "refund refused: PORTONE_SECRET_KEY is not configured", { route: c.req.path });
+    throw httpError(503, "not_configured", "The gateway has no PortOne secret configured; nothing was accepted.");
+  }
+  const parsed = parseRefundHint(c.var.rawBody);
+  if (!parsed.ok) {
+    const { reason, detail } = parsed.rejection;
+    log("warn", "refund webhook rejected", { route: c.req.path, reason, detail });
+    throw httpError(PUBLIC_REJECTIONS[reason].status, reason, PUBLIC_REJECTIONS[reason].message);
+  }
+  const { hint } = parsed;
+  if ("signature_hash" in hint.payload) {
+    // PortOne documents no refund signature; if one appears its signed fields are unknown (§4.4).
+    log("warn", "refund webhook carries a signature_hash; its scheme is unknown, so it is ignored", { refund_id: hint.refundId });
+  }
+  const ledger = ledgerName("portone", "payment", hint.paymentTxnRef);
+  const ids = { route: c.req.path, kind: "refund", object_ref: hint.refundId, payment_txn_ref: hint.paymentTxnRef };
+  let result: "accepted" | "duplicate";
+  try {
+    result = await ledgerFor(c.env, "portone", "payment", hint.paymentTxnRef).recordRefundHint({
+      ledger,
+      eventId: await eventIdOf("portone", "refund_hint", hint.payload),
+      refundId: hint.refundId,
+      paymentTxnRef: hint.paymentTxnRef,
+      payload: JSON.stringify(hint.payload),
+      receivedAt: new Date(clock.now()).toISOString(),
+    });
+  } catch (err) {
+    log("error", "ledger unavailable; refund hint not acknowledged", { ...ids, error: err instanceof Error ? err.message : "unknown" });
+    throw httpError(503, "storage_unavailable", "The event could not be stored; retry later. Nothing was acknowledged.");
+  }
+  log("info", `refund hint ${result}; confirming with PortOne's API`, { ...ids, result });
+  return c.json({ result });
+}
