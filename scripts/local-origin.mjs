@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// A stand-in for the merchant's server, for trying the gateway locally: listens where
+// .dev.vars.example's MERCHANT_ORIGIN_URL points (http://127.0.0.1:9000/webhooks), verifies each
+// forwarded request with the standardwebhooks library, prints it, and answers 204 (or 500 with
+// --fail, to watch retries). Usage: npm run origin [-- --port 9000] [-- --fail]
+import { readFileSync, existsSync } from "node:fs";
+import http from "node:http";
+import { parseArgs } from "node:util";
+import { Webhook } from "standardwebhooks";
+
+const { values } = parseArgs({ options: { port: { type: "string", default: "9000" }, fail: { type: "boolean", default: false } } });
+const varsFile = existsSync(".dev.vars") ? ".dev.vars" : ".dev.vars.example";
+const secret = /^FORWARD_SIGNING_SECRET=(.*)$/m.exec(readFileSync(varsFile, "utf8"))?.[1]?.trim();
+if (!secret) {
+  console.error(`FORWARD_SIGNING_SECRET is not set in ${varsFile}`);
+  process.exit(1);
+}
+const webhook = new Webhook(secret);
+const seen = new Set();
+
+http
+  .createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      let event;
+      try {
+        event = webhook.verify(body, req.headers);
+      } catch (err) {
+        console.log(`REJECTED ${req.headers["webhook-id"] ?? "-"}: ${err.message}`);
+        return res.writeHead(400).end();
+      }
+      if (values.fail) {
+        console.log(`FAILING  ${event.id} ${event.type} (--fail)`);
+        return res.writeHead(500).end();
+      }
+      const repeat = seen.has(event.id) ? " (repeat: drop it)" : "";
+      seen.add(event.id);
+      console.log(`${new Date().toISOString()} ${event.id} ${event.type} ${event.object_ref} previous=${event.previous_status}${repeat}`);
+      res.writeHead(204).end();
+    });
+  })
+  .listen(Number(values.port), "127.0.0.1", () => console.log(`origin on http://127.0.0.1:${values.port}/webhooks (secret from ${varsFile})`));
