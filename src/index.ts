@@ -8,6 +8,7 @@ import { errorResponse, notFound, onError } from "./http/errors";
 import { rawBody } from "./http/raw-body";
 import { MAX_BODY_BYTES } from "./limits";
 import { recordVerifiedEvent } from "./http/record";
+import { sourceAllowlist } from "./http/source-allowlist";
 import { portOneKind, verifyPortOneWebhook } from "./providers/portone/middleware";
 import { recordRefundHint } from "./providers/portone/refund-route";
 
@@ -15,6 +16,8 @@ import { recordRefundHint } from "./providers/portone/refund-route";
 export { Ledger } from "./ledger/ledger";
 
 const app = new Hono<AppEnv>();
+
+app.use("/webhooks/*", sourceAllowlist());
 
 app.post("/webhooks/portone/refund", rawBody({ maxBytes: MAX_BODY_BYTES }), recordRefundHint);
 app.post(
