@@ -11,6 +11,7 @@ import { recordVerifiedEvent } from "./http/record";
 import { sourceAllowlist } from "./http/source-allowlist";
 import { portOneKind, verifyPortOneWebhook } from "./providers/portone/middleware";
 import { recordRefundHint } from "./providers/portone/refund-route";
+import { requireSource, verifySourceWebhook } from "./providers/sources/middleware";
 
 // The main module may export only handlers and Durable Object classes: workerd refuses anything else.
 export { Ledger } from "./ledger/ledger";
@@ -27,6 +28,15 @@ app.post(
   verifyPortOneWebhook(),
   recordVerifiedEvent,
 );
+for (const scheme of ["hmac", "standard"] as const) {
+  app.post(
+    `/webhooks/${scheme}/:source`,
+    requireSource(scheme),
+    rawBody({ maxBytes: MAX_BODY_BYTES }),
+    verifySourceWebhook(scheme),
+    recordVerifiedEvent,
+  );
+}
 app.all("/webhooks/*", (c) =>
   errorResponse(405, "method_not_allowed", `Webhooks are delivered with POST, not ${c.req.method}.`, { Allow: "POST" }),
 );

@@ -8,9 +8,11 @@ import type { AppEnv } from "../env";
 import { httpError } from "../http/errors";
 import { ledgerFor } from "../ledger/ledger";
 import { log } from "../log";
+import { sourcesConfig } from "../providers/sources/config";
 import { adminAuth } from "./auth";
 
-/** Kinds whose objects have a ledger; any other name would only create an empty Durable Object. */
+/** PortOne's kinds with a ledger (the generic sources' come from WEBHOOK_SOURCES); any other
+ *  name would only create an empty Durable Object. */
 const KNOWN_OBJECTS: Readonly<Record<string, readonly string[]>> = {
   portone: ["payment", "payment_link", "subscription_link"],
 };
@@ -21,7 +23,9 @@ admin.use("*", adminAuth());
 const objectPath = "/objects/:provider/:kind/:ref";
 
 function stubFor(env: Env, provider: string, kind: string, ref: string) {
-  if (!KNOWN_OBJECTS[provider]?.includes(kind)) {
+  const config = sourcesConfig(env.WEBHOOK_SOURCES);
+  const source = config.ok ? config.sources.get(provider) : undefined;
+  if (!KNOWN_OBJECTS[provider]?.includes(kind) && source?.kind !== kind) {
     throw httpError(404, "unknown_object_kind", `Objects are named /objects/portone/<${KNOWN_OBJECTS.portone?.join("|")}>/<ref>.`);
   }
   return ledgerFor(env, provider, kind, ref);

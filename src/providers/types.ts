@@ -41,6 +41,8 @@ export type RejectReason =
   | "case_variant_field"
   | "invalid_field_type"
   | "missing_signature"
+  | "missing_timestamp"
+  | "stale_timestamp"
   | "bad_signature"
   | "missing_object_ref"
   | "missing_status";

@@ -8,10 +8,10 @@ import { clock } from "../../clock";
 import { portOneSecrets } from "../../config";
 import type { AppEnv } from "../../env";
 import { httpError } from "../../http/errors";
+import { rejectionError } from "../../http/rejections";
 import { ledgerFor, ledgerName } from "../../ledger/ledger";
 import { log } from "../../log";
 import { eventIdOf } from "../event-id";
-import { PUBLIC_REJECTIONS } from "./middleware";
 import { parseRefundHint } from "./refund";
 
 export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
@@ -23,7 +23,7 @@ export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
   if (!parsed.ok) {
     const { reason, detail } = parsed.rejection;
     log("warn", "refund webhook rejected", { route: c.req.path, reason, detail });
-    throw httpError(PUBLIC_REJECTIONS[reason].status, reason, PUBLIC_REJECTIONS[reason].message);
+    throw rejectionError(reason);
   }
   const { hint } = parsed;
   if ("signature_hash" in hint.payload) {

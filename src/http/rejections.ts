@@ -1,0 +1,27 @@
+// One public answer per rejection reason: a status and a short message. The rich reason (field
+// names, canonical message) goes to the logs only.
+
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { HTTPException } from "hono/http-exception";
+import type { RejectReason } from "../providers/types";
+import { httpError } from "./errors";
+
+export const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusCode; message: string }> = {
+  invalid_json: { status: 400, message: "The body is not valid JSON." },
+  not_an_object: { status: 400, message: "The body must be a JSON object." },
+  too_deep: { status: 400, message: "The JSON body is nested too deeply." },
+  duplicate_field: { status: 400, message: "A signed field appears more than once." },
+  case_variant_field: { status: 400, message: "A field differs from a signed field only in letter case." },
+  invalid_field_type: { status: 400, message: "A signed field has the wrong JSON type." },
+  missing_object_ref: { status: 400, message: "The payload names no payment object." },
+  missing_status: { status: 400, message: "The payload has no status." },
+  missing_signature: { status: 401, message: "The signature is missing." },
+  missing_timestamp: { status: 401, message: "The signed timestamp is missing or malformed." },
+  stale_timestamp: { status: 401, message: "The signed timestamp is outside the allowed tolerance; check the sender's clock." },
+  bad_signature: { status: 401, message: "The signature does not match. Is the secret the one of this environment (sandbox or live)?" },
+};
+
+export function rejectionError(reason: RejectReason): HTTPException {
+  const { status, message } = PUBLIC_REJECTIONS[reason];
+  return httpError(status, reason, message);
+}

@@ -1,0 +1,151 @@
+// WEBHOOK_SOURCES: the generic sources beside PortOne, as one JSON object (set it with
+// `wrangler secret put WEBHOOK_SOURCES`: it holds secrets). Parsed and validated once per isolate
+// (per distinct value); an invalid configuration names the bad key and fails closed (503) for
+// these routes only. Each source says how to verify it and where its object reference and status
+// are in the payload, so its events are deduplicated, serialized and forwarded like PortOne's.
+
+import type { Lifecycle } from "../types";
+
+interface SourceBase {
+  readonly name: string;
+  /** Kind name in the forwarded envelope (<source>.<kind>.<status>); default "event". */
+  readonly kind: string;
+  /** Dot path to the object reference in the JSON body, e.g. "data.order_id". */
+  readonly objectRef: string;
+  /** Dot path to the status, e.g. "type" or "data.status". */
+  readonly status: string;
+  /** Seconds a signed timestamp may differ from now. Never 0: a zero would disable the check. */
+  readonly toleranceSeconds: number;
+  readonly lifecycle: Lifecycle;
+}
+
+export interface HmacSource extends SourceBase {
+  readonly scheme: "hmac";
+  readonly secrets: readonly string[];
+  readonly signatureHeader: string;
+  /** Removed from the header value before decoding, e.g. "sha256=". */
+  readonly signaturePrefix: string;
+  readonly encoding: "hex" | "base64";
+  /** What is signed: `<timestamp>.<raw body>` or the raw body alone. */
+  readonly message: "timestamp.body" | "body";
+  /** Required when `message` is "timestamp.body"; optional otherwise (checked when present). */
+  readonly timestampHeader: string | null;
+}
+
+export interface StandardSource extends SourceBase {
+  readonly scheme: "standard";
+  /** whsec_ secrets; several during a rotation. */
+  readonly secrets: readonly string[];
+}
+
+export type Source = HmacSource | StandardSource;
+export type SourcesConfig = { ok: true; sources: ReadonlyMap<string, Source> } | { ok: false; error: string };
+
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const HEADER = /^[A-Za-z0-9-]{1,64}$/;
+const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const RESERVED = new Set(["portone"]);
+
+const cache = new Map<string, SourcesConfig>();
+
+export function sourcesConfig(raw: string | undefined): SourcesConfig {
+  const key = raw ?? "";
+  let parsed = cache.get(key);
+  if (!parsed) {
+    parsed = parseSources(key);
+    cache.set(key, parsed);
+  }
+  return parsed;
+}
+
+export function parseSources(raw: string): SourcesConfig {
+  if (raw.trim() === "") return { ok: true, sources: new Map() };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, error: "WEBHOOK_SOURCES is not valid JSON" };
+  }
+  if (!isRecord(json)) return { ok: false, error: "WEBHOOK_SOURCES must be a JSON object of sources by name" };
+  const sources = new Map<string, Source>();
+  for (const [name, value] of Object.entries(json)) {
+    const source = parseSource(name, value);
+    if (typeof source === "string") return { ok: false, error: `WEBHOOK_SOURCES.${name}: ${source}` };
+    sources.set(name, source);
+  }
+  return { ok: true, sources };
+}
+
+function parseSource(name: string, value: unknown): Source | string {
+  if (!NAME.test(name) || RESERVED.has(name)) return "a source name is lower-case letters, digits, - and _, and not 'portone'";
+  if (!isRecord(value)) return "must be an object";
+  const base = parseBase(name, value);
+  if (typeof base === "string") return base;
+  if (value.scheme === "standard") {
+    const secrets = secretList(value);
+    if (typeof secrets === "string") return secrets;
+    if (!secrets.every((s) => /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(s))) return "secret: each must be whsec_ + base64";
+    return { ...base, scheme: "standard", secrets };
+  }
+  if (value.scheme === "hmac") return parseHmac(base, value);
+  return "scheme: must be \"hmac\" or \"standard\"";
+}
+
+function parseBase(name: string, v: Record<string, unknown>): SourceBase | string {
+  const kind = v.kind ?? "event";
+  if (typeof kind !== "string" || !NAME.test(kind)) return "kind: lower-case letters, digits, - and _";
+  for (const field of ["objectRef", "status"] as const) {
+    if (typeof v[field] !== "string" || !PATH.test(v[field] as string)) return `${field}: a dot path such as "data.id"`;
+  }
+  const tolerance = v.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  if (typeof tolerance !== "number" || !Number.isInteger(tolerance) || tolerance <= 0 || tolerance > 3600) {
+    return "toleranceSeconds: a whole number of seconds from 1 to 3600 (0 would disable the check)";
+  }
+  const lifecycle = parseLifecycle(v.lifecycle);
+  if (typeof lifecycle === "string") return lifecycle;
+  return { name, kind, objectRef: v.objectRef as string, status: v.status as string, toleranceSeconds: tolerance, lifecycle };
+}
+
+function parseHmac(base: SourceBase, v: Record<string, unknown>): HmacSource | string {
+  const secrets = secretList(v);
+  if (typeof secrets === "string") return secrets;
+  const signatureHeader = v.signatureHeader ?? "x-signature";
+  if (typeof signatureHeader !== "string" || !HEADER.test(signatureHeader)) return "signatureHeader: a header name";
+  const timestampHeader = v.timestampHeader ?? null;
+  if (timestampHeader !== null && (typeof timestampHeader !== "string" || !HEADER.test(timestampHeader))) return "timestampHeader: a header name";
+  const message = v.message ?? "timestamp.body";
+  if (message !== "timestamp.body" && message !== "body") return "message: \"timestamp.body\" or \"body\"";
+  if (message === "timestamp.body" && timestampHeader === null) return "timestampHeader: required when message is \"timestamp.body\"";
+  const encoding = v.encoding ?? "hex";
+  if (encoding !== "hex" && encoding !== "base64") return "encoding: \"hex\" or \"base64\"";
+  const signaturePrefix = v.signaturePrefix ?? "";
+  if (typeof signaturePrefix !== "string" || signaturePrefix.length > 16) return "signaturePrefix: a short string such as \"sha256=\"";
+  return {
+    ...base, scheme: "hmac", secrets, signatureHeader: signatureHeader.toLowerCase(), signaturePrefix, encoding, message,
+    timestampHeader: timestampHeader === null ? null : timestampHeader.toLowerCase(),
+  };
+}
+
+function secretList(v: Record<string, unknown>): string[] | string {
+  const list = v.secrets ?? (v.secret === undefined ? undefined : [v.secret]);
+  if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === "string" && s.length >= 16)) {
+    return "secret (or secrets): at least one string of 16 or more characters";
+  }
+  return list as string[];
+}
+
+function parseLifecycle(v: unknown): Lifecycle | string {
+  if (v === undefined) return { ranks: {}, terminal: [] };
+  if (!isRecord(v)) return "lifecycle: { \"order\": [statuses…], \"terminal\": [statuses…] }";
+  const order = v.order ?? [];
+  const terminal = v.terminal ?? [];
+  if (!Array.isArray(order) || !order.every((s) => typeof s === "string")) return "lifecycle.order: a list of statuses";
+  if (!Array.isArray(terminal) || !terminal.every((s) => typeof s === "string")) return "lifecycle.terminal: a list of statuses";
+  const ranks = Object.fromEntries((order as string[]).map((s, i) => [s.toLowerCase(), i]));
+  return { ranks, terminal: (terminal as string[]).map((s) => s.toLowerCase()) };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}

@@ -1,0 +1,55 @@
+// What both generic schemes share once a signature is proven: the body must be a JSON object
+// (bounded depth), and the source's configured paths give the object reference and status.
+
+import { MAX_JSON_DEPTH } from "../../limits";
+import { scanJsonObject } from "../json-scan";
+import { positionOf, type Rejection, type VerifyResult } from "../types";
+import type { Source } from "./config";
+
+export const reject = (reason: Rejection["reason"], detail: string): VerifyResult => ({ ok: false, rejection: { reason, detail } });
+
+/** A verified body as an event of the source; `eventId` comes from the scheme. */
+export function sourceEvent(raw: string, source: Source, eventId: string): VerifyResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return reject("invalid_json", "body is not valid JSON");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return reject("not_an_object", "body is not a JSON object");
+  if (scanJsonObject(raw).depth > MAX_JSON_DEPTH) return reject("too_deep", "nesting");
+  const payload = value as Record<string, unknown>;
+  const objectRef = scalarAt(payload, source.objectRef);
+  if (objectRef === null) return reject("missing_object_ref", `${source.objectRef} is not a non-empty string or number`);
+  const status = scalarAt(payload, source.status);
+  if (status === null) return reject("missing_status", `${source.status} is not a non-empty string or number`);
+  return {
+    ok: true,
+    event: {
+      provider: source.name,
+      kind: source.kind,
+      objectRef,
+      status,
+      position: positionOf(source.lifecycle, status),
+      eventId,
+      payload,
+    },
+  };
+}
+
+/** The string (or number, as text) at a dot path; null when absent, empty or another type. */
+export function scalarAt(payload: Record<string, unknown>, path: string): string | null {
+  let here: unknown = payload;
+  for (const key of path.split(".")) {
+    if (here === null || typeof here !== "object" || Array.isArray(here) || !Object.hasOwn(here, key)) return null;
+    here = (here as Record<string, unknown>)[key];
+  }
+  if (typeof here === "number" && Number.isFinite(here)) return String(here);
+  return typeof here === "string" && here !== "" ? here : null;
+}
+
+/** Whole seconds since the epoch, as the header carries them; null when malformed. */
+export function parseTimestamp(header: string | undefined): number | null {
+  if (header === undefined || !/^\d{1,12}$/.test(header.trim())) return null;
+  return Number(header.trim());
+}

@@ -1,0 +1,48 @@
+// Routes of the generic sources: POST /webhooks/hmac/:source and /webhooks/standard/:source.
+// The source must exist in WEBHOOK_SOURCES with the route's scheme; an invalid configuration fails
+// closed (503, the bad key named in the log). A verified request becomes an event exactly like
+// PortOne's: deduplicated, recorded in its object's ledger, and forwarded.
+
+import type { MiddlewareHandler } from "hono";
+import { clock } from "../../clock";
+import type { AppEnv } from "../../env";
+import { httpError } from "../../http/errors";
+import { rejectionError } from "../../http/rejections";
+import { log } from "../../log";
+import { sourcesConfig, type Source } from "./config";
+import { verifyHmacHeader } from "./hmac-header";
+import { verifyStandardWebhook } from "./standard-webhooks";
+
+/** Resolves :source for the route's scheme (before the body is read). */
+export function requireSource(scheme: Source["scheme"]): MiddlewareHandler<AppEnv> {
+  return async function resolveSource(c, next) {
+    const config = sourcesConfig(c.env.WEBHOOK_SOURCES);
+    if (!config.ok) {
+      log("error", "WEBHOOK_SOURCES is invalid; generic sources refuse every webhook", { error: config.error });
+      throw httpError(503, "not_configured", "WEBHOOK_SOURCES is invalid; nothing was accepted.");
+    }
+    const source = config.sources.get(c.req.param("source") ?? "");
+    if (source?.scheme !== scheme) throw httpError(404, "unknown_source", `No ${scheme} source of that name is configured.`);
+    await next();
+  };
+}
+
+export function verifySourceWebhook(scheme: Source["scheme"]): MiddlewareHandler<AppEnv> {
+  return async function verifySourceRequest(c, next) {
+    const config = sourcesConfig(c.env.WEBHOOK_SOURCES);
+    const source = config.ok ? config.sources.get(c.req.param("source") ?? "") : undefined;
+    if (!source || source.scheme !== scheme) throw new Error("verifySourceWebhook mounted without requireSource()");
+    const headers = c.req.raw.headers;
+    const verdict =
+      source.scheme === "hmac"
+        ? await verifyHmacHeader(c.var.rawBody, headers, source, clock.now())
+        : await verifyStandardWebhook(c.var.rawBody, headers, source, clock.now());
+    if (!verdict.ok) {
+      const { reason, detail } = verdict.rejection;
+      log("warn", "webhook rejected", { route: c.req.path, source: source.name, reason, detail });
+      throw rejectionError(reason);
+    }
+    c.set("event", verdict.event);
+    await next();
+  };
+}
