@@ -24,7 +24,9 @@ export function scanJsonObject(raw: string): ObjectScan {
     if (ch === 0x22 /* " */) {
       const end = stringEnd(raw, i);
       if (depth === 1 && expectKey) {
-        keys.push(JSON.parse(raw.slice(i, end + 1)) as string);
+        const token = raw.slice(i + 1, end);
+        // Only a key with an escape needs decoding (JSON.parse costs ten times a slice).
+        keys.push(token.includes("\\") ? (JSON.parse(`"${token}"`) as string) : token);
         expectKey = false;
       }
       i = end;

@@ -53,6 +53,13 @@ export interface Rejection {
   readonly detail: string;
 }
 
+/** A provider's verdict before the event is named (PortOne names events after verifying). */
+export type UnnamedEvent = Omit<VerifiedEvent, "eventId">;
+
+export type Verdict =
+  | { readonly ok: true; readonly event: UnnamedEvent }
+  | { readonly ok: false; readonly rejection: Rejection };
+
 export type VerifyResult =
   | { readonly ok: true; readonly event: VerifiedEvent }
   | { readonly ok: false; readonly rejection: Rejection };

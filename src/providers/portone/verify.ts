@@ -6,9 +6,8 @@
 
 import { hmacSha256, timingSafeEqualText, toBase64 } from "../../crypto/hmac";
 import { MAX_JSON_DEPTH } from "../../limits";
-import { eventIdOf } from "../event-id";
 import { scanJsonObject } from "../json-scan";
-import { positionOf, type Rejection, type VerifyResult } from "../types";
+import { positionOf, type Rejection, type Verdict } from "../types";
 import { encodePairs, formatAmount } from "./encode";
 import type { PortOneKind } from "./kinds";
 
@@ -27,7 +26,7 @@ export async function verifyPortOne(
   raw: string,
   kind: PortOneKind,
   keys: readonly CryptoKey[],
-): Promise<VerifyResult> {
+): Promise<Verdict> {
   const parsed = parseObject(raw, kind);
   if (!parsed.ok) return parsed;
   const payload = parsed.value;
@@ -57,7 +56,6 @@ export async function verifyPortOne(
       objectRef,
       status,
       position: positionOf(kind.lifecycle, status),
-      eventId: await eventIdOf("portone", kind.kind, payload),
       payload,
     },
   };

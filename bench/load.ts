@@ -1,0 +1,44 @@
+// Load from autocannon (a maintained load generator) with pre-built, pre-signed distinct bodies:
+// each request of a run takes the next body, so no body repeats unless a scenario wants it to.
+import autocannon from "autocannon";
+
+export interface LoadResult {
+  readonly requests: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly errors: number;
+  readonly cpuMsPerRequest: number;
+}
+
+export async function load(url: string, bodies: readonly string[], connections: number, cpuMs: () => number): Promise<LoadResult> {
+  let next = 0;
+  const cpuBefore = cpuMs();
+  const result = await autocannon({
+    url,
+    connections,
+    amount: bodies.length,
+    timeout: 30,
+    requests: [
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }),
+      },
+    ],
+  });
+  const cpu = cpuMs() - cpuBefore;
+  const completed = result.requests.total;
+  return {
+    requests: completed,
+    rps: round(completed / (result.duration || 1)),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    errors: result.errors + result.timeouts + result.non2xx,
+    cpuMsPerRequest: round(cpu / Math.max(1, completed), 3),
+  };
+}
+
+export const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -1,0 +1,70 @@
+// Starting and stopping Workers under `wrangler dev` (workerd) for the benchmark, and reading the
+// CPU time the runtime's processes used, from /proc.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const WRANGLER = join(import.meta.dirname, "..", "node_modules", "wrangler", "bin", "wrangler.js");
+const TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+
+export interface Served {
+  readonly url: string;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+  /** CPU milliseconds used so far by every process under this wrangler dev (workerd included). */
+  cpuMs(): number;
+}
+
+export async function serve(name: string, config: string, port: number, vars: Record<string, string> = {}): Promise<Served> {
+  const persist = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  const args = [WRANGLER, "dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist,
+    "--show-interactive-dev-session=false", "--inspector-port", String(port + 1000)];
+  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, detached: true });
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s:\n${output.slice(-2000)}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("Ready on")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`${name} exited with ${code}:\n${output.slice(-2000)}`)));
+  });
+  // Keep draining its output so the runtime never blocks on a full pipe.
+  child.stdout?.removeAllListeners("data").on("data", () => undefined);
+  child.stderr?.removeAllListeners("data").on("data", () => undefined);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    cpuMs: () => treeCpuMs(child.pid ?? 0),
+    stop: async () => {
+      child.removeAllListeners("exit");
+      try {
+        process.kill(-(child.pid ?? 0), "SIGTERM");
+      } catch {}
+      await new Promise((r) => setTimeout(r, 500));
+    },
+  };
+}
+
+function treeCpuMs(root: number): number {
+  let total = 0;
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.pop() as number;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) * (1000 / TICKS_PER_SECOND);
+      const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+      if (children) queue.push(...children.split(" ").map(Number));
+    } catch {}
+  }
+  return total;
+}
