@@ -17,6 +17,7 @@ export default defineConfig({
           PORTONE_KEY: "test-portone-key",
           PORTONE_API_BASE_URL: "https://portone-api.test",
           ALLOWED_SOURCE_IPS: "",
+          LOG_LEVEL: "info",
           WEBHOOK_SOURCES: JSON.stringify({
             acme: {
               scheme: "hmac",

@@ -19,6 +19,7 @@ export default defineConfig({
           PORTONE_API_BASE_URL: "https://portone-api.test",
           ALLOWED_SOURCE_IPS: "",
           WEBHOOK_SOURCES: "",
+          LOG_LEVEL: "info",
         },
       },
     }),

@@ -7,6 +7,7 @@ import type { AppEnv } from "./env";
 import { errorResponse, notFound, onError } from "./http/errors";
 import { rawBody } from "./http/raw-body";
 import { MAX_BODY_BYTES } from "./limits";
+import { setLogLevel } from "./log";
 import { recordVerifiedEvent } from "./http/record";
 import { sourceAllowlist } from "./http/source-allowlist";
 import { portOneKind, verifyPortOneWebhook } from "./providers/portone/middleware";
@@ -17,6 +18,11 @@ import { requireSource, verifySourceWebhook } from "./providers/sources/middlewa
 export { Ledger } from "./ledger/ledger";
 
 const app = new Hono<AppEnv>();
+
+app.use("*", async (c, next) => {
+  setLogLevel(c.env.LOG_LEVEL);
+  await next();
+});
 
 app.use("/webhooks/*", sourceAllowlist());
 

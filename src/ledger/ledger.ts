@@ -8,6 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { clock } from "../clock";
 import { unindexDeadLetter } from "../edge/dead-letters";
+import { setLogLevel } from "../log";
 import { runAlarm } from "./delivery";
 import { inspectObject, type ObjectReport } from "./inspect";
 import { Outbox } from "./outbox";
@@ -25,6 +26,7 @@ export class Ledger extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    setLogLevel(env.LOG_LEVEL);
     this.#outbox = new Outbox(ctx.storage.sql);
     this.#refunds = new Refunds(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
