@@ -7,23 +7,11 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import { deliverOnce, forwardTarget } from "../src/forward/deliver";
 import { KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef } from "./helpers";
-import { ORIGIN_URL, origin, testClock, type Received } from "./stand-ins";
+import { envelope, ORIGIN_URL, origin, testClock, type Envelope, type Received } from "./stand-ins";
 
 const FORWARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const LINK = KINDS["payment-link"];
 
-interface Envelope {
-  id: string;
-  type: string;
-  provider: string;
-  kind: string;
-  object_ref: string;
-  status: string;
-  previous_status: string | null;
-  received_at: string;
-  data: Record<string, unknown>;
-}
-const envelope = (r: Received) => JSON.parse(r.body) as Envelope;
 const ids = (list: Received[]) => list.map((r) => envelope(r).id);
 
 /** The standardwebhooks library checks the timestamp against Date.now(): verify at the test clock. */

@@ -8,14 +8,8 @@ import { describe, expect, it } from "vitest";
 import { PAYMENT_LINK } from "../src/providers/portone/kinds";
 import { positionOf } from "../src/providers/types";
 import { deliver, eventFor, KINDS, ledgerOf, resultOf, storedObject, uniqueRef } from "./helpers";
-import { origin, testClock, type Received } from "./stand-ins";
+import { envelope, origin, testClock } from "./stand-ins";
 
-interface Envelope {
-  id: string;
-  object_ref: string;
-  status: string;
-}
-const envelope = (r: Received) => JSON.parse(r.body) as Envelope;
 const LINK = KINDS["payment-link"];
 const STATUSES = ["Created", "Processing", "Success", "Expired", "Cancelled", "OnHold"];
 

@@ -15,6 +15,21 @@ export interface Received {
   readonly body: string;
 }
 
+/** The forwarded envelope as the origin receives it (the contract's format). */
+export interface Envelope {
+  id: string;
+  type: string;
+  provider: string;
+  kind: string;
+  object_ref: string;
+  status: string;
+  previous_status: string | null;
+  received_at: string;
+  data: Record<string, unknown>;
+}
+
+export const envelope = (r: Received): Envelope => JSON.parse(r.body) as Envelope;
+
 type Handler = (request: Request) => Promise<Response> | Response;
 
 const accept: Handler = () => new Response(null, { status: 204 });

@@ -4,7 +4,7 @@
 // A 2xx answer takes the event; anything else, a redirect, an error or no answer within
 // DELIVERY_TIMEOUT_MS is a failure to retry.
 
-import { outbound } from "../outbound";
+import { fetchWithTimeout } from "../outbound";
 import { DELIVERY_TIMEOUT_MS } from "./schedule";
 import { forwardSigningKey, signStandardWebhook } from "./signing";
 
@@ -82,19 +82,13 @@ export async function deliverOnce(
     "webhook-timestamp": String(timestamp),
     "webhook-signature": await signStandardWebhook(target.key, event.eventId, timestamp, body),
   };
-  // A timer cleared on return, not AbortSignal.timeout: a pending timer would keep the Durable
-  // Object busy (and unevictable) for the whole timeout after a quick answer.
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
   try {
-    const response = await outbound.fetch(target.url, { method: "POST", headers, body, redirect: "manual", signal: abort.signal });
+    const response = await fetchWithTimeout(target.url, { method: "POST", headers, body, redirect: "manual" }, timeoutMs);
     await response.body?.cancel();
     if (response.status >= 200 && response.status < 300) return { ok: true, httpStatus: response.status };
     return { ok: false, httpStatus: response.status, error: `origin answered ${response.status}` };
   } catch (err) {
     return { ok: false, httpStatus: null, error: describeFailure(err, timeoutMs) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -2,6 +2,30 @@
 // matches keys case-insensitively (spec §9.6). To refuse bodies that two decoders could read
 // differently, the verifier needs the top-level keys exactly as written, which JSON.parse hides.
 
+import { MAX_JSON_DEPTH } from "../limits";
+import type { Rejection } from "./types";
+
+export type ParsedObject =
+  | { readonly ok: true; readonly value: Record<string, unknown>; readonly keys: readonly string[] }
+  | { readonly ok: false; readonly rejection: Rejection };
+
+/** The body as a JSON object of bounded depth, with its top-level keys as written. */
+export function parseJsonObject(raw: string): ParsedObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return { ok: false, rejection: { reason: "invalid_json", detail: "body is not valid JSON" } };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    const type = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
+    return { ok: false, rejection: { reason: "not_an_object", detail: `body is JSON ${type}` } };
+  }
+  const scan = scanJsonObject(raw);
+  if (scan.depth > MAX_JSON_DEPTH) return { ok: false, rejection: { reason: "too_deep", detail: `nesting depth ${scan.depth}` } };
+  return { ok: true, value: value as Record<string, unknown>, keys: scan.keys };
+}
+
 export interface ObjectScan {
   /** The top-level keys, decoded, in order, duplicates included. */
   readonly keys: string[];

@@ -4,7 +4,7 @@
 
 import { hmacKeyFromText, hmacSha256, toBase64Url } from "../../crypto/hmac";
 import { portOneSecrets } from "../../config";
-import { outbound } from "../../outbound";
+import { fetchWithTimeout } from "../../outbound";
 
 const DEFAULT_API_BASE_URL = "https://api.portone.cloud";
 /** The docs' token lifetime, in seconds. */
@@ -35,17 +35,13 @@ export async function lookUpRefund(env: Env, paymentTxnRef: string, refundId: st
     return { kind: "unreachable", error: "PORTONE_SECRET_KEY or PORTONE_KEY is not configured" };
   }
   const base = (env.PORTONE_API_BASE_URL || DEFAULT_API_BASE_URL).replace(/\/+$/, "");
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new DOMException("timed out", "TimeoutError")), API_TIMEOUT_MS);
   try {
-    const response = await outbound.fetch(`${base}/api/refund/${encodeURIComponent(paymentTxnRef)}`, {
-      headers: {
-        accept: "application/json",
-        "x-portone-client-key": key.trim(),
-        authorization: `Bearer ${await portOneJwt(secret, key.trim(), nowMs)}`,
-      },
-      signal: abort.signal,
-    });
+    const headers = {
+      accept: "application/json",
+      "x-portone-client-key": key.trim(),
+      authorization: `Bearer ${await portOneJwt(secret, key.trim(), nowMs)}`,
+    };
+    const response = await fetchWithTimeout(`${base}/api/refund/${encodeURIComponent(paymentTxnRef)}`, { headers }, API_TIMEOUT_MS);
     if (response.status === 404) return { kind: "unknown", reason: "PortOne does not know this payment" };
     if (!response.ok) return { kind: "unreachable", error: `PortOne API answered ${response.status}` };
     const details = refundDetails(await response.json().catch(() => null));
@@ -54,8 +50,6 @@ export async function lookUpRefund(env: Env, paymentTxnRef: string, refundId: st
     return detail ? { kind: "found", detail } : { kind: "unknown", reason: "PortOne lists no refund with this refund_id" };
   } catch (err) {
     return { kind: "unreachable", error: err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : "unknown error" };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -3,8 +3,7 @@
 // forwarded comes from PortOne's refund API (api.ts), for the refund_id the hint names.
 
 import type { Lifecycle, Rejection } from "../types";
-import { scanJsonObject } from "../json-scan";
-import { MAX_JSON_DEPTH } from "../../limits";
+import { parseJsonObject } from "../json-scan";
 
 export interface RefundHint {
   readonly refundId: string;
@@ -20,17 +19,9 @@ export const REFUND_LIFECYCLE: Lifecycle = {
 };
 
 export function parseRefundHint(raw: string): { ok: true; hint: RefundHint } | { ok: false; rejection: Rejection } {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return { ok: false, rejection: { reason: "invalid_json", detail: "body is not valid JSON" } };
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    return { ok: false, rejection: { reason: "not_an_object", detail: "body is not a JSON object" } };
-  }
-  if (scanJsonObject(raw).depth > MAX_JSON_DEPTH) return { ok: false, rejection: { reason: "too_deep", detail: "nesting" } };
-  const payload = value as Record<string, unknown>;
+  const parsed = parseJsonObject(raw);
+  if (!parsed.ok) return parsed;
+  const payload = parsed.value;
   for (const field of ["refund_id", "payment_txn_ref"] as const) {
     const v = payload[field];
     if (typeof v !== "string") {

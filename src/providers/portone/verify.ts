@@ -5,8 +5,7 @@
 // finished object backwards" rule are what make a replay harmless.
 
 import { hmacSha256, timingSafeEqualText, toBase64 } from "../../crypto/hmac";
-import { MAX_JSON_DEPTH } from "../../limits";
-import { scanJsonObject } from "../json-scan";
+import { parseJsonObject } from "../json-scan";
 import { positionOf, type Rejection, type Verdict } from "../types";
 import { encodePairs, formatAmount } from "./encode";
 import type { PortOneKind } from "./kinds";
@@ -63,19 +62,9 @@ export async function verifyPortOne(
 
 /** JSON object only; no key read for signing may appear twice or in another letter case (§9.6). */
 function parseObject(raw: string, kind: PortOneKind): Step<Payload> {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return reject("invalid_json", "body is not valid JSON");
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    return reject("not_an_object", `body is JSON ${Array.isArray(value) ? "array" : typeof value}`);
-  }
-  const scan = scanJsonObject(raw);
-  if (scan.depth > MAX_JSON_DEPTH) return reject("too_deep", `nesting depth ${scan.depth}`);
-  const clash = keyClash(scan.keys, fieldsRead(kind));
-  return clash ?? { ok: true, value: value as Payload };
+  const parsed = parseJsonObject(raw);
+  if (!parsed.ok) return parsed;
+  return keyClash(parsed.keys, fieldsRead(kind)) ?? { ok: true, value: parsed.value };
 }
 
 function fieldsRead(kind: PortOneKind): Set<string> {

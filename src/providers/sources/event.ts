@@ -1,8 +1,7 @@
 // What both generic schemes share once a signature is proven: the body must be a JSON object
 // (bounded depth), and the source's configured paths give the object reference and status.
 
-import { MAX_JSON_DEPTH } from "../../limits";
-import { scanJsonObject } from "../json-scan";
+import { parseJsonObject } from "../json-scan";
 import { positionOf, type Rejection, type VerifyResult } from "../types";
 import type { Source } from "./config";
 
@@ -10,15 +9,9 @@ export const reject = (reason: Rejection["reason"], detail: string): VerifyResul
 
 /** A verified body as an event of the source; `eventId` comes from the scheme. */
 export function sourceEvent(raw: string, source: Source, eventId: string): VerifyResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return reject("invalid_json", "body is not valid JSON");
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return reject("not_an_object", "body is not a JSON object");
-  if (scanJsonObject(raw).depth > MAX_JSON_DEPTH) return reject("too_deep", "nesting");
-  const payload = value as Record<string, unknown>;
+  const parsed = parseJsonObject(raw);
+  if (!parsed.ok) return parsed;
+  const payload = parsed.value;
   const objectRef = scalarAt(payload, source.objectRef);
   if (objectRef === null) return reject("missing_object_ref", `${source.objectRef} is not a non-empty string or number`);
   const status = scalarAt(payload, source.status);
