@@ -18,6 +18,7 @@ export default defineConfig({
           PORTONE_API_BASE_URL: "https://portone-api.test",
           ALLOWED_SOURCE_IPS: "",
           LOG_LEVEL: "info",
+          SEEN_HINT: "on",
           WEBHOOK_SOURCES: JSON.stringify({
             acme: {
               scheme: "hmac",

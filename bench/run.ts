@@ -48,6 +48,7 @@ const GATEWAY_VARS = {
   ALLOWED_SOURCE_IPS: "",
   WEBHOOK_SOURCES: "",
   LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
+  SEEN_HINT: process.env.BENCH_SEEN_HINT ?? "on",
 };
 
 function percentile(sorted: number[], p: number): number {

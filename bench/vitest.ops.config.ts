@@ -20,6 +20,7 @@ export default defineConfig({
           ALLOWED_SOURCE_IPS: "",
           WEBHOOK_SOURCES: "",
           LOG_LEVEL: "info",
+          SEEN_HINT: "on",
         },
       },
     }),

@@ -92,3 +92,20 @@ describe("deduplication", () => {
     expect((await storedObject(KINDS["payment-link"], ref)).events).toHaveLength(1);
   });
 });
+
+describe("with SEEN_HINT=off", () => {
+  it("reads and writes no KV, and the ledger still answers every redelivery", async () => {
+    const off = { ...env, SEEN_HINT: "off" } as Env;
+    const body = JSON.stringify(await eventFor("payment", uniqueRef("nohint"), "Success"));
+    const keysBefore = (await env.SEEN.list()).keys.length;
+    const send = async () => {
+      const ctx = createExecutionContext();
+      const response = await worker.fetch(new Request(`${BASE}/webhooks/portone/payment`, { method: "POST", body }), off, ctx);
+      await waitOnExecutionContext(ctx);
+      return resultOf(response);
+    };
+    expect(await send()).toBe("accepted");
+    expect(await send()).toBe("duplicate");
+    expect((await env.SEEN.list()).keys.length).toBe(keysBefore);
+  });
+});

@@ -10,6 +10,13 @@ export const SEEN_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 const seenKey = (eventId: string): string => `seen:${eventId}`;
 
+/** SEEN_HINT=off turns the hint off: no KV read or write per event; every redelivery asks the
+ *  ledger. The benchmark shows the hint costs more than it saves in money (README, Performance);
+ *  it is on by default because it keeps redelivery storms off a busy object. */
+export function seenHintEnabled(value: string | undefined): boolean {
+  return (value ?? "").trim().toLowerCase() !== "off";
+}
+
 export async function wasSeen(kv: KVNamespace, eventId: string): Promise<boolean> {
   return (await kv.get(seenKey(eventId))) !== null;
 }

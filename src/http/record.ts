@@ -5,7 +5,7 @@
 
 import type { Context } from "hono";
 import { clock } from "../clock";
-import { markSeen, wasSeen } from "../edge/seen";
+import { markSeen, seenHintEnabled, wasSeen } from "../edge/seen";
 import type { AppEnv } from "../env";
 import { ledgerFor, ledgerName, type RecordOutcome } from "../ledger/ledger";
 import { log } from "../log";
@@ -16,18 +16,21 @@ export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response>
   const event = c.var.event;
   const ids = { route: c.req.path, kind: event.kind, object_ref: event.objectRef, event_id: event.eventId };
 
-  if (await seenHint(c.env.SEEN, event.eventId)) {
+  const hint = seenHintEnabled(c.env.SEEN_HINT);
+  if (hint && (await seenHint(c.env.SEEN, event.eventId))) {
     log("info", "webhook duplicate (edge hint)", { ...ids, result: "duplicate" });
     return c.json({ result: "duplicate" });
   }
 
   const outcome = await record(c.env, event);
-  c.executionCtx.waitUntil(
-    markSeen(c.env.SEEN, event.eventId, objectName(event)).catch((err: unknown) => {
-      // Only the hint is lost: the next redelivery wakes the ledger, which answers duplicate.
-      log("warn", "seen marker not written", { ...ids, error: errorName(err) });
-    }),
-  );
+  if (hint) {
+    c.executionCtx.waitUntil(
+      markSeen(c.env.SEEN, event.eventId, objectName(event)).catch((err: unknown) => {
+        // Only the hint is lost: the next redelivery wakes the ledger, which answers duplicate.
+        log("warn", "seen marker not written", { ...ids, error: errorName(err) });
+      }),
+    );
+  }
   log("info", `webhook ${outcome.result}`, {
     ...ids,
     result: outcome.result,
