@@ -164,5 +164,7 @@ describe("inbound webhooks refuse what they cannot prove genuine", () => {
 
   it("answers unknown paths with a JSON 404", async () => {
     await expectError(await post("/nope", "{}"), 404, "not_found");
+    await expectError(await post("/webhooks/portone/payment/extra", "{}"), 404, "not_found");
+    await expectError(await post("/webhooks/elsewhere", "{}"), 404, "not_found");
   });
 });
