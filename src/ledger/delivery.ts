@@ -1,5 +1,6 @@
-// The alarm's work: confirm due refunds (confirm.ts), then forward the outbox in order, one event at a time, until it is empty, the head
-// must wait for its retry time, or this run has done its share.
+// The alarm's work: confirm due refunds (confirm.ts), then forward the outbox in order, one event
+// at a time, until it is empty, the head must wait for its retry time, or this run has done its
+// share.
 // Safe to run twice: every attempt is recorded in SQLite before its request, an attempt left in
 // flight by a stopped run is closed as interrupted, and a watchdog alarm is set before each request
 // so a run that dies mid-request is resumed. The origin may therefore see an event more than once
