@@ -12,7 +12,12 @@ export interface LoadResult {
   readonly cpuMsPerRequest: number;
 }
 
-export async function load(url: string, bodies: readonly string[], connections: number, cpuMs: () => number): Promise<LoadResult> {
+export async function load(
+  url: string,
+  bodies: readonly string[],
+  connections: number,
+  cpuMs: () => number,
+): Promise<LoadResult> {
   let next = 0;
   const cpuBefore = cpuMs();
   const started = performance.now();

@@ -27,7 +27,10 @@ const { values: flags } = parseArgs({
     "skip-ops": { type: "boolean", default: false },
   },
 });
-const N = Number(flags.requests), OBJECTS = Number(flags.objects), BURST = Number(flags.burst), E2E = Number(flags.e2e);
+const N = Number(flags.requests),
+  OBJECTS = Number(flags.objects),
+  BURST = Number(flags.burst),
+  E2E = Number(flags.e2e);
 const CONNECTIONS = Number(flags.connections);
 const ORIGIN_PORT = 9100;
 
@@ -56,42 +59,70 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Time from the provider's POST to the origin receiving the forward, for new events sent 4 at a time. */
-async function endToEnd(gateway: Served, run: string): Promise<{ samples: number; p50: number; p99: number; max: number; lost: number }> {
+async function endToEnd(
+  gateway: Served,
+  run: string,
+): Promise<{ samples: number; p50: number; p99: number; max: number; lost: number }> {
   const bodies = await newEvents(`${run}_e2e`, E2E, E2E);
   const sentAt = new Map<string, number>();
   let index = 0;
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    while (index < bodies.length) {
-      const body = bodies[index++] as string;
-      const { link_ref, status } = JSON.parse(body) as { link_ref: string; status: string };
-      sentAt.set(`${link_ref}:${status}`, Date.now());
-      await (await fetch(`${gateway.url}/webhooks/portone/payment-link`, { method: "POST", body })).text();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (index < bodies.length) {
+        const body = bodies[index++] as string;
+        const { link_ref, status } = JSON.parse(body) as { link_ref: string; status: string };
+        sentAt.set(`${link_ref}:${status}`, Date.now());
+        await (await fetch(`${gateway.url}/webhooks/portone/payment-link`, { method: "POST", body })).text();
+      }
+    }),
+  );
   const deadline = Date.now() + 30_000;
   let arrivals: Record<string, number> = {};
   while (Date.now() < deadline) {
-    arrivals = ((await (await fetch(`http://127.0.0.1:${ORIGIN_PORT}/stats`)).json()) as { arrivals: Record<string, number> }).arrivals;
+    arrivals = (
+      (await (await fetch(`http://127.0.0.1:${ORIGIN_PORT}/stats`)).json()) as { arrivals: Record<string, number> }
+    ).arrivals;
     if ([...sentAt.keys()].every((k) => k in arrivals)) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  const latencies = [...sentAt].filter(([k]) => k in arrivals).map(([k, t]) => (arrivals[k] as number) - t).sort((a, b) => a - b);
-  return { samples: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN, lost: sentAt.size - latencies.length };
+  const latencies = [...sentAt]
+    .filter(([k]) => k in arrivals)
+    .map(([k, t]) => (arrivals[k] as number) - t)
+    .sort((a, b) => a - b);
+  return {
+    samples: latencies.length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? NaN,
+    lost: sentAt.size - latencies.length,
+  };
 }
 
 function bundleSize(): { bytes: number; gzipBytes: number } {
   const out = mkdtempSync(join(tmpdir(), "bench-bundle-"));
-  execFileSync(process.execPath, [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
-    cwd: ROOT, stdio: "ignore", env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
+  execFileSync(
+    process.execPath,
+    [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", out],
+    {
+      cwd: ROOT,
+      stdio: "ignore",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    },
+  );
   const code = readFileSync(join(out, "index.js"));
   return { bytes: code.byteLength, gzipBytes: gzipSync(code).byteLength };
 }
 
 function countOps(): unknown {
-  const output = execFileSync(process.execPath, [join(ROOT, "node_modules/vitest/vitest.mjs"), "run", "--config", "bench/vitest.ops.config.ts"], {
-    cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"],
-  });
+  const output = execFileSync(
+    process.execPath,
+    [join(ROOT, "node_modules/vitest/vitest.mjs"), "run", "--config", "bench/vitest.ops.config.ts"],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const line = output.split("\n").find((l) => l.includes("BENCH_OPS "));
   return line ? JSON.parse(line.slice(line.indexOf("BENCH_OPS ") + 10)) : null;
 }
@@ -105,14 +136,18 @@ async function main(): Promise<void> {
     for (const target of TARGETS) {
       console.error(`serving ${target.name}…`);
       const vars: Record<string, string> =
-        target.name === "gateway" ? GATEWAY_VARS : target.name === "platform_floor" ? { ORIGIN_URL: GATEWAY_VARS.MERCHANT_ORIGIN_URL } : {};
+        target.name === "gateway"
+          ? GATEWAY_VARS
+          : target.name === "platform_floor"
+            ? { ORIGIN_URL: GATEWAY_VARS.MERCHANT_ORIGIN_URL }
+            : {};
       const served = await serve(target.name, target.config, target.port, vars);
       try {
         const fresh = await newEvents(`${run}_${target.name}`, N, OBJECTS);
         const url = target.name === "gateway" ? `${served.url}/webhooks/portone/payment-link` : served.url;
         const hot = await hotObject(`${run}_${target.name}`, BURST);
         const hotUrl = target.name === "gateway" ? `${served.url}/webhooks/portone/subscription-link` : served.url;
-        await load(url, (await newEvents(`${run}_${target.name}_warm`, 50, 50)), 4, served.cpuMs); // warm up
+        await load(url, await newEvents(`${run}_${target.name}_warm`, 50, 50), 4, served.cpuMs); // warm up
         const scenarios: Record<Scenario, LoadResult> = {
           new_events: await load(url, fresh, CONNECTIONS, served.cpuMs),
           // Redeliveries of events already recorded (the KV fast path).
@@ -136,7 +171,11 @@ async function main(): Promise<void> {
       const f = results[floor]?.[scenario];
       const g = gateway[scenario];
       if (!f) continue;
-      ratios[`${scenario}_vs_${floor}`] = { rps: round(g.rps / f.rps, 2), p99: round(g.p99 / Math.max(1, f.p99), 2), cpu: round(g.cpuMsPerRequest / Math.max(0.001, f.cpuMsPerRequest), 2) };
+      ratios[`${scenario}_vs_${floor}`] = {
+        rps: round(g.rps / f.rps, 2),
+        p99: round(g.p99 / Math.max(1, f.p99), 2),
+        cpu: round(g.cpuMsPerRequest / Math.max(0.001, f.cpuMsPerRequest), 2),
+      };
     }
   }
   console.error("verification micro-benchmark…");
@@ -146,7 +185,17 @@ async function main(): Promise<void> {
   const ops = flags["skip-ops"] ? null : (console.error("counting operations…"), countOps());
 
   printTable(results, ratios, e2e, verify, bundle);
-  const report = { at: new Date().toISOString(), node: process.version, flags, results, ratios, end_to_end_ms: e2e, verify, bundle, ops };
+  const report = {
+    at: new Date().toISOString(),
+    node: process.version,
+    flags,
+    results,
+    ratios,
+    end_to_end_ms: e2e,
+    verify,
+    bundle,
+    ops,
+  };
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });
   const file = join(ROOT, "bench/results", `${report.at.replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
@@ -154,15 +203,26 @@ async function main(): Promise<void> {
   console.log(`results written to ${file}`);
 }
 
-function printTable(results: Record<string, Record<string, LoadResult>>, ratios: Record<string, Record<string, number>>, e2e: unknown, verify: unknown, bundle: unknown): void {
+function printTable(
+  results: Record<string, Record<string, LoadResult>>,
+  ratios: Record<string, Record<string, number>>,
+  e2e: unknown,
+  verify: unknown,
+  bundle: unknown,
+): void {
   console.log("\ntarget          scenario       req    rps    p50 ms  p99 ms  max ms  errors  cpu ms/req");
   for (const [target, scenarios] of Object.entries(results)) {
     for (const [scenario, r] of Object.entries(scenarios)) {
-      console.log(`${target.padEnd(15)} ${scenario.padEnd(13)} ${String(r.requests).padStart(5)} ${String(r.rps).padStart(6)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${String(r.max).padStart(7)} ${String(r.errors).padStart(7)} ${String(r.cpuMsPerRequest).padStart(11)}`);
+      console.log(
+        `${target.padEnd(15)} ${scenario.padEnd(13)} ${String(r.requests).padStart(5)} ${String(r.rps).padStart(6)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${String(r.max).padStart(7)} ${String(r.errors).padStart(7)} ${String(r.cpuMsPerRequest).padStart(11)}`,
+      );
     }
   }
   console.log("\ngateway / floor          rps ratio  p99 ratio  cpu ratio");
-  for (const [name, r] of Object.entries(ratios)) console.log(`${name.padEnd(34)} ${String(r.rps).padStart(5)} ${String(r.p99).padStart(10)} ${String(r.cpu).padStart(10)}`);
+  for (const [name, r] of Object.entries(ratios))
+    console.log(
+      `${name.padEnd(34)} ${String(r.rps).padStart(5)} ${String(r.p99).padStart(10)} ${String(r.cpu).padStart(10)}`,
+    );
   console.log(`\nend to end (POST to origin), ms: ${JSON.stringify(e2e)}`);
   console.log(`verification, ns/op: ${JSON.stringify(verify)}`);
   console.log(`bundle: ${JSON.stringify(bundle)}`);

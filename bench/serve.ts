@@ -16,15 +16,40 @@ export interface Served {
   cpuMs(): number;
 }
 
-export async function serve(name: string, config: string, port: number, vars: Record<string, string> = {}): Promise<Served> {
+export async function serve(
+  name: string,
+  config: string,
+  port: number,
+  vars: Record<string, string> = {},
+): Promise<Served> {
   const persist = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  const args = [WRANGLER, "dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist,
-    "--show-interactive-dev-session=false", "--inspector-port", String(port + 1000)];
+  const args = [
+    WRANGLER,
+    "dev",
+    "-c",
+    config,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    persist,
+    "--show-interactive-dev-session=false",
+    "--inspector-port",
+    String(port + 1000),
+  ];
   for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, detached: true });
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    detached: true,
+  });
   let output = "";
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s:\n${output.slice(-2000)}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within 60 s:\n${output.slice(-2000)}`)),
+      60_000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes("Ready on")) {

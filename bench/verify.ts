@@ -10,7 +10,9 @@ import { canonicalMessage, verifyPortOne } from "../src/providers/portone/verify
 import { paymentLinkSample, paymentSample } from "../test/fixtures/portone-samples";
 
 // workerd has crypto.subtle.timingSafeEqual; Node has the same primitive elsewhere.
-const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual?: (a: ArrayBufferView, b: ArrayBufferView) => boolean };
+const subtle = crypto.subtle as SubtleCrypto & {
+  timingSafeEqual?: (a: ArrayBufferView, b: ArrayBufferView) => boolean;
+};
 subtle.timingSafeEqual ??= (a, b) => timingSafeEqual(a as Uint8Array, b as Uint8Array);
 
 const SECRET = "PORTONE_SECRET";
@@ -54,21 +56,35 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 export async function benchVerify(iterations: number): Promise<VerifyBench> {
   const cases: Array<{ raw: string; kind: PortOneKind; canonical: Uint8Array }> = [];
-  for (const [sample, kind] of [[paymentSample, PAYMENT], [paymentLinkSample, PAYMENT_LINK]] as const) {
+  for (const [sample, kind] of [
+    [paymentSample, PAYMENT],
+    [paymentLinkSample, PAYMENT_LINK],
+  ] as const) {
     const raw = JSON.stringify(await withSignature({ ...sample }, kind, SECRET));
     const canonical = canonicalMessage(JSON.parse(raw) as Record<string, unknown>, kind);
     if (!canonical.ok) throw new Error("sample does not canonicalize");
     cases.push({ raw, kind, canonical: new TextEncoder().encode(canonical.value) });
   }
   const keys = [await hmacKeyFromText(SECRET)];
-  const rawKey = await crypto.subtle.importKey("raw", new TextEncoder().encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const rawKey = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(SECRET),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const pick = (i: number) => cases[i % cases.length] as (typeof cases)[number];
-  const full: number[] = [], raw: number[] = [], docs: number[] = [], docsWeb: number[] = [];
+  const full: number[] = [],
+    raw: number[] = [],
+    docs: number[] = [],
+    docsWeb: number[] = [];
   for (let round = 0; round < 3; round++) {
-    full.push(await time(iterations, async (i) => {
-      const c = pick(i);
-      if (!(await verifyPortOne(c.raw, c.kind, keys)).ok) throw new Error("did not verify");
-    }));
+    full.push(
+      await time(iterations, async (i) => {
+        const c = pick(i);
+        if (!(await verifyPortOne(c.raw, c.kind, keys)).ok) throw new Error("did not verify");
+      }),
+    );
     raw.push(await time(iterations, (i) => crypto.subtle.sign("HMAC", rawKey, pick(i).canonical)));
     docs.push(await time(iterations, (i) => docsSample(pick(i).raw, pick(i).kind)));
     docsWeb.push(await time(iterations, (i) => docsSampleWebCrypto(pick(i).raw, pick(i).kind, rawKey)));

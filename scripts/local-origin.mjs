@@ -8,7 +8,9 @@ import http from "node:http";
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
 
-const { values } = parseArgs({ options: { port: { type: "string", default: "9000" }, fail: { type: "boolean", default: false } } });
+const { values } = parseArgs({
+  options: { port: { type: "string", default: "9000" }, fail: { type: "boolean", default: false } },
+});
 const varsFile = existsSync(".dev.vars") ? ".dev.vars" : ".dev.vars.example";
 const secret = /^FORWARD_SIGNING_SECRET=(.*)$/m.exec(readFileSync(varsFile, "utf8"))?.[1]?.trim();
 if (!secret) {
@@ -37,8 +39,12 @@ http
       }
       const repeat = seen.has(event.id) ? " (repeat: drop it)" : "";
       seen.add(event.id);
-      console.log(`${new Date().toISOString()} ${event.id} ${event.type} ${event.object_ref} previous=${event.previous_status}${repeat}`);
+      console.log(
+        `${new Date().toISOString()} ${event.id} ${event.type} ${event.object_ref} previous=${event.previous_status}${repeat}`,
+      );
       res.writeHead(204).end();
     });
   })
-  .listen(Number(values.port), "127.0.0.1", () => console.log(`origin on http://127.0.0.1:${values.port}/webhooks (secret from ${varsFile})`));
+  .listen(Number(values.port), "127.0.0.1", () =>
+    console.log(`origin on http://127.0.0.1:${values.port}/webhooks (secret from ${varsFile})`),
+  );

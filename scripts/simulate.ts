@@ -5,12 +5,24 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { PAYMENT, PAYMENT_LINK, SUBSCRIPTION_LINK, type PortOneKind } from "../src/providers/portone/kinds";
 import { withSignature } from "../src/providers/portone/sign";
-import { paymentLinkSample, paymentSample, refundSample, subscriptionLinkSample } from "../test/fixtures/portone-samples";
+import {
+  paymentLinkSample,
+  paymentSample,
+  refundSample,
+  subscriptionLinkSample,
+} from "../test/fixtures/portone-samples";
 
-const KINDS: Record<string, { kind: PortOneKind | null; sample: Readonly<Record<string, unknown>>; lifecycle: string[] }> = {
+const KINDS: Record<
+  string,
+  { kind: PortOneKind | null; sample: Readonly<Record<string, unknown>>; lifecycle: string[] }
+> = {
   payment: { kind: PAYMENT, sample: paymentSample, lifecycle: ["Pending", "Success"] },
   "payment-link": { kind: PAYMENT_LINK, sample: paymentLinkSample, lifecycle: ["Created", "Processing", "Success"] },
-  "subscription-link": { kind: SUBSCRIPTION_LINK, sample: subscriptionLinkSample, lifecycle: ["Created", "Active", "Completed"] },
+  "subscription-link": {
+    kind: SUBSCRIPTION_LINK,
+    sample: subscriptionLinkSample,
+    lifecycle: ["Created", "Active", "Completed"],
+  },
   refund: { kind: null, sample: refundSample, lifecycle: ["IN_QUEUE", "SUCCESS"] },
 };
 
@@ -44,14 +56,22 @@ function secretFrom(flag: string | undefined): { secret: string; source: string 
 async function send(url: string, body: Record<string, unknown>, secretSource: string): Promise<void> {
   let response: Response;
   try {
-    response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
   } catch (err) {
-    fail(`cannot reach ${url} (${(err as Error).cause ?? (err as Error).message}). Is \`npm run dev\` running, or is --url right?`);
+    fail(
+      `cannot reach ${url} (${(err as Error).cause ?? (err as Error).message}). Is \`npm run dev\` running, or is --url right?`,
+    );
   }
   const text = await response.text();
   console.log(`POST ${url}  status=${String(body.status ?? body.refund_status)}  ->  ${response.status} ${text}`);
   if (response.status === 401) {
-    console.error(`  The gateway rejected the signature: the secret used here (from ${secretSource}) is not its PORTONE_SECRET_KEY.`);
+    console.error(
+      `  The gateway rejected the signature: the secret used here (from ${secretSource}) is not its PORTONE_SECRET_KEY.`,
+    );
   }
   if (response.status >= 400) process.exitCode = 1;
 }
@@ -84,7 +104,11 @@ async function main(): Promise<void> {
       : { refund_status: step, ...(ref ? { payment_txn_ref: ref } : {}) };
     if (amount !== undefined) fields.amount = amount;
     const payload = { ...spec.sample, ...fields };
-    await send(url, spec.kind ? await withSignature(payload, spec.kind, secret.split(",")[0]?.trim() ?? "") : payload, source);
+    await send(
+      url,
+      spec.kind ? await withSignature(payload, spec.kind, secret.split(",")[0]?.trim() ?? "") : payload,
+      source,
+    );
   }
   if (ref && values.lifecycle) console.log(`reference: ${ref}`);
 }

@@ -46,7 +46,9 @@ for (const scheme of ["hmac", "standard"] as const) {
 app.all("/webhooks/*", (c) =>
   c.req.method === "POST"
     ? notFound(c)
-    : errorResponse(405, "method_not_allowed", `Webhooks are delivered with POST, not ${c.req.method}.`, { Allow: "POST" }),
+    : errorResponse(405, "method_not_allowed", `Webhooks are delivered with POST, not ${c.req.method}.`, {
+        Allow: "POST",
+      }),
 );
 
 app.route("/admin", admin);

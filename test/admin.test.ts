@@ -96,7 +96,9 @@ describe("dead letters", () => {
     expect(origin.received.filter((r) => statusOf(r.body) === "Created")).toHaveLength(RETRY_DELAYS_SECONDS.length + 1);
     expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual(["Success"]);
 
-    const listed = (await (await adminFetch("/dead-letters")).json()) as { dead_letters: Array<{ object: string; event_id: string; status: string; last_error: string }> };
+    const listed = (await (await adminFetch("/dead-letters")).json()) as {
+      dead_letters: Array<{ object: string; event_id: string; status: string; last_error: string }>;
+    };
     const entry = listed.dead_letters.find((d) => d.object === `portone:payment_link:${ref}`);
     expect(entry).toMatchObject({ status: "Created", last_error: "origin answered 500" });
 
@@ -104,7 +106,9 @@ describe("dead letters", () => {
     expect(report.events.map((e) => e.delivery)).toEqual(["dead", "delivered"]);
 
     origin.answer(() => new Response(null, { status: 200 }));
-    const redeliver = await adminFetch(`/objects/portone/payment_link/${ref}/events/${entry?.event_id}/redeliver`, { method: "POST" });
+    const redeliver = await adminFetch(`/objects/portone/payment_link/${ref}/events/${entry?.event_id}/redeliver`, {
+      method: "POST",
+    });
     expect(redeliver.status).toBe(202);
     expect(await redeliver.json()).toEqual({ requeued: [entry?.event_id] });
     await runDurableObjectAlarm(stub);
@@ -129,7 +133,9 @@ describe("dead letters", () => {
     expect((await stub.inspect()).events.map((e) => e.delivery)).toEqual(["dead", "dead", null]);
     origin.answer(() => new Response(null, { status: 200 }));
     const staleId = (await stub.inspect()).events[2]?.event_id;
-    expect((await adminFetch(`/objects/portone/payment_link/${ref}/events/${staleId}/redeliver`, { method: "POST" })).status).toBe(404);
+    expect(
+      (await adminFetch(`/objects/portone/payment_link/${ref}/events/${staleId}/redeliver`, { method: "POST" })).status,
+    ).toBe(404);
     const response = await adminFetch(`/objects/portone/payment_link/${ref}/redeliver-dead`, { method: "POST" });
     expect(response.status).toBe(202);
     expect(((await response.json()) as { requeued: string[] }).requeued).toHaveLength(2);

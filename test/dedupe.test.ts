@@ -4,7 +4,18 @@ import { describe, expect, it } from "vitest";
 import { SEEN_TTL_SECONDS } from "../src/edge/seen";
 import worker from "../src/index";
 import { eventIdOf } from "../src/providers/event-id";
-import { BASE, KINDS, deliver, eventFor, ledgerCount, post, resultOf, storedObject, uniqueRef, type Slug } from "./helpers";
+import {
+  BASE,
+  KINDS,
+  deliver,
+  eventFor,
+  ledgerCount,
+  post,
+  resultOf,
+  storedObject,
+  uniqueRef,
+  type Slug,
+} from "./helpers";
 
 /** Calls the Worker directly and waits for its waitUntil work (the KV marker) to finish. */
 async function deliverAndSettle(slug: Slug, body: string): Promise<Response> {
@@ -100,7 +111,11 @@ describe("with SEEN_HINT=off", () => {
     const keysBefore = (await env.SEEN.list()).keys.length;
     const send = async () => {
       const ctx = createExecutionContext();
-      const response = await worker.fetch(new Request(`${BASE}/webhooks/portone/payment`, { method: "POST", body }), off, ctx);
+      const response = await worker.fetch(
+        new Request(`${BASE}/webhooks/portone/payment`, { method: "POST", body }),
+        off,
+        ctx,
+      );
       await waitOnExecutionContext(ctx);
       return resultOf(response);
     };

@@ -98,8 +98,12 @@ describe("retries", () => {
     const ref = uniqueRef("flap");
     const failures: Array<() => Response> = [
       () => new Response("boom", { status: 500 }),
-      () => { throw new DOMException("The operation timed out", "TimeoutError"); },
-      () => { throw new TypeError("Network connection lost: connect ECONNREFUSED"); },
+      () => {
+        throw new DOMException("The operation timed out", "TimeoutError");
+      },
+      () => {
+        throw new TypeError("Network connection lost: connect ECONNREFUSED");
+      },
       () => Response.redirect("https://elsewhere.test/", 302),
     ];
     origin.answer(() => (failures.shift() ?? (() => new Response("ok")))());
@@ -153,7 +157,9 @@ describe("retries", () => {
       [fast, "Created"],
       [fast, "Success"],
     ]);
-    expect(origin.received.filter((r) => envelope(r).object_ref === slow).map((r) => envelope(r).status)).toEqual(["Created"]);
+    expect(origin.received.filter((r) => envelope(r).object_ref === slow).map((r) => envelope(r).status)).toEqual([
+      "Created",
+    ]);
   });
 });
 
@@ -192,21 +198,51 @@ describe("eviction", () => {
 describe("deliverOnce", () => {
   it("gives up on an origin that does not answer within the timeout", async () => {
     origin.answer(
-      (request) => new Promise<Response>((_resolve, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason))),
+      (request) =>
+        new Promise<Response>((_resolve, reject) =>
+          request.signal.addEventListener("abort", () => reject(request.signal.reason)),
+        ),
     );
-    const target = await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: FORWARD_SECRET } as Env);
+    const target = await forwardTarget({
+      MERCHANT_ORIGIN_URL: ORIGIN_URL,
+      FORWARD_SIGNING_SECRET: FORWARD_SECRET,
+    } as Env);
     if ("error" in target) throw new Error(target.error);
     const event = {
-      eventId: "evt_0", provider: "portone", kind: "payment", objectRef: "o", status: "Success",
-      previousStatus: null, receivedAt: new Date(testClock.now).toISOString(), payload: "{}",
+      eventId: "evt_0",
+      provider: "portone",
+      kind: "payment",
+      objectRef: "o",
+      status: "Success",
+      previousStatus: null,
+      receivedAt: new Date(testClock.now).toISOString(),
+      payload: "{}",
     };
-    expect(await deliverOnce(target, event, testClock.now, 20)).toEqual({ ok: false, httpStatus: null, error: "no answer within 20 ms" });
+    expect(await deliverOnce(target, event, testClock.now, 20)).toEqual({
+      ok: false,
+      httpStatus: null,
+      error: "no answer within 20 ms",
+    });
   });
 
   it("refuses an http origin that is not loopback, and a secret that is not whsec_ base64", async () => {
-    expect(await forwardTarget({ MERCHANT_ORIGIN_URL: "http://merchant.example/hook", FORWARD_SIGNING_SECRET: FORWARD_SECRET } as Env)).toHaveProperty("error");
-    expect(await forwardTarget({ MERCHANT_ORIGIN_URL: "http://127.0.0.1:9000/hook", FORWARD_SIGNING_SECRET: FORWARD_SECRET } as Env)).toHaveProperty("url");
-    expect(await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: "whsec_!!!" } as Env)).toHaveProperty("error");
-    expect(await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: undefined } as unknown as Env)).toHaveProperty("error");
+    expect(
+      await forwardTarget({
+        MERCHANT_ORIGIN_URL: "http://merchant.example/hook",
+        FORWARD_SIGNING_SECRET: FORWARD_SECRET,
+      } as Env),
+    ).toHaveProperty("error");
+    expect(
+      await forwardTarget({
+        MERCHANT_ORIGIN_URL: "http://127.0.0.1:9000/hook",
+        FORWARD_SIGNING_SECRET: FORWARD_SECRET,
+      } as Env),
+    ).toHaveProperty("url");
+    expect(
+      await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: "whsec_!!!" } as Env),
+    ).toHaveProperty("error");
+    expect(
+      await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: undefined } as unknown as Env),
+    ).toHaveProperty("error");
   });
 });

@@ -11,7 +11,11 @@ import { paymentLinkSample, paymentSample, subscriptionLinkSample } from "./fixt
 export const SECRET = "PORTONE_SECRET";
 export const BASE = "https://gateway.test";
 
-export const KINDS = { payment: PAYMENT, "payment-link": PAYMENT_LINK, "subscription-link": SUBSCRIPTION_LINK } as const;
+export const KINDS = {
+  payment: PAYMENT,
+  "payment-link": PAYMENT_LINK,
+  "subscription-link": SUBSCRIPTION_LINK,
+} as const;
 export type Slug = keyof typeof KINDS;
 const SAMPLES: Record<Slug, Readonly<Record<string, unknown>>> = {
   payment: paymentSample,
@@ -27,7 +31,10 @@ export function uniqueRef(prefix = "ref"): string {
 }
 
 /** The kind's sample payload with overrides, signed with the test secret. */
-export async function signedPayload(slug: Slug, overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+export async function signedPayload(
+  slug: Slug,
+  overrides: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
   return withSignature({ ...SAMPLES[slug], ...overrides }, KINDS[slug], SECRET);
 }
 

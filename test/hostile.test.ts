@@ -9,7 +9,17 @@ import { verifyPortOne } from "../src/providers/portone/verify";
 import { paymentSample } from "./fixtures/portone-samples";
 import { SECRET, post, uniqueRef } from "./helpers";
 
-const SIGNED_FIELDS = ["amount", "channel_key", "channel_order_ref", "country_code", "currency", "merchant_order_ref", "method_name", "order_ref", "status"];
+const SIGNED_FIELDS = [
+  "amount",
+  "channel_key",
+  "channel_order_ref",
+  "country_code",
+  "currency",
+  "merchant_order_ref",
+  "method_name",
+  "order_ref",
+  "status",
+];
 
 /** Bodies an attacker or a broken sender might send. */
 const hostileBody = fc.oneof(
@@ -18,17 +28,37 @@ const hostileBody = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
   fc.integer({ min: 1, max: 5000 }).map((n) => `${"[".repeat(n)}${"]".repeat(n)}`),
   fc.integer({ min: 1, max: 3000 }).map((n) => `{"a":${'{"a":'.repeat(n)}1${"}".repeat(n)}}`),
-  fc.constantFrom("1e400", "-1e400", "5e-324", '"\u0000"', '{"amount":1e999}', '{"\\ud800":"\\udfff"}', "\u0000", "{\u0000}"),
-  fc.record({
-    key: fc.constantFrom("__proto__", "constructor", "prototype", "Status", "STATUS", "status", "signature_hash", "Amount"),
-    value: fc.jsonValue({ maxDepth: 2 }),
-  }).map(({ key, value }) => {
-    const raw = JSON.stringify(paymentSample);
-    return raw.replace("{", `{${JSON.stringify(key)}:${JSON.stringify(value)},`);
-  }),
-  fc.record({ field: fc.constantFrom(...SIGNED_FIELDS), value: fc.jsonValue({ maxDepth: 2 }) }).map(({ field, value }) =>
-    JSON.stringify({ ...paymentSample, [field]: value }),
+  fc.constantFrom(
+    "1e400",
+    "-1e400",
+    "5e-324",
+    '"\u0000"',
+    '{"amount":1e999}',
+    '{"\\ud800":"\\udfff"}',
+    "\u0000",
+    "{\u0000}",
   ),
+  fc
+    .record({
+      key: fc.constantFrom(
+        "__proto__",
+        "constructor",
+        "prototype",
+        "Status",
+        "STATUS",
+        "status",
+        "signature_hash",
+        "Amount",
+      ),
+      value: fc.jsonValue({ maxDepth: 2 }),
+    })
+    .map(({ key, value }) => {
+      const raw = JSON.stringify(paymentSample);
+      return raw.replace("{", `{${JSON.stringify(key)}:${JSON.stringify(value)},`);
+    }),
+  fc
+    .record({ field: fc.constantFrom(...SIGNED_FIELDS), value: fc.jsonValue({ maxDepth: 2 }) })
+    .map(({ field, value }) => JSON.stringify({ ...paymentSample, [field]: value })),
   fc.constantFrom(64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1).map((n) => `{"pad":"${"x".repeat(n - 10)}"}`),
 );
 
@@ -77,8 +107,16 @@ describe("hostile input", () => {
           extra: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
         }),
         async ({ extra, ...fields }) => {
-          const clean = Object.fromEntries(Object.entries(extra).filter(([k]) => !SIGNED_FIELDS.includes(k.toLowerCase()) && k.toLowerCase() !== "signature_hash"));
-          const payload = await withSignature({ ...clean, ...paymentSample, ...fields, order_ref: uniqueRef("fc") }, PAYMENT, SECRET);
+          const clean = Object.fromEntries(
+            Object.entries(extra).filter(
+              ([k]) => !SIGNED_FIELDS.includes(k.toLowerCase()) && k.toLowerCase() !== "signature_hash",
+            ),
+          );
+          const payload = await withSignature(
+            { ...clean, ...paymentSample, ...fields, order_ref: uniqueRef("fc") },
+            PAYMENT,
+            SECRET,
+          );
           const response = await post("/webhooks/portone/payment", payload);
           expect(response.status).toBe(200);
           expect(await response.json()).toEqual({ result: "accepted" });

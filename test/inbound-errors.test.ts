@@ -38,7 +38,9 @@ describe("inbound webhooks refuse what they cannot prove genuine", () => {
 
   it("answers 413 for a declared length over 64 KiB", async () => {
     await leavesNoTrace(async () => {
-      const response = await post("/webhooks/portone/payment", "{}", { headers: { "content-length": String(64 * 1024 + 1) } });
+      const response = await post("/webhooks/portone/payment", "{}", {
+        headers: { "content-length": String(64 * 1024 + 1) },
+      });
       await expectError(response, 413, "payload_too_large");
     });
   });
@@ -49,7 +51,8 @@ describe("inbound webhooks refuse what they cannot prove genuine", () => {
     const endless = new ReadableStream<Uint8Array>({
       pull(controller) {
         pulled += 1;
-        if (pulled > 512) controller.close(); // 8 MiB if the limits were ignored
+        if (pulled > 512)
+          controller.close(); // 8 MiB if the limits were ignored
         else controller.enqueue(chunk);
       },
     });
@@ -113,17 +116,33 @@ describe("inbound webhooks refuse what they cannot prove genuine", () => {
   it("answers 400 when a signed field appears twice, even with the same value", async () => {
     const raw = JSON.stringify(paymentSample);
     await leavesNoTrace(async () => {
-      await expectError(await post("/webhooks/portone/payment", raw.replace("{", '{"status":"Failed",')), 400, "duplicate_field");
-      await expectError(await post("/webhooks/portone/payment", raw.replace("{", '{"status":"Success",')), 400, "duplicate_field");
+      await expectError(
+        await post("/webhooks/portone/payment", raw.replace("{", '{"status":"Failed",')),
+        400,
+        "duplicate_field",
+      );
+      await expectError(
+        await post("/webhooks/portone/payment", raw.replace("{", '{"status":"Success",')),
+        400,
+        "duplicate_field",
+      );
       // Escaped spelling of the same key is the same key.
-      await expectError(await post("/webhooks/portone/payment", raw.replace("{", '{"st\\u0061tus":"Failed",')), 400, "duplicate_field");
+      await expectError(
+        await post("/webhooks/portone/payment", raw.replace("{", '{"st\\u0061tus":"Failed",')),
+        400,
+        "duplicate_field",
+      );
     });
   });
 
   it("answers 400 when a field differs from a signed field only in letter case (Go would read it)", async () => {
     await leavesNoTrace(async () => {
       await expectError(await deliver("payment", { ...paymentSample, Status: "Failed" }), 400, "case_variant_field");
-      await expectError(await deliver("payment-link", { ...paymentLinkSample, CountryCode: "KR" }), 400, "case_variant_field");
+      await expectError(
+        await deliver("payment-link", { ...paymentLinkSample, CountryCode: "KR" }),
+        400,
+        "case_variant_field",
+      );
       await expectError(await deliver("payment", { ...paymentSample, SIGNATURE_HASH: "x" }), 400, "case_variant_field");
     });
   });
@@ -157,8 +176,16 @@ describe("inbound webhooks refuse what they cannot prove genuine", () => {
 
   it("answers 400 for a genuine payload that names no object", async () => {
     await leavesNoTrace(async () => {
-      await expectError(await deliver("payment", await signedPayload("payment", { order_ref: "" })), 400, "missing_object_ref");
-      await expectError(await deliver("payment", await signedPayload("payment", { status: null })), 400, "missing_status");
+      await expectError(
+        await deliver("payment", await signedPayload("payment", { order_ref: "" })),
+        400,
+        "missing_object_ref",
+      );
+      await expectError(
+        await deliver("payment", await signedPayload("payment", { status: null })),
+        400,
+        "missing_status",
+      );
     });
   });
 

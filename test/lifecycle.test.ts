@@ -107,7 +107,10 @@ describe("durability", () => {
     const stub = ledgerOf(KINDS.payment, ref);
     await evictDurableObject(stub);
     const versions = await runInDurableObject(stub, (_i, state) =>
-      state.storage.sql.exec<{ version: number }>("SELECT version FROM schema_migrations").toArray().map((r) => r.version),
+      state.storage.sql
+        .exec<{ version: number }>("SELECT version FROM schema_migrations")
+        .toArray()
+        .map((r) => r.version),
     );
     expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
     expect(versions).toEqual([1, 2, 3]);

@@ -31,10 +31,15 @@ describe("logs", () => {
     expect(await send(await eventFor("payment", ref, "Success"), "info")).toBe(200);
     expect(await send({ ...(await signedPayload("payment", { order_ref: ref })), amount: 1 }, "info")).toBe(401);
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(entries).toContainEqual(expect.objectContaining({ level: "info", msg: "webhook accepted", object_ref: ref, kind: "payment" }));
-    expect(entries).toContainEqual(expect.objectContaining({ level: "warn", msg: "webhook rejected", reason: "bad_signature" }));
+    expect(entries).toContainEqual(
+      expect.objectContaining({ level: "info", msg: "webhook accepted", object_ref: ref, kind: "payment" }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({ level: "warn", msg: "webhook rejected", reason: "bad_signature" }),
+    );
     const all = lines.join("\n");
-    for (const secretOrData of ["PORTONE_SECRET", "buyer@example.com", "************4242", "+15550100000"]) expect(all).not.toContain(secretOrData);
+    for (const secretOrData of ["PORTONE_SECRET", "buyer@example.com", "************4242", "+15550100000"])
+      expect(all).not.toContain(secretOrData);
   });
 
   it("LOG_LEVEL=warn drops the info lines and keeps the warnings", async () => {

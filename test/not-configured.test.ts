@@ -10,7 +10,10 @@ describe("a gateway without a PortOne secret", () => {
   it.each([undefined, "", " , ,"])("refuses every webhook with 503 not_configured (secret %j)", async (secret) => {
     const unconfigured = { ...env, PORTONE_SECRET_KEY: secret } as unknown as Env;
     const [ledgers, keys] = [await ledgerCount(), await kvKeyCount()];
-    const request = new Request(`${BASE}/webhooks/portone/payment`, { method: "POST", body: JSON.stringify(paymentSample) });
+    const request = new Request(`${BASE}/webhooks/portone/payment`, {
+      method: "POST",
+      body: JSON.stringify(paymentSample),
+    });
     const response = await worker.fetch(request, unconfigured, createExecutionContext());
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ error: "not_configured" });

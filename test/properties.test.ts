@@ -44,9 +44,12 @@ describe("properties", () => {
       fc.asyncProperty(fc.array(fc.constantFrom(...STATUSES), { minLength: 1, maxLength: 10 }), async (sequence) => {
         const ref = uniqueRef("walk");
         const results: string[] = [];
-        for (const status of sequence) results.push(await resultOf(await deliver("payment-link", await eventFor("payment-link", ref, status))));
+        for (const status of sequence)
+          results.push(await resultOf(await deliver("payment-link", await eventFor("payment-link", ref, status))));
         await runDurableObjectAlarm(ledgerOf(LINK, ref));
-        const forwarded = origin.acknowledged.filter((r) => envelope(r).object_ref === ref).map((r) => envelope(r).status);
+        const forwarded = origin.acknowledged
+          .filter((r) => envelope(r).object_ref === ref)
+          .map((r) => envelope(r).status);
         expect(isPath(forwarded)).toBe(true);
         expect(forwarded).toEqual(sequence.filter((_, i) => results[i] === "accepted"));
         const stored = await storedObject(LINK, ref);
@@ -71,10 +74,12 @@ describe("properties", () => {
     const refs = Array.from({ length: 20 }, () => uniqueRef("load"));
     const lifecycle = ["Created", "Processing", "Success"];
     const answers = await Promise.all(
-      refs.flatMap((ref) => lifecycle.map(async (status, i) => {
-        await scheduler.wait(i); // keep each object's own order while objects interleave
-        return resultOf(await deliver("payment-link", await eventFor("payment-link", ref, status)));
-      })),
+      refs.flatMap((ref) =>
+        lifecycle.map(async (status, i) => {
+          await scheduler.wait(i); // keep each object's own order while objects interleave
+          return resultOf(await deliver("payment-link", await eventFor("payment-link", ref, status)));
+        }),
+      ),
     );
     expect(answers.every((a) => a === "accepted")).toBe(true);
     for (let round = 0; round < 30; round++) {
@@ -85,7 +90,8 @@ describe("properties", () => {
     const acknowledged = origin.acknowledged.map(envelope);
     expect(new Set(acknowledged.map((e) => e.id)).size).toBe(acknowledged.length);
     expect(acknowledged).toHaveLength(refs.length * lifecycle.length);
-    for (const ref of refs) expect(acknowledged.filter((e) => e.object_ref === ref).map((e) => e.status)).toEqual(lifecycle);
+    for (const ref of refs)
+      expect(acknowledged.filter((e) => e.object_ref === ref).map((e) => e.status)).toEqual(lifecycle);
     expect(origin.received.length).toBeGreaterThan(acknowledged.length); // the origin really did fail
   });
 });

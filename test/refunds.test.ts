@@ -19,9 +19,18 @@ function apiListing(refunds: Array<Record<string, unknown>>) {
 }
 
 async function hmacBase64Url(secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)));
-  return btoa(String.fromCharCode(...mac)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...mac))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 describe("refunds", () => {
@@ -38,16 +47,39 @@ describe("refunds", () => {
     const [call] = portoneApi.requests;
     expect(call?.url).toBe(`${PORTONE_API}/api/refund/${paymentRef}`);
     expect(call?.headers["x-portone-client-key"]).toBe("test-portone-key");
-    const [header, claims, signature] = (call?.headers.authorization ?? "").replace(/^Bearer /, "").split(".") as [string, string, string];
+    const [header, claims, signature] = (call?.headers.authorization ?? "").replace(/^Bearer /, "").split(".") as [
+      string,
+      string,
+      string,
+    ];
     expect(await hmacBase64Url(SECRET, `${header}.${claims}`)).toBe(signature);
     const decoded = JSON.parse(atob(claims.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, number | string>;
     expect(JSON.parse(atob(header))).toEqual({ alg: "HS256", typ: "JWT" });
-    expect(decoded).toEqual({ iss: "PORTONE", sub: "test-portone-key", iat: Math.floor(testClock.now / 1000), exp: Math.floor(testClock.now / 1000) + 100 });
+    expect(decoded).toEqual({
+      iss: "PORTONE",
+      sub: "test-portone-key",
+      iat: Math.floor(testClock.now / 1000),
+      exp: Math.floor(testClock.now / 1000) + 100,
+    });
 
-    expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual(["portone.payment.success", "portone.refund.in_queue"]);
-    const refund = JSON.parse(origin.acknowledged[1]?.body ?? "{}") as { kind: string; object_ref: string; status: string; data: Record<string, unknown> };
+    expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual([
+      "portone.payment.success",
+      "portone.refund.in_queue",
+    ]);
+    const refund = JSON.parse(origin.acknowledged[1]?.body ?? "{}") as {
+      kind: string;
+      object_ref: string;
+      status: string;
+      data: Record<string, unknown>;
+    };
     expect(refund).toMatchObject({ kind: "refund", object_ref: refundId, status: "IN_QUEUE" });
-    expect(refund.data).toEqual({ refund_id: refundId, refund_status: "IN_QUEUE", amount: 500, currency: "JPY", payment_txn_ref: paymentRef });
+    expect(refund.data).toEqual({
+      refund_id: refundId,
+      refund_status: "IN_QUEUE",
+      amount: 500,
+      currency: "JPY",
+      payment_txn_ref: paymentRef,
+    });
   });
 
   it("a later hint re-confirms: a status change is forwarded, the same status is not forwarded twice", async () => {
@@ -61,7 +93,10 @@ describe("refunds", () => {
     portoneApi.answer(apiListing([{ refund_id: refundId, refund_status: "SUCCESS", amount: 500 }]));
     await post("/webhooks/portone/refund", refundHint(paymentRef, refundId, { refund_status: "SUCCESS" }));
     await runDurableObjectAlarm(stub);
-    expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual(["portone.refund.in_queue", "portone.refund.success"]);
+    expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual([
+      "portone.refund.in_queue",
+      "portone.refund.success",
+    ]);
   });
 
   it("a refund PortOne does not know is recorded as unconfirmed and never forwarded", async () => {
@@ -75,7 +110,9 @@ describe("refunds", () => {
     expect(origin.received).toHaveLength(0);
     expect(portoneApi.requests).toHaveLength(1);
     const report = await stub.inspect();
-    expect(report.refunds).toMatchObject([{ refund_id: refundId, state: "unconfirmed", last_error: "PortOne lists no refund with this refund_id" }]);
+    expect(report.refunds).toMatchObject([
+      { refund_id: refundId, state: "unconfirmed", last_error: "PortOne lists no refund with this refund_id" },
+    ]);
     expect(report.events).toHaveLength(0);
   });
 

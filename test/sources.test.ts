@@ -13,13 +13,24 @@ import { origin, testClock } from "./stand-ins";
 const nowSeconds = () => Math.floor(testClock.now / 1000);
 
 async function hmac(secret: string, message: string): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)));
 }
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 
-function post(path: string, body: string, headers: Record<string, string>, envOverride: Partial<Env> = {}): Promise<Response> {
+function post(
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+  envOverride: Partial<Env> = {},
+): Promise<Response> {
   const request = new Request(`${BASE}${path}`, { method: "POST", body, headers });
   return Promise.resolve(worker.fetch(request, { ...env, ...envOverride } as Env, createExecutionContext()));
 }
@@ -32,9 +43,18 @@ async function acme(ref: string, status: string, options: { timestamp?: number; 
 }
 
 /** Signs with the standardwebhooks library at the test clock. */
-function standardHeaders(id: string, body: string, secret = "whsec_c2hvcC10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5", at = testClock.now) {
+function standardHeaders(
+  id: string,
+  body: string,
+  secret = "whsec_c2hvcC10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5",
+  at = testClock.now,
+) {
   const signature = new Webhook(secret).sign(id, new Date(at), body);
-  return { "webhook-id": id, "webhook-timestamp": String(Math.floor(at / 1000)), "webhook-signature": `v1,bm9wZQ== ${signature}` };
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(at / 1000)),
+    "webhook-signature": `v1,bm9wZQ== ${signature}`,
+  };
 }
 
 describe("generic HMAC header source", () => {
@@ -54,7 +74,9 @@ describe("generic HMAC header source", () => {
     expect(await resultOf(await acme(ref, "created", { timestamp: nowSeconds() - 299 }))).toBe("accepted");
     expect((await acme(ref, "created", { timestamp: nowSeconds() + 400 })).status).toBe(401);
     const body = JSON.stringify({ data: { order_id: ref, status: "created" } });
-    const noStamp = await post("/webhooks/hmac/acme", body, { "x-signature": hex(await hmac("acme-test-secret-0123456789", body)) });
+    const noStamp = await post("/webhooks/hmac/acme", body, {
+      "x-signature": hex(await hmac("acme-test-secret-0123456789", body)),
+    });
     expect(await noStamp.json()).toMatchObject({ error: "missing_timestamp" });
     const wrong = await acme(ref, "voided", { secret: "another-secret-0123456789" });
     expect(await wrong.json()).toMatchObject({ error: "bad_signature" });
@@ -63,10 +85,14 @@ describe("generic HMAC header source", () => {
   it("supports base64 with a prefix over the raw body, and every secret of a rotation", async () => {
     const body = JSON.stringify({ id: uniqueRef("gh"), state: "opened" });
     for (const secret of ["old-secret-0123456789abcdef", "new-secret-0123456789abcdef"]) {
-      const response = await post("/webhooks/hmac/bodyonly", body, { "x-hub-signature-256": `sha256=${b64(await hmac(secret, body))}` });
+      const response = await post("/webhooks/hmac/bodyonly", body, {
+        "x-hub-signature-256": `sha256=${b64(await hmac(secret, body))}`,
+      });
       expect(response.status).toBe(200);
     }
-    const bad = await post("/webhooks/hmac/bodyonly", body, { "x-hub-signature-256": `sha256=${b64(await hmac("nope-secret-0123456789", body))}` });
+    const bad = await post("/webhooks/hmac/bodyonly", body, {
+      "x-hub-signature-256": `sha256=${b64(await hmac("nope-secret-0123456789", body))}`,
+    });
     expect(bad.status).toBe(401);
   });
 
@@ -84,7 +110,13 @@ describe("Standard Webhooks source", () => {
     expect(await resultOf(response)).toBe("accepted");
     await runDurableObjectAlarm(ledgerFor(env, "shop", "order", ref));
     const forwarded = JSON.parse(origin.acknowledged[0]?.body ?? "{}") as Record<string, unknown>;
-    expect(forwarded).toMatchObject({ type: "shop.order.order.paid", provider: "shop", kind: "order", object_ref: ref, status: "order.paid" });
+    expect(forwarded).toMatchObject({
+      type: "shop.order.order.paid",
+      provider: "shop",
+      kind: "order",
+      object_ref: ref,
+      status: "order.paid",
+    });
   });
 
   it("uses webhook-id as the idempotency key", async () => {
@@ -94,14 +126,24 @@ describe("Standard Webhooks source", () => {
     expect(await resultOf(await post("/webhooks/standard/shop", body, standardHeaders(id, body)))).toBe("accepted");
     testClock.advance(10_000);
     expect(await resultOf(await post("/webhooks/standard/shop", body, standardHeaders(id, body)))).toBe("duplicate");
-    expect(await resultOf(await post("/webhooks/standard/shop", body, standardHeaders(`${id}_2`, body)))).toBe("accepted");
+    expect(await resultOf(await post("/webhooks/standard/shop", body, standardHeaders(`${id}_2`, body)))).toBe(
+      "accepted",
+    );
   });
 
   it("rejects a timestamp outside the tolerance and a signature from another secret", async () => {
     const body = JSON.stringify({ type: "order.paid", data: { id: uniqueRef("order") } });
-    const old = await post("/webhooks/standard/shop", body, standardHeaders("msg_old", body, undefined, testClock.now - 301_000));
+    const old = await post(
+      "/webhooks/standard/shop",
+      body,
+      standardHeaders("msg_old", body, undefined, testClock.now - 301_000),
+    );
     expect(await old.json()).toMatchObject({ error: "stale_timestamp" });
-    const other = await post("/webhooks/standard/shop", body, standardHeaders("msg_x", body, `whsec_${btoa("another secret of 24 bytes")}`));
+    const other = await post(
+      "/webhooks/standard/shop",
+      body,
+      standardHeaders("msg_x", body, `whsec_${btoa("another secret of 24 bytes")}`),
+    );
     expect(await other.json()).toMatchObject({ error: "bad_signature" });
     const tampered = standardHeaders("msg_t", body);
     expect((await post("/webhooks/standard/shop", body.replace("paid", "void"), tampered)).status).toBe(401);
@@ -110,11 +152,32 @@ describe("Standard Webhooks source", () => {
 
 describe("WEBHOOK_SOURCES validation", () => {
   it.each([
-    [{ s: { scheme: "hmac", secret: "x".repeat(16), timestampHeader: "t", objectRef: "id", status: "s", toleranceSeconds: 0 } }, "WEBHOOK_SOURCES.s: toleranceSeconds"],
-    [{ s: { scheme: "hmac", secret: "x".repeat(16), objectRef: "id", status: "s" } }, "WEBHOOK_SOURCES.s: timestampHeader"],
+    [
+      {
+        s: {
+          scheme: "hmac",
+          secret: "x".repeat(16),
+          timestampHeader: "t",
+          objectRef: "id",
+          status: "s",
+          toleranceSeconds: 0,
+        },
+      },
+      "WEBHOOK_SOURCES.s: toleranceSeconds",
+    ],
+    [
+      { s: { scheme: "hmac", secret: "x".repeat(16), objectRef: "id", status: "s" } },
+      "WEBHOOK_SOURCES.s: timestampHeader",
+    ],
     [{ s: { scheme: "ftp", secret: "x".repeat(16), objectRef: "id", status: "s" } }, "WEBHOOK_SOURCES.s: scheme"],
-    [{ s: { scheme: "standard", secret: "plain-secret-not-whsec", objectRef: "id", status: "s" } }, "WEBHOOK_SOURCES.s: secret"],
-    [{ s: { scheme: "standard", secret: "whsec_c2hvcC10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5", status: "s" } }, "WEBHOOK_SOURCES.s: objectRef"],
+    [
+      { s: { scheme: "standard", secret: "plain-secret-not-whsec", objectRef: "id", status: "s" } },
+      "WEBHOOK_SOURCES.s: secret",
+    ],
+    [
+      { s: { scheme: "standard", secret: "whsec_c2hvcC10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5", status: "s" } },
+      "WEBHOOK_SOURCES.s: objectRef",
+    ],
     [{ portone: { scheme: "standard" } }, "WEBHOOK_SOURCES.portone: a source name"],
   ])("names the bad key: %j", (config, message) => {
     const parsed = parseSources(JSON.stringify(config));

@@ -16,7 +16,11 @@ describe("when the ledger fails", () => {
     const keysBefore = (await env.SEEN.list()).keys.length;
     const ctx = createExecutionContext();
     const body = JSON.stringify(await eventFor("payment", ref, "Success"));
-    const response = await worker.fetch(new Request(`${BASE}/webhooks/portone/payment`, { method: "POST", body }), env, ctx);
+    const response = await worker.fetch(
+      new Request(`${BASE}/webhooks/portone/payment`, { method: "POST", body }),
+      env,
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ error: "storage_unavailable" });

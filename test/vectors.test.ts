@@ -101,7 +101,13 @@ describe("PortOne signature vectors", () => {
     const mac = new Uint8Array(
       await crypto.subtle.sign(
         "HMAC",
-        await crypto.subtle.importKey("raw", new TextEncoder().encode(hexLooking), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
+        await crypto.subtle.importKey(
+          "raw",
+          new TextEncoder().encode(hexLooking),
+          { name: "HMAC", hash: "SHA-256" },
+          false,
+          ["sign"],
+        ),
         new TextEncoder().encode(V4_CANONICAL),
       ),
     );

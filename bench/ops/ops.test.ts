@@ -2,7 +2,13 @@
 // requests and alarm invocations, KV reads and writes, and SQLite rows written (SQLite's own
 // total_changes()), for a new event on a new object, a new event on a known object, a redelivery
 // answered from KV, and a redelivery that misses KV. Runs inside workerd; prints one JSON line.
-import { createExecutionContext, env, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  env,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { expect, it } from "vitest";
 import worker from "../../src/index";
 import { ledgerFor } from "../../src/ledger/ledger";
@@ -28,7 +34,8 @@ function counting(counts: Counts): Env {
   const ledger = new Proxy(env.LEDGER, {
     get(target, prop) {
       const value = Reflect.get(target, prop) as unknown;
-      if (prop !== "get" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
+      if (prop !== "get" || typeof value !== "function")
+        return typeof value === "function" ? value.bind(target) : value;
       return (id: DurableObjectId) => {
         const stub = target.get(id);
         return new Proxy(stub, {
@@ -48,37 +55,57 @@ function counting(counts: Counts): Env {
 }
 
 async function rowsWritten(ref: string): Promise<number> {
-  return runInDurableObject(ledgerFor(env, "portone", "payment_link", ref), (_i, state) =>
-    state.storage.sql.exec<{ n: number }>("SELECT total_changes() AS n").one().n,
+  return runInDurableObject(
+    ledgerFor(env, "portone", "payment_link", ref),
+    (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT total_changes() AS n").one().n,
   );
 }
 
-async function phase(name: string, bodies: Array<{ ref: string; body: string }>, result: Record<string, Counts>): Promise<void> {
+async function phase(
+  name: string,
+  bodies: Array<{ ref: string; body: string }>,
+  result: Record<string, Counts>,
+): Promise<void> {
   const counts: Counts = { worker_requests: 0, do_alarm_invocations: 0, sqlite_rows_written: 0 };
   const before = await Promise.all(bodies.map((b) => rowsWritten(b.ref)));
   const countingEnv = counting(counts);
   for (const { body } of bodies) {
     const ctx = createExecutionContext();
     counts.worker_requests = (counts.worker_requests ?? 0) + 1;
-    const response = await worker.fetch(new Request("https://gateway.bench/webhooks/portone/payment-link", { method: "POST", body }), countingEnv, ctx);
+    const response = await worker.fetch(
+      new Request("https://gateway.bench/webhooks/portone/payment-link", { method: "POST", body }),
+      countingEnv,
+      ctx,
+    );
     expect(response.status).toBe(200);
     await waitOnExecutionContext(ctx);
   }
-  for (const { ref } of bodies) if (await runDurableObjectAlarm(ledgerFor(env, "portone", "payment_link", ref))) counts.do_alarm_invocations = (counts.do_alarm_invocations ?? 0) + 1;
+  for (const { ref } of bodies)
+    if (await runDurableObjectAlarm(ledgerFor(env, "portone", "payment_link", ref)))
+      counts.do_alarm_invocations = (counts.do_alarm_invocations ?? 0) + 1;
   const after = await Promise.all(bodies.map((b) => rowsWritten(b.ref)));
   // runInDurableObject itself is test plumbing, not an operation the gateway performs.
   counts.sqlite_rows_written = after.reduce((sum, n, i) => sum + n - (before[i] ?? 0), 0);
-  result[name] = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Math.round((v / bodies.length) * 100) / 100]));
+  result[name] = Object.fromEntries(
+    Object.entries(counts).map(([k, v]) => [k, Math.round((v / bodies.length) * 100) / 100]),
+  );
 }
 
 it("counts the billable operations per event", async () => {
   installStandIns();
   const run = `ops_${Date.now().toString(36)}`;
   const make = (status: string) =>
-    Promise.all(Array.from({ length: OBJECTS }, async (_, i) => {
-      const ref = `${run}_${i}`;
-      return { ref, body: JSON.stringify(await withSignature({ ...paymentLinkSample, link_ref: ref, status }, PAYMENT_LINK, "PORTONE_SECRET")) };
-    }));
+    Promise.all(
+      Array.from({ length: OBJECTS }, async (_, i) => {
+        const ref = `${run}_${i}`;
+        return {
+          ref,
+          body: JSON.stringify(
+            await withSignature({ ...paymentLinkSample, link_ref: ref, status }, PAYMENT_LINK, "PORTONE_SECRET"),
+          ),
+        };
+      }),
+    );
   const created = await make("Created");
   const processing = await make("Processing");
   const result: Record<string, Counts> = {};
@@ -90,6 +117,8 @@ it("counts the billable operations per event", async () => {
   await phase("redelivery_kv_hit", processing, result);
   for (const key of (await env.SEEN.list({ prefix: "seen:" })).keys) await env.SEEN.delete(key.name);
   await phase("redelivery_kv_miss", processing, result);
-  console.log(`BENCH_OPS ${JSON.stringify({ objects: OBJECTS, migration_rows_per_new_object: migrationRows, per_event: result })}`);
+  console.log(
+    `BENCH_OPS ${JSON.stringify({ objects: OBJECTS, migration_rows_per_new_object: migrationRows, per_event: result })}`,
+  );
   expect(result.new_event_known_object?.do_rpc_requests).toBe(1);
 });

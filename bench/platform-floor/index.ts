@@ -18,7 +18,9 @@ export class Floor extends DurableObject<FloorEnv> {
       const sql = ctx.storage.sql;
       sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)");
       sql.exec("CREATE TABLE IF NOT EXISTS state (ref TEXT PRIMARY KEY, status TEXT)");
-      sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, payload TEXT)");
+      sql.exec(
+        "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, payload TEXT)",
+      );
       sql.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, state TEXT)");
       sql.exec("CREATE TABLE IF NOT EXISTS attempts (id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER, outcome TEXT)");
     });
@@ -31,8 +33,13 @@ export class Floor extends DurableObject<FloorEnv> {
       sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('name', ?)", ref);
       if (sql.exec("SELECT seq FROM events WHERE id = ?", id).toArray().length > 0) return "duplicate";
       sql.exec("SELECT status FROM state WHERE ref = ?", ref).toArray();
-      const seq = sql.exec<{ seq: number }>("INSERT INTO events (id, payload) VALUES (?, ?) RETURNING seq", id, payload).one().seq;
-      sql.exec("INSERT INTO state (ref, status) VALUES (?, 'x') ON CONFLICT (ref) DO UPDATE SET status = excluded.status", ref);
+      const seq = sql
+        .exec<{ seq: number }>("INSERT INTO events (id, payload) VALUES (?, ?) RETURNING seq", id, payload)
+        .one().seq;
+      sql.exec(
+        "INSERT INTO state (ref, status) VALUES (?, 'x') ON CONFLICT (ref) DO UPDATE SET status = excluded.status",
+        ref,
+      );
       sql.exec("INSERT INTO outbox (seq, state) VALUES (?, 'pending')", seq);
       return "accepted";
     });
@@ -47,14 +54,22 @@ export class Floor extends DurableObject<FloorEnv> {
     sql.exec("UPDATE attempts SET outcome = 'interrupted' WHERE outcome = 'in_flight'");
     sql.exec("SELECT seq FROM events WHERE seq < 0").toArray(); // the refunds-due query's place
     for (;;) {
-      const head = sql.exec<{ seq: number; payload: string }>(
-        "SELECT o.seq, e.payload FROM outbox o JOIN events e ON e.seq = o.seq WHERE o.state = 'pending' ORDER BY o.seq LIMIT 1",
-      ).toArray()[0];
+      const head = sql
+        .exec<{ seq: number; payload: string }>(
+          "SELECT o.seq, e.payload FROM outbox o JOIN events e ON e.seq = o.seq WHERE o.state = 'pending' ORDER BY o.seq LIMIT 1",
+        )
+        .toArray()[0];
       if (!head) break;
       sql.exec("UPDATE outbox SET state = 'pending' WHERE seq = ?", head.seq);
-      const id = sql.exec<{ id: number }>("INSERT INTO attempts (seq, outcome) VALUES (?, 'in_flight') RETURNING id", head.seq).one().id;
+      const id = sql
+        .exec<{ id: number }>("INSERT INTO attempts (seq, outcome) VALUES (?, 'in_flight') RETURNING id", head.seq)
+        .one().id;
       await this.ctx.storage.setAlarm(Date.now() + 15_000);
-      const response = await fetch(this.env.ORIGIN_URL, { method: "POST", body: head.payload, headers: { "content-type": "application/json" } });
+      const response = await fetch(this.env.ORIGIN_URL, {
+        method: "POST",
+        body: head.payload,
+        headers: { "content-type": "application/json" },
+      });
       await response.body?.cancel();
       sql.exec("UPDATE attempts SET outcome = 'delivered' WHERE id = ?", id);
       sql.exec("UPDATE outbox SET state = 'delivered' WHERE seq = ?", head.seq);

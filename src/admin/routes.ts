@@ -26,7 +26,11 @@ function stubFor(env: Env, provider: string, kind: string, ref: string) {
   const config = sourcesConfig(env.WEBHOOK_SOURCES);
   const source = config.ok ? config.sources.get(provider) : undefined;
   if (!KNOWN_OBJECTS[provider]?.includes(kind) && source?.kind !== kind) {
-    throw httpError(404, "unknown_object_kind", `Objects are named /objects/portone/<${KNOWN_OBJECTS.portone?.join("|")}>/<ref>.`);
+    throw httpError(
+      404,
+      "unknown_object_kind",
+      `Objects are named /objects/portone/<${KNOWN_OBJECTS.portone?.join("|")}>/<ref>.`,
+    );
   }
   return ledgerFor(env, provider, kind, ref);
 }
@@ -42,7 +46,11 @@ admin.post(`${objectPath}/events/:eventId/redeliver`, async (c) => {
   const { provider, kind, ref, eventId } = c.req.param();
   const requeued = await stubFor(c.env, provider, kind, ref).redeliver(eventId);
   if (requeued.length === 0) {
-    throw httpError(404, "not_found", "No forwardable event with this id on this object (stale events are never forwarded).");
+    throw httpError(
+      404,
+      "not_found",
+      "No forwardable event with this id on this object (stale events are never forwarded).",
+    );
   }
   log("info", "admin redelivery", { object_ref: ref, kind, event_id: eventId });
   return c.json({ requeued }, 202);

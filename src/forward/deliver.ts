@@ -47,7 +47,9 @@ export function envelopeOf(event: ForwardEvent): string {
 export async function forwardTarget(env: Env): Promise<ForwardTarget | { error: string }> {
   const url = originUrl(env.MERCHANT_ORIGIN_URL);
   if (url === null) {
-    return { error: "MERCHANT_ORIGIN_URL is not set, not absolute, or http to a non-loopback host (https is required)" };
+    return {
+      error: "MERCHANT_ORIGIN_URL is not set, not absolute, or http to a non-loopback host (https is required)",
+    };
   }
   const key = await forwardSigningKey(env.FORWARD_SIGNING_SECRET);
   if (key === null) return { error: "FORWARD_SIGNING_SECRET is not set or not whsec_ + base64 of at least 16 bytes" };
@@ -63,7 +65,8 @@ function originUrl(raw: string | undefined): string | null {
     return null;
   }
   if (url.protocol === "https:") return url.href;
-  const loopback = url.hostname === "localhost" || url.hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  const loopback =
+    url.hostname === "localhost" || url.hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
   return url.protocol === "http:" && loopback ? url.href : null;
 }
 
@@ -83,7 +86,11 @@ export async function deliverOnce(
     "webhook-signature": await signStandardWebhook(target.key, event.eventId, timestamp, body),
   };
   try {
-    const response = await fetchWithTimeout(target.url, { method: "POST", headers, body, redirect: "manual" }, timeoutMs);
+    const response = await fetchWithTimeout(
+      target.url,
+      { method: "POST", headers, body, redirect: "manual" },
+      timeoutMs,
+    );
     await response.body?.cancel();
     if (response.status >= 200 && response.status < 300) return { ok: true, httpStatus: response.status };
     return { ok: false, httpStatus: response.status, error: `origin answered ${response.status}` };

@@ -4,7 +4,19 @@
 
 /** Delay before retry N (index N-1), in seconds, before jitter. 13 retries after the first attempt. */
 export const RETRY_DELAYS_SECONDS: readonly number[] = [
-  5, 30, 2 * 60, 10 * 60, 30 * 60, 60 * 60, 2 * 3600, 4 * 3600, 8 * 3600, 12 * 3600, 12 * 3600, 12 * 3600, 12 * 3600,
+  5,
+  30,
+  2 * 60,
+  10 * 60,
+  30 * 60,
+  60 * 60,
+  2 * 3600,
+  4 * 3600,
+  8 * 3600,
+  12 * 3600,
+  12 * 3600,
+  12 * 3600,
+  12 * 3600,
 ];
 
 /** Each delay is stretched by a random 0-25 %, so retries of many objects after an origin outage

@@ -20,6 +20,11 @@ export async function forwardSigningKey(secret: string | undefined): Promise<Cry
   return hmacKey(`whsec:${encoded}`, () => bytes);
 }
 
-export async function signStandardWebhook(key: CryptoKey, id: string, timestamp: number, body: string): Promise<string> {
+export async function signStandardWebhook(
+  key: CryptoKey,
+  id: string,
+  timestamp: number,
+  body: string,
+): Promise<string> {
   return `v1,${toBase64(await hmacSha256(key, `${id}.${timestamp}.${body}`))}`;
 }

@@ -11,14 +11,24 @@ export interface ErrorBody {
   message: string;
 }
 
-export function errorResponse(status: ContentfulStatusCode, error: string, message: string, headers?: HeadersInit): Response {
+export function errorResponse(
+  status: ContentfulStatusCode,
+  error: string,
+  message: string,
+  headers?: HeadersInit,
+): Response {
   const body: ErrorBody = { error, message };
   const response = Response.json(body, { status, headers });
   return response;
 }
 
 /** A protocol failure to throw from middleware or handlers. */
-export function httpError(status: ContentfulStatusCode, error: string, message: string, headers?: HeadersInit): HTTPException {
+export function httpError(
+  status: ContentfulStatusCode,
+  error: string,
+  message: string,
+  headers?: HeadersInit,
+): HTTPException {
   return new HTTPException(status, { res: errorResponse(status, error, message, headers), message: error });
 }
 

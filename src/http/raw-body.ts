@@ -14,7 +14,8 @@ export interface RawBodyOptions {
 
 export function rawBody(options: RawBodyOptions): MiddlewareHandler<AppEnv> {
   const { maxBytes } = options;
-  if (!Number.isInteger(maxBytes) || maxBytes <= 0) throw new RangeError("rawBody: maxBytes must be a positive integer");
+  if (!Number.isInteger(maxBytes) || maxBytes <= 0)
+    throw new RangeError("rawBody: maxBytes must be a positive integer");
   const tooLarge = () => httpError(413, "payload_too_large", `The body is larger than ${maxBytes} bytes.`);
 
   return async function readRawBody(c, next) {

@@ -61,7 +61,11 @@ async function record(env: Env, event: VerifiedEvent): Promise<RecordOutcome> {
       event_id: event.eventId,
       error: errorName(err),
     });
-    throw httpError(503, "storage_unavailable", "The event could not be stored; retry later. Nothing was acknowledged.");
+    throw httpError(
+      503,
+      "storage_unavailable",
+      "The event could not be stored; retry later. Nothing was acknowledged.",
+    );
   }
 }
 

@@ -17,8 +17,14 @@ export const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusC
   missing_status: { status: 400, message: "The payload has no status." },
   missing_signature: { status: 401, message: "The signature is missing." },
   missing_timestamp: { status: 401, message: "The signed timestamp is missing or malformed." },
-  stale_timestamp: { status: 401, message: "The signed timestamp is outside the allowed tolerance; check the sender's clock." },
-  bad_signature: { status: 401, message: "The signature does not match. Is the secret the one of this environment (sandbox or live)?" },
+  stale_timestamp: {
+    status: 401,
+    message: "The signed timestamp is outside the allowed tolerance; check the sender's clock.",
+  },
+  bad_signature: {
+    status: 401,
+    message: "The signature does not match. Is the secret the one of this environment (sandbox or live)?",
+  },
 };
 
 export function rejectionError(reason: RejectReason): HTTPException {

@@ -18,10 +18,16 @@ export function parseAllowlist(raw: string | undefined): Allowlist {
   const key = raw ?? "";
   let list = parsed.get(key);
   if (!list) {
-    const entries = key.split(",").map((e) => e.trim()).filter((e) => e !== "");
+    const entries = key
+      .split(",")
+      .map((e) => e.trim())
+      .filter((e) => e !== "");
     const ranges = entries.map(parseCidr);
     const badIndex = ranges.indexOf(null);
-    list = badIndex >= 0 ? { ok: false, bad: entries[badIndex] ?? "" } : { ok: true, ranges: entries.length ? (ranges as CidrRange[]) : null };
+    list =
+      badIndex >= 0
+        ? { ok: false, bad: entries[badIndex] ?? "" }
+        : { ok: true, ranges: entries.length ? (ranges as CidrRange[]) : null };
     parsed.set(key, list);
   }
   return list;

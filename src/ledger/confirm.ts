@@ -19,7 +19,12 @@ import { armWatchdog } from "./watchdog";
 /** Confirmations per alarm run at most; the rest wait for the next run. */
 const MAX_CONFIRMATIONS_PER_RUN = 10;
 
-export async function confirmDueRefunds(storage: DurableObjectStorage, env: Env, outbox: Outbox, refunds: Refunds): Promise<void> {
+export async function confirmDueRefunds(
+  storage: DurableObjectStorage,
+  env: Env,
+  outbox: Outbox,
+  refunds: Refunds,
+): Promise<void> {
   for (const refund of refunds.due(clock.now(), MAX_CONFIRMATIONS_PER_RUN)) {
     refunds.countAttempt(refund.refundId, clock.now());
     await armWatchdog(storage);
@@ -60,16 +65,26 @@ async function recordConfirmed(
   const now = clock.now();
   const outcome = storage.transactionSync(() => {
     refunds.settle(refund.refundId, "confirmed", now, { status });
-    return recordEvent(storage.sql, outbox, {
-      provider: "portone",
-      kind: "refund",
-      objectRef: refund.refundId,
-      eventId,
-      status,
-      position: positionOf(REFUND_LIFECYCLE, status),
-      payload: JSON.stringify(data),
-      receivedAt: new Date(now).toISOString(),
-    }, now);
+    return recordEvent(
+      storage.sql,
+      outbox,
+      {
+        provider: "portone",
+        kind: "refund",
+        objectRef: refund.refundId,
+        eventId,
+        status,
+        position: positionOf(REFUND_LIFECYCLE, status),
+        payload: JSON.stringify(data),
+        receivedAt: new Date(now).toISOString(),
+      },
+      now,
+    );
   });
-  log("info", `refund confirmed: ${outcome.result}`, { kind: "refund", object_ref: refund.refundId, event_id: eventId, status });
+  log("info", `refund confirmed: ${outcome.result}`, {
+    kind: "refund",
+    object_ref: refund.refundId,
+    event_id: eventId,
+    status,
+  });
 }

@@ -20,11 +20,17 @@ import { armWatchdog } from "./watchdog";
 const MAX_DELIVERIES_PER_RUN = 25;
 
 /** One alarm run: refund confirmations due, then the outbox; then the alarm for what is next. */
-export async function runAlarm(storage: DurableObjectStorage, env: Env, outbox: Outbox, refunds: Refunds): Promise<void> {
+export async function runAlarm(
+  storage: DurableObjectStorage,
+  env: Env,
+  outbox: Outbox,
+  refunds: Refunds,
+): Promise<void> {
   outbox.closeInterrupted(clock.now());
   await confirmDueRefunds(storage, env, outbox, refunds);
   const wake = earliest(await deliverDue(storage, env, outbox), refunds.nextDue());
-  if (wake === null) await storage.deleteAlarm(); // also drops the watchdog
+  if (wake === null)
+    await storage.deleteAlarm(); // also drops the watchdog
   else await storage.setAlarm(wake);
 }
 
@@ -46,7 +52,12 @@ async function deliverDue(storage: DurableObjectStorage, env: Env, outbox: Outbo
     }
     const at = clock.now() + delay;
     outbox.scheduleRetry(head.seq, at, clock.now(), result.error);
-    log("warn", "forward failed; retry scheduled", { ...ids(head), attempt: head.cycleAttempts + 1, error: result.error, retry_at: new Date(at).toISOString() });
+    log("warn", "forward failed; retry scheduled", {
+      ...ids(head),
+      attempt: head.cycleAttempts + 1,
+      error: result.error,
+      retry_at: new Date(at).toISOString(),
+    });
     return at; // later events of this object wait behind the one being retried
   }
 }
@@ -57,13 +68,18 @@ function earliest(a: number | null, b: number | null): number | null {
   return Math.min(a, b);
 }
 
-async function attempt(storage: DurableObjectStorage, env: Env, outbox: Outbox, head: OutboxHead, now: number): Promise<AttemptResult> {
+async function attempt(
+  storage: DurableObjectStorage,
+  env: Env,
+  outbox: Outbox,
+  head: OutboxHead,
+  now: number,
+): Promise<AttemptResult> {
   const attemptId = outbox.beginAttempt(head, now);
   await armWatchdog(storage);
   const target = await forwardTarget(env);
-  const result: AttemptResult = "error" in target
-    ? { ok: false, httpStatus: null, error: target.error }
-    : await deliverOnce(target, head, now);
+  const result: AttemptResult =
+    "error" in target ? { ok: false, httpStatus: null, error: target.error } : await deliverOnce(target, head, now);
   const finishedAt = clock.now();
   if (result.ok) {
     outbox.finishAttempt(attemptId, finishedAt, "delivered", result.httpStatus, null);

@@ -12,7 +12,11 @@ export interface ObjectReport {
 const iso = (column: string): string => `strftime('%Y-%m-%dT%H:%M:%fZ', ${column} / 1000.0, 'unixepoch')`;
 
 export function inspectObject(sql: SqlStorage): ObjectReport {
-  const rows = (query: string) => sql.exec(query).toArray().map((row) => ({ ...row }));
+  const rows = (query: string) =>
+    sql
+      .exec(query)
+      .toArray()
+      .map((row) => ({ ...row }));
   return {
     state: rows("SELECT provider, kind, object_ref, status, terminal, last_event_id, updated_at FROM object_state"),
     events: rows(

@@ -31,7 +31,10 @@ export class Outbox {
   enqueue(seq: number, eventId: string, now: number): void {
     this.sql.exec(
       "INSERT INTO outbox (seq, event_id, state, cycle_attempts, next_attempt_at, updated_at) VALUES (?, ?, 'pending', 0, ?, ?)",
-      seq, eventId, now, now,
+      seq,
+      eventId,
+      now,
+      now,
     );
   }
 
@@ -60,9 +63,17 @@ export class Outbox {
       .toArray()[0];
     if (!row) return null;
     return {
-      seq: row.seq, eventId: row.event_id, cycleAttempts: row.cycle_attempts, nextAttemptAt: row.next_attempt_at,
-      provider: row.provider, kind: row.kind, objectRef: row.object_ref, status: row.status,
-      previousStatus: row.previous_status, receivedAt: row.received_at, payload: row.payload,
+      seq: row.seq,
+      eventId: row.event_id,
+      cycleAttempts: row.cycle_attempts,
+      nextAttemptAt: row.next_attempt_at,
+      provider: row.provider,
+      kind: row.kind,
+      objectRef: row.object_ref,
+      status: row.status,
+      previousStatus: row.previous_status,
+      receivedAt: row.received_at,
+      payload: row.payload,
     };
   }
 
@@ -72,15 +83,26 @@ export class Outbox {
     return this.sql
       .exec<{ id: number }>(
         "INSERT INTO delivery_attempts (event_id, started_at, outcome) VALUES (?, ?, 'in_flight') RETURNING id",
-        head.eventId, now,
+        head.eventId,
+        now,
       )
       .one().id;
   }
 
-  finishAttempt(id: number, now: number, outcome: "delivered" | "failed", httpStatus: number | null, error: string | null): void {
+  finishAttempt(
+    id: number,
+    now: number,
+    outcome: "delivered" | "failed",
+    httpStatus: number | null,
+    error: string | null,
+  ): void {
     this.sql.exec(
       "UPDATE delivery_attempts SET finished_at = ?, outcome = ?, http_status = ?, error = ? WHERE id = ?",
-      now, outcome, httpStatus, error, id,
+      now,
+      outcome,
+      httpStatus,
+      error,
+      id,
     );
   }
 
@@ -93,13 +115,22 @@ export class Outbox {
   }
 
   setState(seq: number, state: OutboxState, now: number, lastError: string | null): void {
-    this.sql.exec("UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE seq = ?", state, lastError, now, seq);
+    this.sql.exec(
+      "UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE seq = ?",
+      state,
+      lastError,
+      now,
+      seq,
+    );
   }
 
   scheduleRetry(seq: number, at: number, now: number, lastError: string): void {
     this.sql.exec(
       "UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ? WHERE seq = ?",
-      at, lastError, now, seq,
+      at,
+      lastError,
+      now,
+      seq,
     );
   }
 
@@ -110,7 +141,9 @@ export class Outbox {
       .exec<{ event_id: string }>(
         `UPDATE outbox SET state = 'pending', cycle_attempts = 0, next_attempt_at = ?, updated_at = ?
           WHERE ${clause} RETURNING event_id`,
-        now, now, arg,
+        now,
+        now,
+        arg,
       )
       .toArray()
       .map((r) => r.event_id);

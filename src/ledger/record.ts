@@ -40,7 +40,13 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
     .exec<EventRow>("SELECT seq, status, previous_status FROM events WHERE event_id = ?", input.eventId)
     .toArray()[0];
   if (known) {
-    return { result: "duplicate", eventId: input.eventId, seq: known.seq, status: known.status, previousStatus: known.previous_status };
+    return {
+      result: "duplicate",
+      eventId: input.eventId,
+      seq: known.seq,
+      status: known.status,
+      previousStatus: known.previous_status,
+    };
   }
   const state = readState(sql, input.kind, input.objectRef);
   const result = decide(state, input.position);
@@ -49,8 +55,15 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
     .exec<{ seq: number }>(
       `INSERT INTO events (event_id, provider, kind, object_ref, status, outcome, previous_status, received_at, payload)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-      input.eventId, input.provider, input.kind, input.objectRef, input.status,
-      result, previousStatus, input.receivedAt, input.payload,
+      input.eventId,
+      input.provider,
+      input.kind,
+      input.objectRef,
+      input.status,
+      result,
+      previousStatus,
+      input.receivedAt,
+      input.payload,
     )
     .one().seq;
   if (result === "accepted") {
@@ -62,7 +75,11 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
 
 function readState(sql: SqlStorage, kind: string, objectRef: string): ObjectState | null {
   const row = sql
-    .exec<StateRow>("SELECT status, rank, terminal FROM object_state WHERE kind = ? AND object_ref = ?", kind, objectRef)
+    .exec<StateRow>(
+      "SELECT status, rank, terminal FROM object_state WHERE kind = ? AND object_ref = ?",
+      kind,
+      objectRef,
+    )
     .toArray()[0];
   return row ? { status: row.status, rank: row.rank, terminal: row.terminal === 1 } : null;
 }
@@ -74,7 +91,13 @@ function writeState(sql: SqlStorage, input: RecordInput, next: ObjectState): voi
      ON CONFLICT (kind, object_ref) DO UPDATE SET
        status = excluded.status, rank = excluded.rank, terminal = excluded.terminal,
        last_event_id = excluded.last_event_id, updated_at = excluded.updated_at`,
-    input.kind, input.objectRef, input.provider, input.status, next.rank,
-    next.terminal ? 1 : 0, input.eventId, input.receivedAt,
+    input.kind,
+    input.objectRef,
+    input.provider,
+    input.status,
+    next.rank,
+    next.terminal ? 1 : 0,
+    input.eventId,
+    input.receivedAt,
   );
 }

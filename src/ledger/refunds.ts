@@ -27,7 +27,10 @@ export class Refunds {
     if (known) return false;
     this.sql.exec(
       "INSERT INTO refund_hints (event_id, refund_id, received_at, payload) VALUES (?, ?, ?, ?)",
-      hint.eventId, hint.refundId, hint.receivedAt, hint.payload,
+      hint.eventId,
+      hint.refundId,
+      hint.receivedAt,
+      hint.payload,
     );
     // A new hint for a known refund means its status may have changed: confirm it again.
     this.sql.exec(
@@ -35,7 +38,10 @@ export class Refunds {
        VALUES (?, ?, 'confirming', 0, ?, ?)
        ON CONFLICT (refund_id) DO UPDATE SET state = 'confirming', confirm_attempts = 0,
          next_attempt_at = excluded.next_attempt_at, last_error = NULL, updated_at = excluded.updated_at`,
-      hint.refundId, hint.paymentTxnRef, now, now,
+      hint.refundId,
+      hint.paymentTxnRef,
+      now,
+      now,
     );
     return true;
   }
@@ -45,7 +51,8 @@ export class Refunds {
       .exec<{ refund_id: string; payment_txn_ref: string; confirm_attempts: number }>(
         `SELECT refund_id, payment_txn_ref, confirm_attempts FROM refunds
           WHERE state = 'confirming' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
-        now, limit,
+        now,
+        limit,
       )
       .toArray()
       .map((r) => ({ refundId: r.refund_id, paymentTxnRef: r.payment_txn_ref, confirmAttempts: r.confirm_attempts }));
@@ -59,17 +66,36 @@ export class Refunds {
   }
 
   countAttempt(refundId: string, now: number): void {
-    this.sql.exec("UPDATE refunds SET confirm_attempts = confirm_attempts + 1, updated_at = ? WHERE refund_id = ?", now, refundId);
+    this.sql.exec(
+      "UPDATE refunds SET confirm_attempts = confirm_attempts + 1, updated_at = ? WHERE refund_id = ?",
+      now,
+      refundId,
+    );
   }
 
-  settle(refundId: string, state: "confirmed" | "unconfirmed", now: number, detail: { status?: string; error?: string }): void {
+  settle(
+    refundId: string,
+    state: "confirmed" | "unconfirmed",
+    now: number,
+    detail: { status?: string; error?: string },
+  ): void {
     this.sql.exec(
       "UPDATE refunds SET state = ?, confirmed_status = ?, last_error = ?, next_attempt_at = NULL, updated_at = ? WHERE refund_id = ?",
-      state, detail.status ?? null, detail.error ?? null, now, refundId,
+      state,
+      detail.status ?? null,
+      detail.error ?? null,
+      now,
+      refundId,
     );
   }
 
   retryAt(refundId: string, at: number, now: number, error: string): void {
-    this.sql.exec("UPDATE refunds SET next_attempt_at = ?, last_error = ?, updated_at = ? WHERE refund_id = ?", at, error, now, refundId);
+    this.sql.exec(
+      "UPDATE refunds SET next_attempt_at = ?, last_error = ?, updated_at = ? WHERE refund_id = ?",
+      at,
+      error,
+      now,
+      refundId,
+    );
   }
 }

@@ -95,9 +95,7 @@ export const MIGRATIONS: readonly Migration[] = [
 
 export function migrate(storage: DurableObjectStorage): void {
   const sql = storage.sql;
-  sql.exec(
-    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
-  );
+  sql.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
   const applied = sql.exec<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations").one().v ?? 0;
   for (const migration of MIGRATIONS) {
     if (migration.version <= applied) continue;

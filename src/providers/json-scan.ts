@@ -22,7 +22,8 @@ export function parseJsonObject(raw: string): ParsedObject {
     return { ok: false, rejection: { reason: "not_an_object", detail: `body is JSON ${type}` } };
   }
   const scan = scanJsonObject(raw);
-  if (scan.depth > MAX_JSON_DEPTH) return { ok: false, rejection: { reason: "too_deep", detail: `nesting depth ${scan.depth}` } };
+  if (scan.depth > MAX_JSON_DEPTH)
+    return { ok: false, rejection: { reason: "too_deep", detail: `nesting depth ${scan.depth}` } };
   return { ok: true, value: value as Record<string, unknown>, keys: scan.keys };
 }
 

@@ -57,12 +57,10 @@ export interface Rejection {
 export type UnnamedEvent = Omit<VerifiedEvent, "eventId">;
 
 export type Verdict =
-  | { readonly ok: true; readonly event: UnnamedEvent }
-  | { readonly ok: false; readonly rejection: Rejection };
+  { readonly ok: true; readonly event: UnnamedEvent } | { readonly ok: false; readonly rejection: Rejection };
 
 export type VerifyResult =
-  | { readonly ok: true; readonly event: VerifiedEvent }
-  | { readonly ok: false; readonly rejection: Rejection };
+  { readonly ok: true; readonly event: VerifiedEvent } | { readonly ok: false; readonly rejection: Rejection };
 
 export function positionOf(lifecycle: Lifecycle, status: string): StatusPosition {
   const key = status.toLowerCase();

@@ -28,7 +28,12 @@ export async function portOneJwt(secret: string, portoneKey: string, nowMs: numb
 }
 
 /** What PortOne's API says of one refund of a payment: GET /api/refund/{payment_txn_ref}. */
-export async function lookUpRefund(env: Env, paymentTxnRef: string, refundId: string, nowMs: number): Promise<RefundLookup> {
+export async function lookUpRefund(
+  env: Env,
+  paymentTxnRef: string,
+  refundId: string,
+  nowMs: number,
+): Promise<RefundLookup> {
   const secret = portOneSecrets(env)[0];
   const key: string | undefined = env.PORTONE_KEY;
   if (secret === undefined || typeof key !== "string" || key.trim() === "") {
@@ -41,15 +46,24 @@ export async function lookUpRefund(env: Env, paymentTxnRef: string, refundId: st
       "x-portone-client-key": key.trim(),
       authorization: `Bearer ${await portOneJwt(secret, key.trim(), nowMs)}`,
     };
-    const response = await fetchWithTimeout(`${base}/api/refund/${encodeURIComponent(paymentTxnRef)}`, { headers }, API_TIMEOUT_MS);
+    const response = await fetchWithTimeout(
+      `${base}/api/refund/${encodeURIComponent(paymentTxnRef)}`,
+      { headers },
+      API_TIMEOUT_MS,
+    );
     if (response.status === 404) return { kind: "unknown", reason: "PortOne does not know this payment" };
     if (!response.ok) return { kind: "unreachable", error: `PortOne API answered ${response.status}` };
     const details = refundDetails(await response.json().catch(() => null));
     if (details === null) return { kind: "unreachable", error: "PortOne API answered without refundDetails" };
     const detail = details.find((d) => d.refund_id === refundId);
-    return detail ? { kind: "found", detail } : { kind: "unknown", reason: "PortOne lists no refund with this refund_id" };
+    return detail
+      ? { kind: "found", detail }
+      : { kind: "unknown", reason: "PortOne lists no refund with this refund_id" };
   } catch (err) {
-    return { kind: "unreachable", error: err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : "unknown error" };
+    return {
+      kind: "unreachable",
+      error: err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : "unknown error",
+    };
   }
 }
 
@@ -57,11 +71,14 @@ export async function lookUpRefund(env: Env, paymentTxnRef: string, refundId: st
 function refundDetails(body: unknown): Array<Record<string, unknown>> | null {
   for (const candidate of [body, field(body, "content"), field(body, "data")]) {
     const list = field(candidate, "refundDetails");
-    if (Array.isArray(list)) return list.filter((d): d is Record<string, unknown> => d !== null && typeof d === "object");
+    if (Array.isArray(list))
+      return list.filter((d): d is Record<string, unknown> => d !== null && typeof d === "object");
   }
   return null;
 }
 
 function field(value: unknown, name: string): unknown {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[name]
+    : undefined;
 }

@@ -19,7 +19,11 @@ export function portOneKind(): MiddlewareHandler<AppEnv> {
   return async function requirePortOneKind(c, next) {
     const slug = c.req.param("kind") ?? "";
     if (!SIGNED_KINDS.has(slug)) {
-      throw httpError(400, "unknown_kind", "Unknown PortOne webhook kind; use payment, payment-link, subscription-link or refund.");
+      throw httpError(
+        400,
+        "unknown_kind",
+        "Unknown PortOne webhook kind; use payment, payment-link, subscription-link or refund.",
+      );
     }
     if (portOneSecrets(c.env).length === 0) {
       log("error", "webhook refused: PORTONE_SECRET_KEY is not configured", { route: c.req.path });

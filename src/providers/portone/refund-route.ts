@@ -28,7 +28,9 @@ export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
   const { hint } = parsed;
   if ("signature_hash" in hint.payload) {
     // PortOne documents no refund signature; if one appears its signed fields are unknown (§4.4).
-    log("warn", "refund webhook carries a signature_hash; its scheme is unknown, so it is ignored", { refund_id: hint.refundId });
+    log("warn", "refund webhook carries a signature_hash; its scheme is unknown, so it is ignored", {
+      refund_id: hint.refundId,
+    });
   }
   const ledger = ledgerName("portone", "payment", hint.paymentTxnRef);
   const ids = { route: c.req.path, kind: "refund", object_ref: hint.refundId, payment_txn_ref: hint.paymentTxnRef };
@@ -43,8 +45,15 @@ export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
       receivedAt: new Date(clock.now()).toISOString(),
     });
   } catch (err) {
-    log("error", "ledger unavailable; refund hint not acknowledged", { ...ids, error: err instanceof Error ? err.message : "unknown" });
-    throw httpError(503, "storage_unavailable", "The event could not be stored; retry later. Nothing was acknowledged.");
+    log("error", "ledger unavailable; refund hint not acknowledged", {
+      ...ids,
+      error: err instanceof Error ? err.message : "unknown",
+    });
+    throw httpError(
+      503,
+      "storage_unavailable",
+      "The event could not be stored; retry later. Nothing was acknowledged.",
+    );
   }
   log("info", `refund hint ${result}; confirming with PortOne's API`, { ...ids, result });
   return c.json({ result });

@@ -6,7 +6,11 @@ import { hmacKeyFromText, hmacSha256, toBase64 } from "../../crypto/hmac";
 import type { PortOneKind } from "./kinds";
 import { canonicalMessage } from "./verify";
 
-export async function signPortOne(payload: Record<string, unknown>, kind: PortOneKind, secret: string): Promise<string> {
+export async function signPortOne(
+  payload: Record<string, unknown>,
+  kind: PortOneKind,
+  secret: string,
+): Promise<string> {
   const canonical = canonicalMessage(payload, kind);
   if (!canonical.ok) throw new TypeError(`cannot sign: ${canonical.rejection.detail}`);
   return toBase64(await hmacSha256(await hmacKeyFromText(secret), canonical.value));

@@ -21,11 +21,7 @@ const reject = (reason: Rejection["reason"], detail: string): { ok: false; rejec
   rejection: { reason, detail },
 });
 
-export async function verifyPortOne(
-  raw: string,
-  kind: PortOneKind,
-  keys: readonly CryptoKey[],
-): Promise<Verdict> {
+export async function verifyPortOne(raw: string, kind: PortOneKind, keys: readonly CryptoKey[]): Promise<Verdict> {
   const parsed = parseObject(raw, kind);
   if (!parsed.ok) return parsed;
   const payload = parsed.value;
@@ -83,7 +79,8 @@ function keyClash(keys: readonly string[], read: ReadonlySet<string>): { ok: fal
       continue;
     }
     const twin = byLowerCase.get(key.toLowerCase());
-    if (twin !== undefined) return reject("case_variant_field", `${JSON.stringify(key)} differs from ${twin} only in case`);
+    if (twin !== undefined)
+      return reject("case_variant_field", `${JSON.stringify(key)} differs from ${twin} only in case`);
   }
   return null;
 }

@@ -78,7 +78,8 @@ export function parseSources(raw: string): SourcesConfig {
 }
 
 function parseSource(name: string, value: unknown): Source | string {
-  if (!NAME.test(name) || RESERVED.has(name)) return "a source name is lower-case letters, digits, - and _, and not 'portone'";
+  if (!NAME.test(name) || RESERVED.has(name))
+    return "a source name is lower-case letters, digits, - and _, and not 'portone'";
   if (!isRecord(value)) return "must be an object";
   const base = parseBase(name, value);
   if (typeof base === "string") return base;
@@ -89,7 +90,7 @@ function parseSource(name: string, value: unknown): Source | string {
     return { ...base, scheme: "standard", secrets };
   }
   if (value.scheme === "hmac") return parseHmac(base, value);
-  return "scheme: must be \"hmac\" or \"standard\"";
+  return 'scheme: must be "hmac" or "standard"';
 }
 
 function parseBase(name: string, v: Record<string, unknown>): SourceBase | string {
@@ -104,7 +105,14 @@ function parseBase(name: string, v: Record<string, unknown>): SourceBase | strin
   }
   const lifecycle = parseLifecycle(v.lifecycle);
   if (typeof lifecycle === "string") return lifecycle;
-  return { name, kind, objectRef: v.objectRef as string, status: v.status as string, toleranceSeconds: tolerance, lifecycle };
+  return {
+    name,
+    kind,
+    objectRef: v.objectRef as string,
+    status: v.status as string,
+    toleranceSeconds: tolerance,
+    lifecycle,
+  };
 }
 
 function parseHmac(base: SourceBase, v: Record<string, unknown>): HmacSource | string {
@@ -113,16 +121,25 @@ function parseHmac(base: SourceBase, v: Record<string, unknown>): HmacSource | s
   const signatureHeader = v.signatureHeader ?? "x-signature";
   if (typeof signatureHeader !== "string" || !HEADER.test(signatureHeader)) return "signatureHeader: a header name";
   const timestampHeader = v.timestampHeader ?? null;
-  if (timestampHeader !== null && (typeof timestampHeader !== "string" || !HEADER.test(timestampHeader))) return "timestampHeader: a header name";
+  if (timestampHeader !== null && (typeof timestampHeader !== "string" || !HEADER.test(timestampHeader)))
+    return "timestampHeader: a header name";
   const message = v.message ?? "timestamp.body";
-  if (message !== "timestamp.body" && message !== "body") return "message: \"timestamp.body\" or \"body\"";
-  if (message === "timestamp.body" && timestampHeader === null) return "timestampHeader: required when message is \"timestamp.body\"";
+  if (message !== "timestamp.body" && message !== "body") return 'message: "timestamp.body" or "body"';
+  if (message === "timestamp.body" && timestampHeader === null)
+    return 'timestampHeader: required when message is "timestamp.body"';
   const encoding = v.encoding ?? "hex";
-  if (encoding !== "hex" && encoding !== "base64") return "encoding: \"hex\" or \"base64\"";
+  if (encoding !== "hex" && encoding !== "base64") return 'encoding: "hex" or "base64"';
   const signaturePrefix = v.signaturePrefix ?? "";
-  if (typeof signaturePrefix !== "string" || signaturePrefix.length > 16) return "signaturePrefix: a short string such as \"sha256=\"";
+  if (typeof signaturePrefix !== "string" || signaturePrefix.length > 16)
+    return 'signaturePrefix: a short string such as "sha256="';
   return {
-    ...base, scheme: "hmac", secrets, signatureHeader: signatureHeader.toLowerCase(), signaturePrefix, encoding, message,
+    ...base,
+    scheme: "hmac",
+    secrets,
+    signatureHeader: signatureHeader.toLowerCase(),
+    signaturePrefix,
+    encoding,
+    message,
     timestampHeader: timestampHeader === null ? null : timestampHeader.toLowerCase(),
   };
 }
@@ -137,11 +154,12 @@ function secretList(v: Record<string, unknown>): string[] | string {
 
 function parseLifecycle(v: unknown): Lifecycle | string {
   if (v === undefined) return { ranks: {}, terminal: [] };
-  if (!isRecord(v)) return "lifecycle: { \"order\": [statuses…], \"terminal\": [statuses…] }";
+  if (!isRecord(v)) return 'lifecycle: { "order": [statuses…], "terminal": [statuses…] }';
   const order = v.order ?? [];
   const terminal = v.terminal ?? [];
   if (!Array.isArray(order) || !order.every((s) => typeof s === "string")) return "lifecycle.order: a list of statuses";
-  if (!Array.isArray(terminal) || !terminal.every((s) => typeof s === "string")) return "lifecycle.terminal: a list of statuses";
+  if (!Array.isArray(terminal) || !terminal.every((s) => typeof s === "string"))
+    return "lifecycle.terminal: a list of statuses";
   const ranks = Object.fromEntries((order as string[]).map((s, i) => [s.toLowerCase(), i]));
   return { ranks, terminal: (terminal as string[]).map((s) => s.toLowerCase()) };
 }

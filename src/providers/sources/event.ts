@@ -5,7 +5,10 @@ import { parseJsonObject } from "../json-scan";
 import { positionOf, type Rejection, type VerifyResult } from "../types";
 import type { Source } from "./config";
 
-export const reject = (reason: Rejection["reason"], detail: string): VerifyResult => ({ ok: false, rejection: { reason, detail } });
+export const reject = (reason: Rejection["reason"], detail: string): VerifyResult => ({
+  ok: false,
+  rejection: { reason, detail },
+});
 
 /** A verified body as an event of the source; `eventId` comes from the scheme. */
 export function sourceEvent(raw: string, source: Source, eventId: string): VerifyResult {
@@ -13,7 +16,8 @@ export function sourceEvent(raw: string, source: Source, eventId: string): Verif
   if (!parsed.ok) return parsed;
   const payload = parsed.value;
   const objectRef = scalarAt(payload, source.objectRef);
-  if (objectRef === null) return reject("missing_object_ref", `${source.objectRef} is not a non-empty string or number`);
+  if (objectRef === null)
+    return reject("missing_object_ref", `${source.objectRef} is not a non-empty string or number`);
   const status = scalarAt(payload, source.status);
   if (status === null) return reject("missing_status", `${source.status} is not a non-empty string or number`);
   return {

@@ -12,13 +12,20 @@ import { parseTimestamp, reject, sourceEvent } from "./event";
 
 const utf8 = new TextEncoder();
 
-export async function verifyHmacHeader(raw: string, headers: Headers, source: HmacSource, nowMs: number): Promise<VerifyResult> {
+export async function verifyHmacHeader(
+  raw: string,
+  headers: Headers,
+  source: HmacSource,
+  nowMs: number,
+): Promise<VerifyResult> {
   const given = headers.get(source.signatureHeader);
-  if (given === null || given.trim() === "") return reject("missing_signature", `${source.signatureHeader} header is missing`);
-  const stampHeader = source.timestampHeader === null ? undefined : headers.get(source.timestampHeader) ?? undefined;
+  if (given === null || given.trim() === "")
+    return reject("missing_signature", `${source.signatureHeader} header is missing`);
+  const stampHeader = source.timestampHeader === null ? undefined : (headers.get(source.timestampHeader) ?? undefined);
   const timestamp = parseTimestamp(stampHeader);
   if (source.message === "timestamp.body" || stampHeader !== undefined) {
-    if (timestamp === null) return reject("missing_timestamp", `${source.timestampHeader} header is missing or not whole seconds`);
+    if (timestamp === null)
+      return reject("missing_timestamp", `${source.timestampHeader} header is missing or not whole seconds`);
     if (Math.abs(nowMs / 1000 - timestamp) > source.toleranceSeconds) {
       return reject("stale_timestamp", `timestamp ${timestamp} is more than ${source.toleranceSeconds} s from now`);
     }
@@ -36,7 +43,10 @@ export async function verifyHmacHeader(raw: string, headers: Headers, source: Hm
 }
 
 function decodeSignature(value: string, source: HmacSource): Uint8Array | null {
-  const text = source.signaturePrefix && value.startsWith(source.signaturePrefix) ? value.slice(source.signaturePrefix.length) : value;
+  const text =
+    source.signaturePrefix && value.startsWith(source.signaturePrefix)
+      ? value.slice(source.signaturePrefix.length)
+      : value;
   if (source.encoding === "hex") {
     if (!/^([0-9a-fA-F]{2})+$/.test(text)) return null;
     return Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16));
@@ -47,4 +57,3 @@ function decodeSignature(value: string, source: HmacSource): Uint8Array | null {
     return null;
   }
 }
-

@@ -22,7 +22,8 @@ export function requireSource(scheme: Source["scheme"]): MiddlewareHandler<AppEn
       throw httpError(503, "not_configured", "WEBHOOK_SOURCES is invalid; nothing was accepted.");
     }
     const source = config.sources.get(c.req.param("source") ?? "");
-    if (source?.scheme !== scheme) throw httpError(404, "unknown_source", `No ${scheme} source of that name is configured.`);
+    if (source?.scheme !== scheme)
+      throw httpError(404, "unknown_source", `No ${scheme} source of that name is configured.`);
     await next();
   };
 }

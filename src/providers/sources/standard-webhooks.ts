@@ -10,7 +10,12 @@ import type { VerifyResult } from "../types";
 import type { StandardSource } from "./config";
 import { parseTimestamp, reject, sourceEvent } from "./event";
 
-export async function verifyStandardWebhook(raw: string, headers: Headers, source: StandardSource, nowMs: number): Promise<VerifyResult> {
+export async function verifyStandardWebhook(
+  raw: string,
+  headers: Headers,
+  source: StandardSource,
+  nowMs: number,
+): Promise<VerifyResult> {
   const id = headers.get("webhook-id");
   const signatures = headers.get("webhook-signature");
   if (!id || !signatures) return reject("missing_signature", "webhook-id or webhook-signature header is missing");
@@ -19,7 +24,10 @@ export async function verifyStandardWebhook(raw: string, headers: Headers, sourc
   if (Math.abs(nowMs / 1000 - timestamp) > source.toleranceSeconds) {
     return reject("stale_timestamp", `timestamp ${timestamp} is more than ${source.toleranceSeconds} s from now`);
   }
-  const offered = signatures.split(" ").filter((s) => s.startsWith("v1,")).map((s) => s.slice(3));
+  const offered = signatures
+    .split(" ")
+    .filter((s) => s.startsWith("v1,"))
+    .map((s) => s.slice(3));
   let matched = false;
   for (const secret of source.secrets) {
     const key = await forwardSigningKey(secret);
