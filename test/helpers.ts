@@ -99,3 +99,15 @@ export async function storedObject(kind: PortOneKind, ref: string) {
     return { events: events.map((e) => ({ ...e })), state: objectState ? { ...objectState } : null };
   });
 }
+
+/** HMAC-SHA256 straight from WebCrypto, independent of the gateway's crypto module: a referee. */
+export async function referenceHmac(secret: string, message: string): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)));
+}

@@ -3,7 +3,7 @@
 // amount are forwarded, after the payment's own events.
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { KINDS, deliver, eventFor, ledgerOf, post, resultOf, SECRET, uniqueRef } from "./helpers";
+import { KINDS, deliver, eventFor, ledgerOf, post, referenceHmac, resultOf, SECRET, uniqueRef } from "./helpers";
 import { refundSample } from "./fixtures/portone-samples";
 import { origin, PORTONE_API, portoneApi, testClock } from "./stand-ins";
 
@@ -19,14 +19,7 @@ function apiListing(refunds: Array<Record<string, unknown>>) {
 }
 
 async function hmacBase64Url(secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)));
+  const mac = await referenceHmac(secret, message);
   return btoa(String.fromCharCode(...mac))
     .replace(/\+/g, "-")
     .replace(/\//g, "_")

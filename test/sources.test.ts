@@ -7,21 +7,12 @@ import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { ledgerFor } from "../src/ledger/ledger";
 import { parseSources } from "../src/providers/sources/config";
-import { BASE, resultOf, uniqueRef } from "./helpers";
+import { BASE, referenceHmac, resultOf, uniqueRef } from "./helpers";
 import { origin, testClock } from "./stand-ins";
 
 const nowSeconds = () => Math.floor(testClock.now / 1000);
 
-async function hmac(secret: string, message: string): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)));
-}
+const hmac = referenceHmac;
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 
