@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { clock } from "../clock";
 import { unindexDeadLetter } from "../edge/dead-letters";
-import { setLogLevel } from "../log";
+import { log, setLogLevel } from "../log";
 import { runAlarm } from "./delivery";
 import { inspectObject, type ObjectReport } from "./inspect";
 import { Outbox } from "./outbox";
@@ -17,6 +17,9 @@ import { Refunds, type RefundHintInput } from "./refunds";
 import { migrate } from "./schema";
 
 export type { RecordInput, RecordOutcome, RecordResult } from "./record";
+
+/** When a failed alarm run is tried again at the latest, in ms, should the runtime's retries run out. */
+const FAILED_RUN_RETRY_MS = 5 * 60 * 1000;
 
 export class Ledger extends DurableObject<Env> {
   readonly #outbox: Outbox;
@@ -43,6 +46,10 @@ export class Ledger extends DurableObject<Env> {
       return recordEvent(this.ctx.storage.sql, this.#outbox, input, now);
     });
     if (outcome.result === "accepted" && idle) await this.ctx.storage.setAlarm(now);
+    else if (!idle && (await this.ctx.storage.getAlarm()) === null) {
+      // Pending work but no alarm: a run gave up (see alarm()). Any event for the object re-arms it.
+      await this.ctx.storage.setAlarm(now);
+    }
     return outcome;
   }
 
@@ -58,16 +65,27 @@ export class Ledger extends DurableObject<Env> {
   }
 
   /**
-   * Confirms due refunds and forwards the outbox in order; see delivery.ts. Throws only to have the runtime retry the alarm.
+   * Confirms due refunds and forwards the outbox in order; see delivery.ts.
    * Runs never overlap in one instance (the watchdog alarm or a test may fire while a run awaits
    * the origin): a second call waits for the first, then runs for whatever is still due.
+   * A run that fails (storage or KV down) throws so the runtime retries it; the runtime gives up
+   * after a few retries, so a fallback alarm is set first and the outbox is never left unattended.
    */
   override async alarm(): Promise<void> {
     while (this.#delivering) await this.#delivering.catch(() => undefined);
     this.#delivering = runAlarm(this.ctx.storage, this.env, this.#outbox, this.#refunds).finally(() => {
       this.#delivering = null;
     });
-    await this.#delivering;
+    try {
+      await this.#delivering;
+    } catch (err) {
+      await this.ctx.storage.setAlarm(clock.now() + FAILED_RUN_RETRY_MS);
+      log("error", "alarm run failed; retried by the runtime and by a fallback alarm", {
+        object: this.#outbox.ledgerName(),
+        error: err instanceof Error ? `${err.name}: ${err.message}` : "unknown",
+      });
+      throw err;
+    }
   }
 
   /** State, history, deliveries and attempts of this object, for the operator API. */

@@ -1,0 +1,47 @@
+// An alarm run that fails is retried, and never leaves pending work without an alarm: it throws to
+// the runtime's retry and sets a fallback alarm first; a later event for the object re-arms too.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import { KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef } from "./helpers";
+import { origin, testClock } from "./stand-ins";
+
+const LINK = KINDS["payment-link"];
+
+describe("a failing alarm run", () => {
+  it("throws to the runtime's retry, keeps a fallback alarm, and delivers once storage is back", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const ref = uniqueRef("alarmfail");
+    expect(await resultOf(await deliver("payment-link", await eventFor("payment-link", ref, "Created")))).toBe(
+      "accepted",
+    );
+    const stub = ledgerOf(LINK, ref);
+    // A real storage fault: the refunds table the run reads first is gone.
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("ALTER TABLE refunds RENAME TO refunds_away"));
+    await expect(runDurableObjectAlarm(stub)).rejects.toThrow();
+    const fallback = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(fallback).toBe(testClock.now + 5 * 60 * 1000);
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("ALTER TABLE refunds_away RENAME TO refunds"));
+    testClock.advance(5 * 60 * 1000);
+    await runDurableObjectAlarm(stub);
+    expect(origin.acknowledged).toHaveLength(1);
+  });
+
+  it("a new event re-arms an object whose pending work has no alarm", async () => {
+    const ref = uniqueRef("rearm");
+    origin.answer(() => new Response(null, { status: 500 }));
+    await deliver("payment-link", await eventFor("payment-link", ref, "Created"));
+    const stub = ledgerOf(LINK, ref);
+    await runDurableObjectAlarm(stub); // fails: a retry is scheduled
+    await runInDurableObject(stub, (_i, state) => state.storage.deleteAlarm()); // as if the runtime gave up
+    origin.answer(() => new Response(null, { status: 200 }));
+    await deliver("payment-link", await eventFor("payment-link", ref, "Processing"));
+    const armed = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(armed).not.toBeNull();
+    testClock.advance(10_000);
+    await runDurableObjectAlarm(stub);
+    expect(origin.acknowledged.map((r) => (JSON.parse(r.body) as { status: string }).status)).toEqual([
+      "Created",
+      "Processing",
+    ]);
+  });
+});
