@@ -15,12 +15,12 @@ describe("a failing alarm run", () => {
       "accepted",
     );
     const stub = ledgerOf(LINK, ref);
-    // A real storage fault: the refunds table the run reads first is gone.
-    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("ALTER TABLE refunds RENAME TO refunds_away"));
+    // A real storage fault: the outbox table the run reads is gone.
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("ALTER TABLE outbox RENAME TO outbox_away"));
     await expect(runDurableObjectAlarm(stub)).rejects.toThrow();
     const fallback = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
     expect(fallback).toBe(testClock.now + 5 * 60 * 1000);
-    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("ALTER TABLE refunds_away RENAME TO refunds"));
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("ALTER TABLE outbox_away RENAME TO outbox"));
     testClock.advance(5 * 60 * 1000);
     await runDurableObjectAlarm(stub);
     expect(origin.acknowledged).toHaveLength(1);

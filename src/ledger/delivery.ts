@@ -19,16 +19,16 @@ import { armWatchdog } from "./watchdog";
 /** Events forwarded per alarm run at most, so one object's backlog cannot hold an alarm for long. */
 const MAX_DELIVERIES_PER_RUN = 25;
 
-/** One alarm run: refund confirmations due, then the outbox; then the alarm for what is next. */
+/** One alarm run: refund confirmations due (when the object has refunds), then the outbox; then
+ *  the alarm for what is next. Interrupted attempts are closed by the caller, once per instance. */
 export async function runAlarm(
   storage: DurableObjectStorage,
   env: Env,
   outbox: Outbox,
-  refunds: Refunds,
+  refunds: Refunds | null,
 ): Promise<void> {
-  outbox.closeInterrupted(clock.now());
-  await confirmDueRefunds(storage, env, outbox, refunds);
-  const wake = earliest(await deliverDue(storage, env, outbox), refunds.nextDue());
+  if (refunds) await confirmDueRefunds(storage, env, outbox, refunds);
+  const wake = earliest(await deliverDue(storage, env, outbox), refunds?.nextDue() ?? null);
   if (wake === null)
     await storage.deleteAlarm(); // also drops the watchdog
   else await storage.setAlarm(wake);

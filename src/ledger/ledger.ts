@@ -26,6 +26,10 @@ export class Ledger extends DurableObject<Env> {
   readonly #refunds: Refunds;
   /** The delivery run in progress in this instance, if any. */
   #delivering: Promise<void> | null = null;
+  /** Attempts left in flight can only come from an earlier instance: closed on the first run. */
+  #interruptedClosed = false;
+  /** Whether this object has refunds to confirm (learned once, then kept up to date). */
+  #hasRefunds: boolean | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -60,7 +64,10 @@ export class Ledger extends DurableObject<Env> {
       this.#outbox.rememberLedgerName(hint.ledger);
       return this.#refunds.recordHint(hint, now);
     });
-    if (fresh) await this.ctx.storage.setAlarm(now);
+    if (fresh) {
+      this.#hasRefunds = true;
+      await this.ctx.storage.setAlarm(now);
+    }
     return fresh ? "accepted" : "duplicate";
   }
 
@@ -73,7 +80,7 @@ export class Ledger extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     while (this.#delivering) await this.#delivering.catch(() => undefined);
-    this.#delivering = runAlarm(this.ctx.storage, this.env, this.#outbox, this.#refunds).finally(() => {
+    this.#delivering = this.#run().finally(() => {
       this.#delivering = null;
     });
     try {
@@ -86,6 +93,15 @@ export class Ledger extends DurableObject<Env> {
       });
       throw err;
     }
+  }
+
+  async #run(): Promise<void> {
+    if (!this.#interruptedClosed) {
+      this.#outbox.closeInterrupted(clock.now());
+      this.#interruptedClosed = true;
+    }
+    this.#hasRefunds ??= this.#refunds.any();
+    await runAlarm(this.ctx.storage, this.env, this.#outbox, this.#hasRefunds ? this.#refunds : null);
   }
 
   /** State, history, deliveries and attempts of this object, for the operator API. */

@@ -58,6 +58,11 @@ export class Refunds {
       .map((r) => ({ refundId: r.refund_id, paymentTxnRef: r.payment_txn_ref, confirmAttempts: r.confirm_attempts }));
   }
 
+  /** Whether this object ever received a refund hint. */
+  any(): boolean {
+    return this.sql.exec("SELECT 1 FROM refunds LIMIT 1").toArray().length > 0;
+  }
+
   /** Earliest time a confirmation is due, or null. */
   nextDue(): number | null {
     return this.sql

@@ -1,0 +1,74 @@
+// `npm run bench:profile -- [--seconds N]`: a CPU profile of the gateway under `wrangler dev`, taken
+// through its inspector (Chrome DevTools protocol) while autocannon replays redeliveries, then the
+// functions with the most self time. Start the gateway first with `npm run dev -- --inspector-port 9230`.
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+import { newEvents } from "./bodies";
+import { load } from "./load";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const { values } = parseArgs({
+  options: {
+    inspector: { type: "string", default: "http://127.0.0.1:9230" },
+    url: { type: "string", default: "http://127.0.0.1:8787" },
+    requests: { type: "string", default: "3000" },
+  },
+});
+
+async function main(): Promise<void> {
+  const targets = (await (await fetch(`${values.inspector}/json`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+  const socket = new WebSocket(targets[0]?.webSocketDebuggerUrl ?? "");
+  await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+  let id = 0;
+  const call = (method: string, params: object = {}) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const my = ++id;
+      const onMessage = (data: WebSocket.RawData) => {
+        const message = JSON.parse(data.toString()) as { id?: number; result?: Record<string, unknown> };
+        if (message.id === my) {
+          socket.off("message", onMessage);
+          resolve(message.result ?? {});
+        }
+      };
+      socket.on("message", onMessage);
+      socket.send(JSON.stringify({ id: my, method, params }));
+    });
+
+  const url = `${values.url}/webhooks/portone/payment-link`;
+  const bodies = await newEvents(`prof${Date.now().toString(36)}`, Number(values.requests), Number(values.requests));
+  await load(url, bodies, 16, () => 0); // record them once: what follows are redeliveries
+  await call("Profiler.enable");
+  await call("Profiler.setSamplingInterval", { interval: 100 });
+  await call("Profiler.start");
+  const result = await load(url, bodies, 16, () => 0);
+  const { profile } = (await call("Profiler.stop")) as unknown as { profile: Profile };
+  socket.close();
+
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((nodeId, i) => {
+    const node = byNode.get(nodeId);
+    const dt = profile.timeDeltas[i] ?? 0;
+    total += dt;
+    if (!node) return;
+    const file = node.callFrame.url.split("/").slice(-2).join("/");
+    const key = `${node.callFrame.functionName || "(anonymous)"} ${file}:${node.callFrame.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + dt);
+  });
+  console.log(`${result.requests} redeliveries at ${result.rps} rps; top self time in the Worker's isolate:`);
+  for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+    console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${key}`);
+  }
+}
+
+await main();
