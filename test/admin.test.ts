@@ -121,7 +121,7 @@ describe("dead letters", () => {
     const ref = uniqueRef("dead-all");
     origin.answer(() => new Response(null, { status: 502 }));
     await deliver("payment-link", await eventFor("payment-link", ref, "Created"));
-    const stale = await eventFor("payment-link", ref, "Created", { description: "again" });
+    const stale = await eventFor("payment-link", ref, "Created", { amount: 12345 });
     await deliver("payment-link", await eventFor("payment-link", ref, "Success"));
     expect(await resultOf(await deliver("payment-link", stale))).toBe("stale");
     const stub = ledgerOf(LINK, ref);

@@ -46,6 +46,8 @@ describe("the forwarded request", () => {
     expect(request.url).toBe(ORIGIN_URL);
     expect(request.headers["content-type"]).toBe("application/json");
     const verified = verifyAtClock(request);
+    const signed = ["amount", "countryCode", "currency", "link_ref", "merchant_order_ref", "status"];
+    const { signature_hash: _signature, ...body } = payload;
     expect(verified).toEqual({
       id: request.headers["webhook-id"],
       type: "portone.payment_link.success",
@@ -55,8 +57,13 @@ describe("the forwarded request", () => {
       status: "Success",
       previous_status: null,
       received_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown as string,
-      data: payload,
+      source: "webhook",
+      // Only what the signature covers is data (spec §5.3); the rest travels apart, signature_hash never.
+      data: Object.fromEntries(Object.entries(body).filter(([k]) => signed.includes(k))),
+      unverified: Object.fromEntries(Object.entries(body).filter(([k]) => !signed.includes(k))),
     });
+    expect(Object.keys(verified.data).sort()).toEqual([...signed].sort());
+    expect(request.body).not.toContain("signature_hash");
     expect(request.headers["webhook-id"]).toMatch(/^evt_[0-9a-f]{32}$/);
     expect(Number(request.headers["webhook-timestamp"])).toBe(Math.floor(testClock.now / 1000));
   });
@@ -216,7 +223,9 @@ describe("deliverOnce", () => {
       status: "Success",
       previousStatus: null,
       receivedAt: new Date(testClock.now).toISOString(),
-      payload: "{}",
+      source: "webhook",
+      data: "{}",
+      unverified: null,
     };
     expect(await deliverOnce(target, event, testClock.now, 20)).toEqual({
       ok: false,

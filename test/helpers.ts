@@ -4,7 +4,9 @@
 import { env, listDurableObjectIds, runInDurableObject, SELF } from "cloudflare:test";
 import { ledgerFor } from "../src/ledger/ledger";
 import { PAYMENT, PAYMENT_LINK, SUBSCRIPTION_LINK, type PortOneKind } from "../src/providers/portone/kinds";
+import { signedEventId } from "../src/providers/portone/signed-content";
 import { withSignature } from "../src/providers/portone/sign";
+import { canonicalMessage } from "../src/providers/portone/verify";
 import { paymentLinkSample, paymentSample, subscriptionLinkSample } from "./fixtures/portone-samples";
 
 /** The secret the spec's vectors use, configured for the tests in vitest.config.ts. */
@@ -42,6 +44,13 @@ export async function signedPayload(
 export async function eventFor(slug: Slug, ref: string, status: string, extra: Record<string, unknown> = {}) {
   const refField = KINDS[slug].objectRefField;
   return signedPayload(slug, { [refField]: ref, status, ...extra });
+}
+
+/** The event id the gateway gives a signed PortOne body: its kind and signed fields only. */
+export async function portOneEventId(slug: Slug, payload: Record<string, unknown>): Promise<string> {
+  const canonical = canonicalMessage(payload, KINDS[slug]);
+  if (!canonical.ok) throw new TypeError(canonical.rejection.detail);
+  return signedEventId(KINDS[slug], canonical.value);
 }
 
 export function post(path: string, body: string | Record<string, unknown>, init: RequestInit = {}): Promise<Response> {

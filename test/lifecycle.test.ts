@@ -13,12 +13,13 @@ async function send(slug: Slug, ref: string, status: string, extra: Record<strin
 }
 
 describe("payment link lifecycle", () => {
-  it("Created, Processing, Success are accepted; a later Processing or Expired is stale", async () => {
+  it("Created, Processing, Success are accepted; a later, distinct Processing or Expired is stale", async () => {
     const ref = uniqueRef("link");
     expect(await send("payment-link", ref, "Created")).toBe("accepted");
     expect(await send("payment-link", ref, "Processing")).toBe("accepted");
     expect(await send("payment-link", ref, "Success")).toBe("accepted");
-    expect(await send("payment-link", ref, "Processing", { description: "late" })).toBe("stale");
+    // Another signed amount makes it another event (unsigned fields would not: see dedupe.test.ts).
+    expect(await send("payment-link", ref, "Processing", { amount: 1 })).toBe("stale");
     expect(await send("payment-link", ref, "Expired")).toBe("stale");
     const stored = await storedObject(KINDS["payment-link"], ref);
     expect(stored.state).toEqual({ status: "Success", terminal: 1 });
@@ -66,16 +67,19 @@ describe("payment and subscription lifecycles", () => {
     expect(await send("payment", ref, "Pending")).toBe("accepted");
     expect(await send("payment", ref, "Success")).toBe("accepted");
     expect(await send("payment", ref, "Failed")).toBe("stale");
-    expect(await send("payment", ref, "Pending", { status_code: "1000" })).toBe("stale");
+    expect(await send("payment", ref, "Pending")).toBe("duplicate");
+    expect(await send("payment", ref, "Pending", { amount: 1 })).toBe("stale");
   });
 
-  it("a subscription goes Created, Active, Active again, Completed; nothing after Completed", async () => {
+  it("a subscription goes Created, Active, Completed; a second Active with the same signed fields is the same event; nothing after Completed", async () => {
     const ref = uniqueRef("sub");
     expect(await send("subscription-link", ref, "Created")).toBe("accepted");
     expect(await send("subscription-link", ref, "Active", { collected_count: 1 })).toBe("accepted");
-    expect(await send("subscription-link", ref, "Active", { collected_count: 2 })).toBe("accepted");
+    // §6.3: only currency, merchant_order_ref, order_ref and status are signed; a charge's count is not.
+    expect(await send("subscription-link", ref, "Active", { collected_count: 2 })).toBe("duplicate");
     expect(await send("subscription-link", ref, "Completed")).toBe("accepted");
-    expect(await send("subscription-link", ref, "Active", { collected_count: 3 })).toBe("stale");
+    expect(await send("subscription-link", ref, "Active", { collected_count: 3 })).toBe("duplicate");
+    expect(await send("subscription-link", ref, "Active", { merchant_order_ref: "other" })).toBe("stale");
   });
 
   it("kinds never collide: a payment and a subscription with the same order_ref are two objects", async () => {
@@ -113,7 +117,7 @@ describe("durability", () => {
         .map((r) => r.version),
     );
     expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(versions).toEqual([1, 2, 3]);
+    expect(versions).toEqual([1, 2, 3, 4, 5]);
   });
 });
 

@@ -25,7 +25,9 @@ export interface Envelope {
   status: string;
   previous_status: string | null;
   received_at: string;
+  source: "webhook" | "reconciliation";
   data: Record<string, unknown>;
+  unverified?: Record<string, unknown>;
 }
 
 export const envelope = (r: Received): Envelope => JSON.parse(r.body) as Envelope;

@@ -2,6 +2,8 @@
 // KV is eventually consistent and has no compare-and-set, so this is a hint, never a lock: a miss
 // proves nothing (the ledger decides), and a marker is written only after the ledger has durably
 // recorded the event, so a hit always means "already stored".
+// The marker holds the hash of the body that was recorded: a body that differs (unsigned fields
+// added to a captured body) is not answered here but by the ledger, which logs the conflict.
 
 /** How long a marker lives. PortOne documents no retry window (spec §8); a week outlasts any
  *  plausible redelivery, and a redelivery after it still reaches the ledger, which answers
@@ -17,11 +19,21 @@ export function seenHintEnabled(value: string | undefined): boolean {
   return (value ?? "").trim().toLowerCase() !== "off";
 }
 
-export async function wasSeen(kv: KVNamespace, eventId: string): Promise<boolean> {
-  return (await kv.get(seenKey(eventId))) !== null;
+/** Whether this event was recorded with this very body. A marker written before markers held a
+ *  hash (the object's name alone) counts as a hit, as it did then. */
+export async function wasSeen(kv: KVNamespace, eventId: string, contentHash: string): Promise<boolean> {
+  const value = await kv.get(seenKey(eventId));
+  if (value === null) return false;
+  const space = value.indexOf(" ");
+  return space < 0 || value.slice(0, space) === contentHash;
 }
 
-/** Marks an event recorded. The value names where it lives, for an operator reading KV. */
-export async function markSeen(kv: KVNamespace, eventId: string, objectName: string): Promise<void> {
-  await kv.put(seenKey(eventId), objectName, { expirationTtl: SEEN_TTL_SECONDS });
+/** Marks an event recorded: "<body sha256> <object name>" (the name for an operator reading KV). */
+export async function markSeen(
+  kv: KVNamespace,
+  eventId: string,
+  contentHash: string,
+  objectName: string,
+): Promise<void> {
+  await kv.put(seenKey(eventId), `${contentHash} ${objectName}`, { expirationTtl: SEEN_TTL_SECONDS });
 }

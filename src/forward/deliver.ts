@@ -16,8 +16,12 @@ export interface ForwardEvent {
   readonly status: string;
   readonly previousStatus: string | null;
   readonly receivedAt: string;
-  /** The verified payload as stored (JSON text). */
-  readonly payload: string;
+  /** Where the gateway learned the event: "webhook" or "reconciliation". */
+  readonly source: string;
+  /** What is proven, as stored (JSON text). */
+  readonly data: string;
+  /** What no signature covers (JSON text), or null. */
+  readonly unverified: string | null;
 }
 
 export interface ForwardTarget {
@@ -29,7 +33,10 @@ export type AttemptResult =
   | { readonly ok: true; readonly httpStatus: number }
   | { readonly ok: false; readonly httpStatus: number | null; readonly error: string };
 
+/** The contract's envelope: `data` is only what was proven; the rest travels apart as `unverified`,
+ *  left out when there is none. */
 export function envelopeOf(event: ForwardEvent): string {
+  const unverified = event.unverified === null ? null : (JSON.parse(event.unverified) as Record<string, unknown>);
   return JSON.stringify({
     id: event.eventId,
     type: `${event.provider}.${event.kind}.${event.status.toLowerCase()}`,
@@ -39,7 +46,9 @@ export function envelopeOf(event: ForwardEvent): string {
     status: event.status,
     previous_status: event.previousStatus,
     received_at: event.receivedAt,
-    data: JSON.parse(event.payload) as unknown,
+    source: event.source,
+    data: JSON.parse(event.data) as unknown,
+    ...(unverified !== null && Object.keys(unverified).length > 0 ? { unverified } : {}),
   });
 }
 

@@ -1,10 +1,14 @@
 // The provider-agnostic end of every inbound webhook: a verified event is answered from the KV
-// hint if it was already recorded, otherwise recorded by its object's ledger. PortOne gets 200
-// only after the ledger's transaction committed; if the ledger cannot be reached the answer is a
-// 5xx so the provider retries, and nothing was acknowledged.
+// hint if it was already recorded with this very body, otherwise recorded by its object's ledger.
+// PortOne gets 200 only after the ledger's transaction committed; if the ledger cannot be reached
+// the answer is a 5xx so the provider retries, and nothing was acknowledged.
+// A duplicate whose body differs from the recorded one (unsigned fields added to a captured body,
+// or a Standard Webhooks webhook-id reused with another body) is never forwarded; it is logged as
+// a conflict, with both bodies' hashes, because it is either a sender's bug or an attack.
 
 import type { Context } from "hono";
 import { clock } from "../clock";
+import { sha256Hex } from "../crypto/hmac";
 import { markSeen, seenHintEnabled, wasSeen } from "../edge/seen";
 import type { AppEnv } from "../env";
 import { ledgerFor, ledgerName, type RecordOutcome } from "../ledger/ledger";
@@ -15,21 +19,30 @@ import { httpError } from "./errors";
 export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response> {
   const event = c.var.event;
   const ids = { route: c.req.path, kind: event.kind, object_ref: event.objectRef, event_id: event.eventId };
+  const contentHash = await sha256Hex(c.var.rawBody);
 
   const hint = seenHintEnabled(c.env.SEEN_HINT);
-  if (hint && (await seenHint(c.env.SEEN, event.eventId))) {
+  if (hint && (await seenHint(c.env.SEEN, event.eventId, contentHash))) {
     log("info", "webhook duplicate (edge hint)", { ...ids, result: "duplicate" });
     return c.json({ result: "duplicate" });
   }
 
-  const outcome = await record(c.env, event);
-  if (hint) {
+  const outcome = await record(c.env, event, contentHash);
+  if (hint && outcome.conflictsWith === undefined) {
     c.executionCtx.waitUntil(
-      markSeen(c.env.SEEN, event.eventId, objectName(event)).catch((err: unknown) => {
+      markSeen(c.env.SEEN, event.eventId, contentHash, objectName(event)).catch((err: unknown) => {
         // Only the hint is lost: the next redelivery wakes the ledger, which answers duplicate.
         log("warn", "seen marker not written", { ...ids, error: errorName(err) });
       }),
     );
+  }
+  if (outcome.conflictsWith !== undefined) {
+    log("warn", "webhook duplicate with a different body; the new body is not forwarded", {
+      ...ids,
+      result: outcome.result,
+      recorded_body_sha256: outcome.conflictsWith,
+      received_body_sha256: contentHash,
+    });
   }
   log("info", `webhook ${outcome.result}`, {
     ...ids,
@@ -41,7 +54,7 @@ export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response>
   return c.json({ result: outcome.result });
 }
 
-async function record(env: Env, event: VerifiedEvent): Promise<RecordOutcome> {
+async function record(env: Env, event: VerifiedEvent, contentHash: string): Promise<RecordOutcome> {
   const stub = ledgerFor(env, event.provider, event.kind, event.objectRef);
   try {
     return await stub.record(objectName(event), {
@@ -51,7 +64,10 @@ async function record(env: Env, event: VerifiedEvent): Promise<RecordOutcome> {
       eventId: event.eventId,
       status: event.status,
       position: event.position,
-      payload: JSON.stringify(event.payload),
+      data: JSON.stringify(event.data),
+      unverified: event.unverified === null ? null : JSON.stringify(event.unverified),
+      source: "webhook",
+      contentHash,
       receivedAt: new Date(clock.now()).toISOString(),
     });
   } catch (err) {
@@ -70,9 +86,9 @@ async function record(env: Env, event: VerifiedEvent): Promise<RecordOutcome> {
 }
 
 /** A KV failure must not block a webhook: the ledger is the authority, so a failed read is a miss. */
-async function seenHint(kv: KVNamespace, eventId: string): Promise<boolean> {
+async function seenHint(kv: KVNamespace, eventId: string, contentHash: string): Promise<boolean> {
   try {
-    return await wasSeen(kv, eventId);
+    return await wasSeen(kv, eventId, contentHash);
   } catch (err) {
     log("warn", "seen hint unavailable; asking the ledger", { event_id: eventId, error: errorName(err) });
     return false;

@@ -75,7 +75,11 @@ async function recordConfirmed(
         eventId,
         status,
         position: positionOf(REFUND_LIFECYCLE, status),
-        payload: JSON.stringify(data),
+        data: JSON.stringify(data),
+        unverified: null,
+        // Learned from the refund webhook's hint; only the API's answer is forwarded.
+        source: "webhook",
+        contentHash: null,
         receivedAt: new Date(now).toISOString(),
       },
       now,

@@ -1,6 +1,7 @@
 // The alarm's work: confirm due refunds (confirm.ts), then forward the outbox in order, one event
 // at a time, until it is empty, the head must wait for its retry time, or this run has done its
-// share.
+// share. When the next run is due is not decided here: the Ledger reads it from storage after the
+// run's last await, so work that arrived while the run awaited the origin is never forgotten.
 // Safe to run twice: every attempt is recorded in SQLite before its request, an attempt left in
 // flight by a stopped run is closed as interrupted, and a watchdog alarm is set before each request
 // so a run that dies mid-request is resumed. The origin may therefore see an event more than once
@@ -19,8 +20,8 @@ import { armWatchdog } from "./watchdog";
 /** Events forwarded per alarm run at most, so one object's backlog cannot hold an alarm for long. */
 const MAX_DELIVERIES_PER_RUN = 25;
 
-/** One alarm run: refund confirmations due (when the object has refunds), then the outbox; then
- *  the alarm for what is next. Interrupted attempts are closed by the caller, once per instance. */
+/** One alarm run: refund confirmations due (when the object has refunds), then the outbox.
+ *  Interrupted attempts of an earlier instance are closed by the caller, once per instance. */
 export async function runAlarm(
   storage: DurableObjectStorage,
   env: Env,
@@ -28,20 +29,22 @@ export async function runAlarm(
   refunds: Refunds | null,
 ): Promise<void> {
   if (refunds) await confirmDueRefunds(storage, env, outbox, refunds);
-  const wake = earliest(await deliverDue(storage, env, outbox), refunds?.nextDue() ?? null);
-  if (wake === null)
-    await storage.deleteAlarm(); // also drops the watchdog
-  else await storage.setAlarm(wake);
+  await deliverDue(storage, env, outbox);
 }
 
-/** Forwards what is due, in order; returns when the outbox next needs a run (null: never). */
-async function deliverDue(storage: DurableObjectStorage, env: Env, outbox: Outbox): Promise<number | null> {
-  for (let delivered = 0; ; delivered++) {
+/** The earliest of two due times (null: nothing due). */
+export function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
+}
+
+/** Forwards what is due, in order, until the head must wait or this run has done its share. */
+async function deliverDue(storage: DurableObjectStorage, env: Env, outbox: Outbox): Promise<void> {
+  for (let delivered = 0; delivered < MAX_DELIVERIES_PER_RUN; delivered++) {
     const head = outbox.head();
-    if (head === null) return null;
+    if (head === null || head.nextAttemptAt > clock.now()) return;
     const now = clock.now();
-    if (head.nextAttemptAt > now) return head.nextAttemptAt;
-    if (delivered >= MAX_DELIVERIES_PER_RUN) return now;
 
     const result = await attempt(storage, env, outbox, head, now);
     if (result.ok) continue;
@@ -58,14 +61,8 @@ async function deliverDue(storage: DurableObjectStorage, env: Env, outbox: Outbo
       error: result.error,
       retry_at: new Date(at).toISOString(),
     });
-    return at; // later events of this object wait behind the one being retried
+    return; // later events of this object wait behind the one being retried
   }
-}
-
-function earliest(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.min(a, b);
 }
 
 async function attempt(
@@ -76,10 +73,17 @@ async function attempt(
   now: number,
 ): Promise<AttemptResult> {
   const attemptId = outbox.beginAttempt(head, now);
-  await armWatchdog(storage);
-  const target = await forwardTarget(env);
-  const result: AttemptResult =
-    "error" in target ? { ok: false, httpStatus: null, error: target.error } : await deliverOnce(target, head, now);
+  let result: AttemptResult;
+  try {
+    await armWatchdog(storage);
+    const target = await forwardTarget(env);
+    result =
+      "error" in target ? { ok: false, httpStatus: null, error: target.error } : await deliverOnce(target, head, now);
+  } catch (err) {
+    // The run is about to fail and be retried: the attempt it began is closed now, not left in flight.
+    outbox.finishAttempt(attemptId, clock.now(), "interrupted", null, "the run failed during the attempt");
+    throw err;
+  }
   const finishedAt = clock.now();
   if (result.ok) {
     outbox.finishAttempt(attemptId, finishedAt, "delivered", result.httpStatus, null);

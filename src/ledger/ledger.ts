@@ -9,7 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import { clock } from "../clock";
 import { unindexDeadLetter } from "../edge/dead-letters";
 import { log, setLogLevel } from "../log";
-import { runAlarm } from "./delivery";
+import { earliest, runAlarm } from "./delivery";
 import { inspectObject, type ObjectReport } from "./inspect";
 import { Outbox } from "./outbox";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
@@ -26,7 +26,8 @@ export class Ledger extends DurableObject<Env> {
   readonly #refunds: Refunds;
   /** The delivery run in progress in this instance, if any. */
   #delivering: Promise<void> | null = null;
-  /** Attempts left in flight can only come from an earlier instance: closed on the first run. */
+  /** Attempts left in flight by an earlier instance (evicted mid-request): closed on the first run.
+   *  A run of this instance that fails closes its own attempt before it throws. */
   #interruptedClosed = false;
   /** Whether this object has refunds to confirm (learned once, then kept up to date). */
   #hasRefunds: boolean | null = null;
@@ -102,6 +103,19 @@ export class Ledger extends DurableObject<Env> {
     }
     this.#hasRefunds ??= this.#refunds.any();
     await runAlarm(this.ctx.storage, this.env, this.#outbox, this.#hasRefunds ? this.#refunds : null);
+    await this.#rearm();
+  }
+
+  /**
+   * Sets the alarm for the earliest work due, read from storage after the run's last await, with
+   * no await between the read and the set: an event or a refund hint recorded while the run
+   * awaited the origin or PortOne's API is in storage by then, so a run never erases its alarm.
+   * Deleting the alarm also drops the watchdog.
+   */
+  async #rearm(): Promise<void> {
+    const wake = earliest(this.#outbox.nextDue(), this.#hasRefunds ? this.#refunds.nextDue() : null);
+    if (wake === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(wake);
   }
 
   /** State, history, deliveries and attempts of this object, for the operator API. */

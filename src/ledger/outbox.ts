@@ -23,6 +23,8 @@ type HeadRow = {
   previous_status: string | null;
   received_at: string;
   payload: string;
+  unverified: string | null;
+  source: string;
 };
 
 export class Outbox {
@@ -51,12 +53,21 @@ export class Outbox {
     return this.sql.exec("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1").toArray().length > 0;
   }
 
+  /** When the head of the queue is due (null: nothing pending): the outbox's next alarm. */
+  nextDue(): number | null {
+    return (
+      this.sql
+        .exec<{ at: number }>("SELECT next_attempt_at AS at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1")
+        .toArray()[0]?.at ?? null
+    );
+  }
+
   /** The earliest pending event: events of one object are forwarded strictly in this order. */
   head(): OutboxHead | null {
     const row = this.sql
       .exec<HeadRow>(
         `SELECT o.seq, o.event_id, o.cycle_attempts, o.next_attempt_at, e.provider, e.kind, e.object_ref,
-                e.status, e.previous_status, e.received_at, e.payload
+                e.status, e.previous_status, e.received_at, e.payload, e.unverified, e.source
            FROM outbox o JOIN events e ON e.seq = o.seq
           WHERE o.state = 'pending' ORDER BY o.seq LIMIT 1`,
       )
@@ -73,7 +84,9 @@ export class Outbox {
       status: row.status,
       previousStatus: row.previous_status,
       receivedAt: row.received_at,
-      payload: row.payload,
+      data: row.payload,
+      unverified: row.unverified,
+      source: row.source,
     };
   }
 
@@ -92,7 +105,7 @@ export class Outbox {
   finishAttempt(
     id: number,
     now: number,
-    outcome: "delivered" | "failed",
+    outcome: "delivered" | "failed" | "interrupted",
     httpStatus: number | null,
     error: string | null,
   ): void {
@@ -106,7 +119,8 @@ export class Outbox {
     );
   }
 
-  /** Attempts left in flight by a run that stopped mid-request (eviction, crash, deploy). */
+  /** Attempts left in flight by an instance that stopped mid-request (eviction, crash, deploy). A run
+   *  that throws closes its own attempt (delivery.ts); this closes what no run could. */
   closeInterrupted(now: number): void {
     this.sql.exec(
       "UPDATE delivery_attempts SET outcome = 'interrupted', finished_at = ?, error = 'the gateway stopped during the request' WHERE outcome = 'in_flight'",

@@ -1,5 +1,5 @@
 // Recording one genuine event in the ledger's SQLite storage, inside the caller's transaction:
-// dedupe by event id, decide accepted or stale against the object's lifecycle, keep the event as
+// dedupe by identity (the event id of a new event), decide accepted or stale against the object's lifecycle, keep the event as
 // history either way, and queue an accepted event for delivery in the same transaction.
 
 import type { StatusPosition } from "../providers/types";
@@ -10,14 +10,22 @@ export interface RecordInput {
   readonly provider: string;
   readonly kind: string;
   readonly objectRef: string;
+  /** Derived only from what is proven (see providers/event-id.ts): the identity deduplicated by. */
   readonly eventId: string;
   readonly status: string;
   readonly position: StatusPosition;
-  /** The verified payload, re-serialized JSON. */
-  readonly payload: string;
+  /** What is proven (the signed fields, or the API's answer), JSON. */
+  readonly data: string;
+  /** The rest of the body, covered by no signature (JSON), or null. */
+  readonly unverified: string | null;
+  readonly source: EventSource;
+  /** SHA-256 of the body as received, or null when there is no body (an API answer). */
+  readonly contentHash: string | null;
   /** ISO 8601 time the gateway received the event. */
   readonly receivedAt: string;
 }
+
+export type EventSource = "webhook" | "reconciliation";
 
 export type RecordResult = "accepted" | "duplicate" | "stale";
 
@@ -29,23 +37,37 @@ export interface RecordOutcome {
   readonly status: string;
   /** The object's status before this event; null for its first. */
   readonly previousStatus: string | null;
+  /** For a duplicate whose body differs from the one recorded: the recorded body's hash. */
+  readonly conflictsWith?: string;
 }
 
 type StateRow = { status: string; rank: number | null; terminal: number };
-type EventRow = { seq: number; status: string; previous_status: string | null };
+type EventRow = {
+  seq: number;
+  event_id: string;
+  status: string;
+  previous_status: string | null;
+  content_hash: string | null;
+};
 
 /** Must run inside a transaction. `now` is the clock in ms, for the outbox. */
 export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput, now: number): RecordOutcome {
   const known = sql
-    .exec<EventRow>("SELECT seq, status, previous_status FROM events WHERE event_id = ?", input.eventId)
+    .exec<EventRow>(
+      "SELECT seq, event_id, status, previous_status, content_hash FROM events WHERE identity = ?",
+      input.eventId,
+    )
     .toArray()[0];
   if (known) {
+    const conflict =
+      known.content_hash !== null && input.contentHash !== null && known.content_hash !== input.contentHash;
     return {
       result: "duplicate",
-      eventId: input.eventId,
+      eventId: known.event_id,
       seq: known.seq,
       status: known.status,
       previousStatus: known.previous_status,
+      ...(conflict ? { conflictsWith: known.content_hash as string } : {}),
     };
   }
   const state = readState(sql, input.kind, input.objectRef);
@@ -53,8 +75,10 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
   const previousStatus = state?.status ?? null;
   const seq = sql
     .exec<{ seq: number }>(
-      `INSERT INTO events (event_id, provider, kind, object_ref, status, outcome, previous_status, received_at, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+      `INSERT INTO events (event_id, identity, provider, kind, object_ref, status, outcome, previous_status,
+                           received_at, payload, unverified, source, content_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+      input.eventId,
       input.eventId,
       input.provider,
       input.kind,
@@ -63,7 +87,10 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
       result,
       previousStatus,
       input.receivedAt,
-      input.payload,
+      input.data,
+      input.unverified,
+      input.source,
+      input.contentHash,
     )
     .one().seq;
   if (result === "accepted") {

@@ -1,10 +1,15 @@
 // The ledger's SQLite schema as numbered, append-only migrations. A migration, once released, is
 // never edited: a change is a new entry. They run inside blockConcurrencyWhile before the first
 // query, each in its own transaction with its version row, so a crash leaves no half-applied step.
+// A migration that needs code (a hash) computes first, reading only, then writes in its transaction.
+
+import { reidentify } from "./reidentify";
 
 interface Migration {
   readonly version: number;
   readonly statements: readonly string[];
+  /** Reads what the migration needs and returns the writes to make in its transaction. */
+  readonly compute?: (sql: SqlStorage) => Promise<(sql: SqlStorage) => void>;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -91,16 +96,41 @@ export const MIGRATIONS: readonly Migration[] = [
        ) WITHOUT ROWID`,
     ],
   },
+  {
+    version: 4,
+    statements: [
+      // The identity an event is deduplicated by: for PortOne's signed kinds, the kind plus the signed
+      // fields only (an event id minted from unsigned fields let a replay with additions be a new
+      // event). For new events it equals event_id; old events keep their event_id (the webhook-id the
+      // origin already knows) and get their identity from the backfill of version 5.
+      "ALTER TABLE events ADD COLUMN identity TEXT",
+      // The part of the body no signature covers, forwarded apart as `unverified` (JSON, or NULL).
+      "ALTER TABLE events ADD COLUMN unverified TEXT",
+      // Where the gateway learned the event: 'webhook', or 'reconciliation' (PortOne's API).
+      "ALTER TABLE events ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook'",
+      // SHA-256 of the body as received: a duplicate with another body is logged as a conflict.
+      "ALTER TABLE events ADD COLUMN content_hash TEXT",
+      "CREATE UNIQUE INDEX events_by_identity ON events (identity)",
+    ],
+  },
+  {
+    version: 5,
+    statements: [],
+    // Old events: identity and the data / unverified split, from the payload they stored whole.
+    compute: reidentify,
+  },
 ];
 
-export function migrate(storage: DurableObjectStorage): void {
+export async function migrate(storage: DurableObjectStorage): Promise<void> {
   const sql = storage.sql;
   sql.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
   const applied = sql.exec<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations").one().v ?? 0;
   for (const migration of MIGRATIONS) {
     if (migration.version <= applied) continue;
+    const write = migration.compute ? await migration.compute(sql) : null;
     storage.transactionSync(() => {
       for (const statement of migration.statements) sql.exec(statement);
+      write?.(sql);
       sql.exec(
         "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
         migration.version,

@@ -1,8 +1,8 @@
-// Event identity for deduplication. PortOne sends no event id (spec §9.8), and a signature alone
-// does not name an event: two subscription notifications may share every signed field (§6.3).
-// So an event is named by a hash of its whole parsed payload, keys sorted: a byte-identical
-// redelivery, or one that differs only in whitespace, key order or number spelling (500 vs 500.0),
-// gets the same id; any difference in any field gives another.
+// Event identity for what is proven whole: a generic source's signed body, a Standard Webhooks
+// webhook-id, an answer of PortOne's API. The value is hashed with keys sorted, so a redelivery
+// that differs only in whitespace, key order or number spelling (500 vs 500.0) gets the same id.
+// Never hash more than a signature covers: whatever is hashed, an attacker could vary to mint new
+// events. PortOne's signed webhooks are named by their signed fields alone (portone/signed-content.ts).
 
 import { sha256Hex } from "../crypto/hmac";
 

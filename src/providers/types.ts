@@ -27,10 +27,13 @@ export interface VerifiedEvent {
   readonly objectRef: string;
   readonly status: string;
   readonly position: StatusPosition;
-  /** Stable id of this exact event: equal for redeliveries, different for distinct events. */
+  /** Stable id of this event, derived only from what the signature covers: equal for a
+   *  redelivery (or a replay with unsigned fields added), different for distinct events. */
   readonly eventId: string;
-  /** The verified payload as parsed (never the raw bytes, spec §9.6). */
-  readonly payload: Readonly<Record<string, unknown>>;
+  /** What the signature proves, as parsed (never the raw bytes, spec §9.6). */
+  readonly data: Readonly<Record<string, unknown>>;
+  /** The rest of the body, which no signature covers; null when there is none. */
+  readonly unverified: Readonly<Record<string, unknown>> | null;
 }
 
 export type RejectReason =
@@ -52,12 +55,6 @@ export interface Rejection {
   /** For logs only: names fields and types, never values of secrets. */
   readonly detail: string;
 }
-
-/** A provider's verdict before the event is named (PortOne names events after verifying). */
-export type UnnamedEvent = Omit<VerifiedEvent, "eventId">;
-
-export type Verdict =
-  { readonly ok: true; readonly event: UnnamedEvent } | { readonly ok: false; readonly rejection: Rejection };
 
 export type VerifyResult =
   { readonly ok: true; readonly event: VerifiedEvent } | { readonly ok: false; readonly rejection: Rejection };

@@ -84,3 +84,8 @@ export const SUBSCRIPTION_LINK: PortOneKind = {
 export const SIGNED_KINDS: ReadonlyMap<string, PortOneKind> = new Map(
   [PAYMENT, PAYMENT_LINK, SUBSCRIPTION_LINK].map((k) => [k.slug, k]),
 );
+
+/** The same kinds by their envelope name (payment, payment_link, subscription_link). */
+export const SIGNED_KINDS_BY_NAME: ReadonlyMap<string, PortOneKind> = new Map(
+  [PAYMENT, PAYMENT_LINK, SUBSCRIPTION_LINK].map((k) => [k.kind, k]),
+);

@@ -10,7 +10,6 @@ import type { AppEnv } from "../../env";
 import { httpError } from "../../http/errors";
 import { rejectionError } from "../../http/rejections";
 import { log } from "../../log";
-import { eventIdOf } from "../event-id";
 import { SIGNED_KINDS } from "./kinds";
 import { verifyPortOne } from "./verify";
 
@@ -45,8 +44,7 @@ export function verifyPortOneWebhook(): MiddlewareHandler<AppEnv> {
       log("warn", "webhook rejected", { route: c.req.path, kind: kind.kind, reason, detail });
       throw rejectionError(reason);
     }
-    // Named after verification: an event id is a hash of the whole payload (see event-id.ts).
-    c.set("event", { ...verdict.event, eventId: await eventIdOf("portone", kind.kind, verdict.event.payload) });
+    c.set("event", verdict.event);
     await next();
   };
 }

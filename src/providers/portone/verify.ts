@@ -1,14 +1,16 @@
 // PortOne webhook verification (spec §2.2, §9). Pure: the body, the kind and the keys come in,
 // a typed result goes out; nothing here logs, stores or routes.
 // Assumes: the body is already bounded by the HTTP layer. Gives up: PortOne sends no timestamp or
-// nonce, so a captured genuine body can be replayed; deduplication and the ledger's "never move a
-// finished object backwards" rule are what make a replay harmless.
+// nonce, so a captured genuine body can be replayed, with or without unsigned fields added; the
+// event's identity covers only the signed fields (signed-content.ts), so a replay is a duplicate,
+// and the ledger's "never move a finished object backwards" rule makes a late one harmless.
 
 import { hmacSha256, timingSafeEqualText, toBase64 } from "../../crypto/hmac";
 import { parseJsonObject } from "../json-scan";
-import { positionOf, type Rejection, type Verdict } from "../types";
+import { positionOf, type Rejection, type VerifyResult } from "../types";
 import { encodePairs, formatAmount } from "./encode";
 import type { PortOneKind } from "./kinds";
+import { signedEventId, splitSigned } from "./signed-content";
 
 /** 32 bytes of HMAC-SHA256 in padded standard base64. */
 const SIGNATURE_LENGTH = 44;
@@ -21,7 +23,7 @@ const reject = (reason: Rejection["reason"], detail: string): { ok: false; rejec
   rejection: { reason, detail },
 });
 
-export async function verifyPortOne(raw: string, kind: PortOneKind, keys: readonly CryptoKey[]): Promise<Verdict> {
+export async function verifyPortOne(raw: string, kind: PortOneKind, keys: readonly CryptoKey[]): Promise<VerifyResult> {
   const parsed = parseObject(raw, kind);
   if (!parsed.ok) return parsed;
   const payload = parsed.value;
@@ -43,6 +45,7 @@ export async function verifyPortOne(raw: string, kind: PortOneKind, keys: readon
   const status = payload.status;
   if (typeof status !== "string" || status === "") return reject("missing_status", "status is empty");
 
+  const { data, unverified } = splitSigned(payload, kind);
   return {
     ok: true,
     event: {
@@ -51,7 +54,9 @@ export async function verifyPortOne(raw: string, kind: PortOneKind, keys: readon
       objectRef,
       status,
       position: positionOf(kind.lifecycle, status),
-      payload,
+      eventId: await signedEventId(kind, canonical.value),
+      data,
+      unverified,
     },
   };
 }

@@ -29,7 +29,9 @@ export function sourceEvent(raw: string, source: Source, eventId: string): Verif
       status,
       position: positionOf(source.lifecycle, status),
       eventId,
-      payload,
+      // The signature covers the whole body: all of it is proven.
+      data: payload,
+      unverified: null,
     },
   };
 }
