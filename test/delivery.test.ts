@@ -173,6 +173,16 @@ describe("retries", () => {
 describe("eviction", () => {
   it("between the record and the alarm loses nothing", async () => {
     const ref = uniqueRef("evict-rec");
+    await accept("payment-link", ref, "Created");
+    const stub = ledgerOf(LINK, ref);
+    await evictDurableObject(stub);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBe(testClock.now);
+    await after(0, ref);
+    expect(origin.acknowledged.map((r) => envelope(r).status)).toEqual(["Created"]);
+  });
+
+  it("after a failed attempt, before its retry, loses nothing", async () => {
+    const ref = uniqueRef("evict-retry");
     origin.answer(() => new Response(null, { status: 500 }));
     await accept("payment-link", ref, "Created");
     await after(0, ref);

@@ -8,7 +8,7 @@ import { refundSample } from "./fixtures/portone-samples";
 import { origin, PORTONE_API, portoneApi, testClock } from "./stand-ins";
 
 const PAYMENT = KINDS.payment;
-const statusOf = (body: string) => (JSON.parse(body) as { type: string }).type;
+const typeOf = (body: string) => (JSON.parse(body) as { type: string }).type;
 
 function refundHint(paymentRef: string, refundId: string, extra: Record<string, unknown> = {}) {
   return { ...refundSample, payment_txn_ref: paymentRef, refund_id: refundId, ...extra };
@@ -55,7 +55,7 @@ describe("refunds", () => {
       exp: Math.floor(testClock.now / 1000) + 100,
     });
 
-    expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual([
+    expect(origin.acknowledged.map((r) => typeOf(r.body))).toEqual([
       "portone.payment.success",
       "portone.refund.in_queue",
     ]);
@@ -86,7 +86,7 @@ describe("refunds", () => {
     portoneApi.answer(apiListing([{ refund_id: refundId, refund_status: "SUCCESS", amount: 500 }]));
     await post("/webhooks/portone/refund", refundHint(paymentRef, refundId, { refund_status: "SUCCESS" }));
     await runDurableObjectAlarm(stub);
-    expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual([
+    expect(origin.acknowledged.map((r) => typeOf(r.body))).toEqual([
       "portone.refund.in_queue",
       "portone.refund.success",
     ]);
@@ -127,7 +127,7 @@ describe("refunds", () => {
     up = true;
     testClock.advance(40_000);
     await runDurableObjectAlarm(stub);
-    expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual(["portone.refund.success"]);
+    expect(origin.acknowledged.map((r) => typeOf(r.body))).toEqual(["portone.refund.success"]);
     expect((await stub.inspect()).refunds).toMatchObject([{ state: "confirmed", confirmed_status: "SUCCESS" }]);
   });
 

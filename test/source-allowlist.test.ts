@@ -24,6 +24,12 @@ describe("CIDR matching", () => {
     ["2001:db9::1", "2001:db8::/32", false],
     ["2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1/128", true],
     ["::ffff:203.0.113.7", "203.0.113.0/24", true],
+    // An IPv4-mapped entry is normalised like the client's address: the same IPv4 range.
+    ["203.0.113.7", "::ffff:203.0.113.0/120", true],
+    ["::ffff:203.0.113.7", "::ffff:203.0.113.0/120", true],
+    ["203.0.114.7", "::ffff:203.0.113.0/120", false],
+    ["203.0.113.7", "::ffff:203.0.113.7", true],
+    ["198.51.100.1", "::ffff:0:0/96", true],
     ["203.0.113.7", "::/0", false],
     ["::1", "::1", true],
     ["fe80::1:2:3:4", "fe80::/10", true],
@@ -99,6 +105,13 @@ describe("the allowlist on webhook routes", () => {
     expect((await send(list, "203.0.113.9", "GET")).status).toBe(403); // before the method check
     expect(await ledgerCount()).toBe(ledgers);
     expect(await kvKeyCount()).toBe(keys);
+  });
+
+  it("lets an IPv4 client through an IPv4-mapped entry, in either form", async () => {
+    const list = "::ffff:203.0.113.0/120";
+    expect((await send(list, "203.0.113.9")).status).toBe(200);
+    expect((await send(list, "::ffff:203.0.113.9")).status).toBe(200);
+    expect((await send(list, "203.0.114.9")).status).toBe(403);
   });
 
   it("checks nothing when unset or empty", async () => {

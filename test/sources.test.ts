@@ -7,7 +7,8 @@ import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { ledgerFor } from "../src/ledger/ledger";
 import { parseSources } from "../src/providers/sources/config";
-import { BASE, referenceHmac, resultOf, uniqueRef } from "./helpers";
+import { sha256Hex } from "../src/crypto/hmac";
+import { BASE, eventFor, referenceHmac, resultOf, uniqueRef } from "./helpers";
 import { origin, testClock } from "./stand-ins";
 
 const nowSeconds = () => Math.floor(testClock.now / 1000);
@@ -93,6 +94,37 @@ describe("generic HMAC header source", () => {
   });
 });
 
+describe("an HMAC source whose timestamp is a field of the signed body", () => {
+  const sources = JSON.stringify({
+    crypto: {
+      scheme: "hmac",
+      secret: "crypto-gateway-secret-0123",
+      signatureHeader: "x-signature",
+      message: "body",
+      timestampPath: "timestamp",
+      objectRef: "data.id",
+      status: "event",
+    },
+  });
+  const send = async (fields: Record<string, unknown>) => {
+    const body = JSON.stringify({ event: "payment.confirmed", data: { id: uniqueRef("cg") }, ...fields });
+    const signature = hex(await hmac("crypto-gateway-secret-0123", body));
+    return post("/webhooks/hmac/crypto", body, { "x-signature": signature }, { WEBHOOK_SOURCES: sources });
+  };
+
+  it("accepts one whose signed timestamp is within the tolerance", async () => {
+    expect(await resultOf(await send({ timestamp: nowSeconds() - 10 }))).toBe("accepted");
+  });
+
+  it("rejects a stale or a missing timestamp (a body-only signature has no other replay window)", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    expect(await (await send({ timestamp: nowSeconds() - 301 })).json()).toMatchObject({ error: "stale_timestamp" });
+    expect(await (await send({ timestamp: nowSeconds() + 400 })).json()).toMatchObject({ error: "stale_timestamp" });
+    expect(await (await send({})).json()).toMatchObject({ error: "missing_timestamp" });
+    expect(await (await send({ timestamp: "soon" })).json()).toMatchObject({ error: "missing_timestamp" });
+  });
+});
+
 describe("Standard Webhooks source", () => {
   it("accepts an event signed by the standardwebhooks library and forwards it like any other", async () => {
     const ref = uniqueRef("order");
@@ -120,6 +152,27 @@ describe("Standard Webhooks source", () => {
     expect(await resultOf(await post("/webhooks/standard/shop", body, standardHeaders(`${id}_2`, body)))).toBe(
       "accepted",
     );
+  });
+
+  it("a webhook-id reused with another body is a duplicate, never forwarded, and logged as a conflict", async () => {
+    const ref = uniqueRef("order");
+    const body = JSON.stringify({ type: "order.paid", data: { id: ref } });
+    const other = JSON.stringify({ type: "order.paid", data: { id: ref, amount: 1 } });
+    const id = `msg_${ref}`;
+    expect(await resultOf(await post("/webhooks/standard/shop", body, standardHeaders(id, body)))).toBe("accepted");
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    expect(await resultOf(await post("/webhooks/standard/shop", other, standardHeaders(id, other)))).toBe("duplicate");
+    const conflict = warn.mock.calls
+      .map((c) => JSON.parse(String(c[0])) as Record<string, unknown>)
+      .find((l) => l.msg === "webhook duplicate with a different body; the new body is not forwarded");
+    expect(conflict).toMatchObject({
+      recorded_body_sha256: await sha256Hex(body),
+      received_body_sha256: await sha256Hex(other),
+    });
+    await runDurableObjectAlarm(ledgerFor(env, "shop", "order", ref));
+    expect(origin.received.map((r) => JSON.parse(r.body) as { data: unknown })).toEqual([
+      expect.objectContaining({ data: JSON.parse(body) as unknown }),
+    ]);
   });
 
   it("rejects a timestamp outside the tolerance and a signature from another secret", async () => {
@@ -170,6 +223,37 @@ describe("WEBHOOK_SOURCES validation", () => {
       "WEBHOOK_SOURCES.s: objectRef",
     ],
     [{ portone: { scheme: "standard" } }, "WEBHOOK_SOURCES.portone: a source name"],
+    [
+      // whsec_ + base64 of 8 bytes: every webhook would fail its signature check.
+      { s: { scheme: "standard", secret: `whsec_${btoa("8 bytes!")}`, objectRef: "id", status: "s" } },
+      "WEBHOOK_SOURCES.s: secret",
+    ],
+    [
+      {
+        s: {
+          scheme: "hmac",
+          secret: "x".repeat(16),
+          message: "body",
+          timestampHeader: "t",
+          objectRef: "id",
+          status: "s",
+        },
+      },
+      "WEBHOOK_SOURCES.s: timestampHeader",
+    ],
+    [
+      {
+        s: {
+          scheme: "hmac",
+          secret: "x".repeat(16),
+          timestampHeader: "t",
+          timestampPath: "ts",
+          objectRef: "id",
+          status: "s",
+        },
+      },
+      "WEBHOOK_SOURCES.s: timestampPath",
+    ],
   ])("names the bad key: %j", (config, message) => {
     const parsed = parseSources(JSON.stringify(config));
     expect(parsed.ok).toBe(false);
@@ -181,5 +265,23 @@ describe("WEBHOOK_SOURCES validation", () => {
     const response = await post("/webhooks/standard/shop", "{}", {}, { WEBHOOK_SOURCES: "{not json" });
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ error: "not_configured" });
+    const portone = await post(
+      "/webhooks/portone/payment",
+      JSON.stringify(await eventFor("payment", uniqueRef("pay"), "Success")),
+      {},
+      { WEBHOOK_SOURCES: "{not json" },
+    );
+    expect(await resultOf(portone)).toBe("accepted");
+  });
+
+  it("a standard source whose secret is too short fails closed, and the log names the key", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const short = JSON.stringify({
+      weak: { scheme: "standard", secret: `whsec_${btoa("8 bytes!")}`, objectRef: "data.id", status: "type" },
+    });
+    const response = await post("/webhooks/standard/weak", "{}", {}, { WEBHOOK_SOURCES: short });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: "not_configured" });
+    expect(String(error.mock.calls[0]?.[0])).toContain("WEBHOOK_SOURCES.weak: secret");
   });
 });

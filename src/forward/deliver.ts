@@ -6,7 +6,7 @@
 
 import { fetchWithTimeout } from "../outbound";
 import { DELIVERY_TIMEOUT_MS } from "./schedule";
-import { forwardSigningKey, signStandardWebhook } from "./signing";
+import { signStandardWebhook, standardWebhookKey } from "../crypto/standard-webhooks";
 
 export interface ForwardEvent {
   readonly eventId: string;
@@ -60,7 +60,7 @@ export async function forwardTarget(env: Env): Promise<ForwardTarget | { error: 
       error: "MERCHANT_ORIGIN_URL is not set, not absolute, or http to a non-loopback host (https is required)",
     };
   }
-  const key = await forwardSigningKey(env.FORWARD_SIGNING_SECRET);
+  const key = await standardWebhookKey(env.FORWARD_SIGNING_SECRET);
   if (key === null) return { error: "FORWARD_SIGNING_SECRET is not set or not whsec_ + base64 of at least 16 bytes" };
   return { url, key };
 }

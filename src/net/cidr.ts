@@ -1,6 +1,9 @@
 // IPv4 and IPv6 addresses and CIDR ranges, parsed strictly, matched as integers (BigInt for
-// IPv6). An IPv4-mapped IPv6 address (::ffff:203.0.113.7) matches IPv4 rules, since a dual-stack
-// edge may report either form for the same client.
+// IPv6). Addresses and ranges are normalised the same way: an IPv4-mapped IPv6 address
+// (::ffff:203.0.113.7) is the IPv4 address, and an IPv4-mapped range of /96 or longer
+// (::ffff:203.0.113.0/120) is the IPv4 range (/24), since a dual-stack edge may report either form
+// for the same client and an allowlist may be written in either. A shorter IPv6 range (::/0) is
+// IPv6 only, as an operator who writes it means.
 
 export interface CidrRange {
   readonly version: 4 | 6;
@@ -14,6 +17,8 @@ export interface ParsedIp {
 }
 
 const IPV4_MAPPED_PREFIX = 0xffffn << 32n;
+/** Bits before the IPv4 address in an IPv4-mapped IPv6 address. */
+const MAPPED_BITS = 96;
 
 export function parseIp(text: string): ParsedIp | null {
   const s = text.trim();
@@ -37,6 +42,13 @@ export function parseCidr(text: string): CidrRange | null {
   const bits = version === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits) return null;
+  if (version === 6 && prefix >= MAPPED_BITS && ip >> 32n === 0xffffn) {
+    return {
+      version: 4,
+      network: (ip - IPV4_MAPPED_PREFIX) & mask(prefix - MAPPED_BITS, 32),
+      prefix: prefix - MAPPED_BITS,
+    };
+  }
   return { version, network: ip & mask(prefix, bits), prefix };
 }
 

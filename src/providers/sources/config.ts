@@ -4,6 +4,7 @@
 // these routes only. Each source says how to verify it and where its object reference and status
 // are in the payload, so its events are deduplicated, serialized and forwarded like PortOne's.
 
+import { MIN_SECRET_BYTES, parseStandardSecret } from "../../crypto/standard-webhooks";
 import type { Lifecycle } from "../types";
 
 interface SourceBase {
@@ -28,8 +29,11 @@ export interface HmacSource extends SourceBase {
   readonly encoding: "hex" | "base64";
   /** What is signed: `<timestamp>.<raw body>` or the raw body alone. */
   readonly message: "timestamp.body" | "body";
-  /** Required when `message` is "timestamp.body"; optional otherwise (checked when present). */
+  /** The header carrying the signed timestamp; with `message` "timestamp.body" only. */
   readonly timestampHeader: string | null;
+  /** Dot path to a timestamp (whole seconds) inside the signed body; with `message` "body" only.
+   *  Without it a body-only signature has no replay window. */
+  readonly timestampPath: string | null;
 }
 
 export interface StandardSource extends SourceBase {
@@ -86,7 +90,8 @@ function parseSource(name: string, value: unknown): Source | string {
   if (value.scheme === "standard") {
     const secrets = secretList(value);
     if (typeof secrets === "string") return secrets;
-    if (!secrets.every((s) => /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(s))) return "secret: each must be whsec_ + base64";
+    if (!secrets.every((s) => s.startsWith("whsec_") && parseStandardSecret(s) !== null))
+      return `secret: each must be whsec_ + base64 of at least ${MIN_SECRET_BYTES} bytes`;
     return { ...base, scheme: "standard", secrets };
   }
   if (value.scheme === "hmac") return parseHmac(base, value);
@@ -127,6 +132,13 @@ function parseHmac(base: SourceBase, v: Record<string, unknown>): HmacSource | s
   if (message !== "timestamp.body" && message !== "body") return 'message: "timestamp.body" or "body"';
   if (message === "timestamp.body" && timestampHeader === null)
     return 'timestampHeader: required when message is "timestamp.body"';
+  if (message === "body" && timestampHeader !== null)
+    return 'timestampHeader: only with message "timestamp.body"; a body-only signature does not cover a header, so checking it protects nothing (use timestampPath for a timestamp inside the signed body)';
+  const timestampPath = v.timestampPath ?? null;
+  if (timestampPath !== null && (typeof timestampPath !== "string" || !PATH.test(timestampPath)))
+    return 'timestampPath: a dot path such as "timestamp"';
+  if (timestampPath !== null && message !== "body")
+    return 'timestampPath: only with message "body" (with "timestamp.body" the signed timestamp is the header)';
   const encoding = v.encoding ?? "hex";
   if (encoding !== "hex" && encoding !== "base64") return 'encoding: "hex" or "base64"';
   const signaturePrefix = v.signaturePrefix ?? "";
@@ -141,6 +153,7 @@ function parseHmac(base: SourceBase, v: Record<string, unknown>): HmacSource | s
     encoding,
     message,
     timestampHeader: timestampHeader === null ? null : timestampHeader.toLowerCase(),
+    timestampPath,
   };
 }
 

@@ -1,14 +1,17 @@
 // A generic signed-header scheme of the kind many gateways use: an HMAC-SHA256 of
-// `<timestamp>.<raw body>` (or of the raw body) in a header, hex or base64, with the timestamp in
-// another header. Pure: body, headers, source and clock in; a typed result out.
-// Gives up: a body-only scheme without a timestamp header has no replay window, so a captured
-// request can be replayed; deduplication (the event id is a hash of the body) makes that harmless.
+// `<timestamp>.<raw body>` (or of the raw body) in a header, hex or base64. Pure: body, headers,
+// source and clock in; a typed result out.
+// The replay window comes from a signed timestamp only: the timestamp header when it is part of
+// the signed message, or a field of the signed body (`timestampPath`, as in
+// {"event": "payment.confirmed", "timestamp": 1705320600, …}). Gives up: a body-only signature
+// without a timestamp field has no replay window, so a captured request can be replayed any time;
+// deduplication (the event id is a hash of the body) is then what makes a replay harmless.
 
 import { hmacKey, hmacSha256 } from "../../crypto/hmac";
 import { eventIdOf } from "../event-id";
 import type { VerifyResult } from "../types";
 import type { HmacSource } from "./config";
-import { parseTimestamp, reject, sourceEvent } from "./event";
+import { parseTimestamp, reject, scalarAt, sourceEvent } from "./event";
 
 const utf8 = new TextEncoder();
 
@@ -21,16 +24,13 @@ export async function verifyHmacHeader(
   const given = headers.get(source.signatureHeader);
   if (given === null || given.trim() === "")
     return reject("missing_signature", `${source.signatureHeader} header is missing`);
-  const stampHeader = source.timestampHeader === null ? undefined : (headers.get(source.timestampHeader) ?? undefined);
-  const timestamp = parseTimestamp(stampHeader);
-  if (source.message === "timestamp.body" || stampHeader !== undefined) {
-    if (timestamp === null)
-      return reject("missing_timestamp", `${source.timestampHeader} header is missing or not whole seconds`);
-    if (Math.abs(nowMs / 1000 - timestamp) > source.toleranceSeconds) {
-      return reject("stale_timestamp", `timestamp ${timestamp} is more than ${source.toleranceSeconds} s from now`);
-    }
+  let message = raw;
+  if (source.message === "timestamp.body") {
+    const timestamp = parseTimestamp(headers.get(source.timestampHeader ?? "") ?? undefined);
+    const late = checkTimestamp(timestamp, source, nowMs, `${source.timestampHeader} header`);
+    if (late) return late;
+    message = `${timestamp}.${raw}`;
   }
-  const message = source.message === "timestamp.body" ? `${timestamp}.${raw}` : raw;
   const expected = decodeSignature(given.trim(), source);
   if (expected === null) return reject("bad_signature", `${source.signatureHeader} is not ${source.encoding}`);
   let matched = false;
@@ -39,7 +39,24 @@ export async function verifyHmacHeader(
     if (mac.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(mac, expected)) matched = true;
   }
   if (!matched) return reject("bad_signature", `no secret of source ${source.name} signs this request`);
-  return sourceEvent(raw, source, await eventIdOf(source.name, source.kind, raw));
+  const verdict = sourceEvent(raw, source, await eventIdOf(source.name, source.kind, raw));
+  if (!verdict.ok || source.timestampPath === null) return verdict;
+  const stamp = scalarAt(verdict.event.data, source.timestampPath);
+  return checkTimestamp(parseTimestamp(stamp ?? undefined), source, nowMs, `${source.timestampPath} field`) ?? verdict;
+}
+
+/** A rejection when the signed timestamp is missing or outside the tolerance; null when it is fine. */
+function checkTimestamp(
+  timestamp: number | null,
+  source: HmacSource,
+  nowMs: number,
+  where: string,
+): VerifyResult | null {
+  if (timestamp === null) return reject("missing_timestamp", `${where} is missing or not whole seconds`);
+  if (Math.abs(nowMs / 1000 - timestamp) > source.toleranceSeconds) {
+    return reject("stale_timestamp", `timestamp ${timestamp} is more than ${source.toleranceSeconds} s from now`);
+  }
+  return null;
 }
 
 function decodeSignature(value: string, source: HmacSource): Uint8Array | null {

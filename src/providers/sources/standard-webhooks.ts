@@ -3,8 +3,8 @@
 // senders can rotate secrets. The timestamp must be within the source's tolerance; webhook-id is
 // the idempotency key (the event id is derived from it).
 
-import { hmacSha256, toBase64, timingSafeEqualText } from "../../crypto/hmac";
-import { forwardSigningKey } from "../../forward/signing";
+import { timingSafeEqualText } from "../../crypto/hmac";
+import { standardSignature, standardWebhookKey } from "../../crypto/standard-webhooks";
 import { eventIdOf } from "../event-id";
 import type { VerifyResult } from "../types";
 import type { StandardSource } from "./config";
@@ -30,9 +30,9 @@ export async function verifyStandardWebhook(
     .map((s) => s.slice(3));
   let matched = false;
   for (const secret of source.secrets) {
-    const key = await forwardSigningKey(secret);
-    if (key === null) continue;
-    const expected = toBase64(await hmacSha256(key, `${id}.${timestamp}.${raw}`));
+    const key = await standardWebhookKey(secret);
+    if (key === null) continue; // never: the configuration refuses such a secret
+    const expected = await standardSignature(key, id, timestamp, raw);
     for (const candidate of offered) if (timingSafeEqualText(expected, candidate)) matched = true;
   }
   if (!matched) return reject("bad_signature", `no v1 signature matches a secret of source ${source.name}`);

@@ -1,0 +1,127 @@
+// Upgrading a ledger written by an older release: its SQLite schema stops at version 3 and its
+// events were named by a hash of the whole payload. After the upgrade a redelivery of an old event,
+// with or without unsigned fields added, must still be a duplicate, and an old pending event must
+// be forwarded under its old webhook-id with only its signed fields as data.
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { MIGRATIONS } from "../src/ledger/schema";
+import { eventIdOf } from "../src/providers/event-id";
+import { KINDS, deliver, eventFor, ledgerOf, portOneEventId, resultOf, uniqueRef, type Slug } from "./helpers";
+import { envelope, origin, testClock } from "./stand-ins";
+
+const TABLES = ["events", "object_state", "outbox", "delivery_attempts", "meta", "refund_hints", "refunds"];
+
+interface OldEvent {
+  readonly status: string;
+  readonly body: Record<string, unknown>;
+  readonly delivered: boolean;
+}
+
+/** Rewrites the object's storage as release 3 left it: schema v1-v3 and events named the old way. */
+async function plantOldLedger(slug: Slug, ref: string, events: readonly OldEvent[]): Promise<string[]> {
+  const kind = KINDS[slug];
+  const ids = await Promise.all(events.map((e) => eventIdOf("portone", kind.kind, e.body)));
+  await runInDurableObject(ledgerOf(kind, ref), async (_i, state) => {
+    const sql = state.storage.sql;
+    for (const table of [...TABLES, "schema_migrations"]) sql.exec(`DROP TABLE IF EXISTS ${table}`);
+    sql.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    for (const m of MIGRATIONS.filter((m) => m.version <= 3)) {
+      for (const statement of m.statements) sql.exec(statement);
+      sql.exec("INSERT INTO schema_migrations VALUES (?, ?)", m.version, "2026-11-01T00:00:00.000Z");
+    }
+    sql.exec("INSERT INTO meta VALUES ('name', ?)", `portone:${kind.kind}:${ref}`);
+    let previous: string | null = null;
+    events.forEach((event, i) => {
+      const seq = i + 1;
+      sql.exec(
+        `INSERT INTO events (seq, event_id, provider, kind, object_ref, status, outcome, previous_status, received_at, payload)
+         VALUES (?, ?, 'portone', ?, ?, ?, 'accepted', ?, '2026-11-01T00:00:00.000Z', ?)`,
+        seq,
+        ids[i],
+        kind.kind,
+        ref,
+        event.status,
+        previous,
+        JSON.stringify(event.body),
+      );
+      sql.exec(
+        "INSERT INTO outbox (seq, event_id, state, cycle_attempts, next_attempt_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)",
+        seq,
+        ids[i],
+        event.delivered ? "delivered" : "pending",
+        testClock.now,
+        testClock.now,
+      );
+      previous = event.status;
+    });
+    const last = events[events.length - 1] as OldEvent;
+    sql.exec(
+      "INSERT INTO object_state VALUES (?, ?, 'portone', ?, NULL, 0, ?, '2026-11-01T00:00:00.000Z')",
+      kind.kind,
+      ref,
+      last.status,
+      ids[ids.length - 1],
+    );
+    if (events.some((e) => !e.delivered)) await state.storage.setAlarm(testClock.now);
+  });
+  await evictDurableObject(ledgerOf(kind, ref));
+  return ids as string[];
+}
+
+describe("upgrading a ledger from schema v3 with old event ids", () => {
+  it("keeps deduplicating old events, with or without unsigned fields added", async () => {
+    const ref = uniqueRef("old");
+    const pending = await eventFor("payment", ref, "Pending");
+    const success = await eventFor("payment", ref, "Success");
+    await plantOldLedger("payment", ref, [
+      { status: "Pending", body: pending, delivered: true },
+      { status: "Success", body: success, delivered: false },
+    ]);
+    expect(await resultOf(await deliver("payment", pending))).toBe("duplicate");
+    expect(await resultOf(await deliver("payment", { ...pending, buyer_email: "attacker@example.com" }))).toBe(
+      "duplicate",
+    );
+    expect(await resultOf(await deliver("payment", success))).toBe("duplicate");
+    const versions = await runInDurableObject(ledgerOf(KINDS.payment, ref), (_i, state) =>
+      state.storage.sql
+        .exec<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version")
+        .toArray()
+        .map((r) => r.version),
+    );
+    expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+
+  it("forwards an old pending event under its old webhook-id, its signed fields as data", async () => {
+    const ref = uniqueRef("oldpending");
+    const success = await eventFor("payment", ref, "Success");
+    const [oldId] = await plantOldLedger("payment", ref, [{ status: "Success", body: success, delivered: false }]);
+    expect(oldId).not.toBe(await portOneEventId("payment", success));
+    await runDurableObjectAlarm(ledgerOf(KINDS.payment, ref));
+    expect(origin.acknowledged).toHaveLength(1);
+    const sent = envelope(origin.acknowledged[0]!);
+    expect(sent.id).toBe(oldId);
+    expect(origin.acknowledged[0]!.headers["webhook-id"]).toBe(oldId);
+    expect(Object.keys(sent.data).sort()).toEqual(KINDS.payment.signed.map((f) => f.key).sort());
+    expect(sent.unverified).toHaveProperty("buyer_email");
+    expect(sent.unverified).not.toHaveProperty("signature_hash");
+    expect(sent.source).toBe("webhook");
+  });
+
+  it("two old events with the same signed fields: the first takes the identity, the second keeps its own", async () => {
+    const ref = uniqueRef("oldtwins");
+    const first = await eventFor("subscription-link", ref, "Active", { collected_count: 1 });
+    const second = await eventFor("subscription-link", ref, "Active", { collected_count: 2 });
+    const ids = await plantOldLedger("subscription-link", ref, [
+      { status: "Active", body: first, delivered: true },
+      { status: "Active", body: second, delivered: true },
+    ]);
+    const identities = await runInDurableObject(ledgerOf(KINDS["subscription-link"], ref), (_i, state) =>
+      state.storage.sql
+        .exec<{ identity: string }>("SELECT identity FROM events ORDER BY seq")
+        .toArray()
+        .map((r) => r.identity),
+    );
+    expect(identities).toEqual([await portOneEventId("subscription-link", first), ids[1]]);
+    expect(await resultOf(await deliver("subscription-link", { ...second, collected_count: 3 }))).toBe("duplicate");
+  });
+});
