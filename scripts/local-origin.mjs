@@ -5,6 +5,7 @@
 // --fail, to watch retries). Usage: npm run origin [-- --port 9000] [-- --fail]
 import { readFileSync, existsSync } from "node:fs";
 import http from "node:http";
+import { parse } from "dotenv";
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
 
@@ -12,7 +13,8 @@ const { values } = parseArgs({
   options: { port: { type: "string", default: "9000" }, fail: { type: "boolean", default: false } },
 });
 const varsFile = existsSync(".dev.vars") ? ".dev.vars" : ".dev.vars.example";
-const secret = /^FORWARD_SIGNING_SECRET=(.*)$/m.exec(readFileSync(varsFile, "utf8"))?.[1]?.trim();
+// Parsed as wrangler reads it (quotes, comments), not with a regex that would keep the quotes.
+const secret = parse(readFileSync(varsFile, "utf8")).FORWARD_SIGNING_SECRET?.trim();
 if (!secret) {
   console.error(`FORWARD_SIGNING_SECRET is not set in ${varsFile}`);
   process.exit(1);

@@ -1,8 +1,8 @@
 // `npm run simulate -- <kind> <status> [options]`, like `stripe trigger`: builds a realistic PortOne
 // webhook from the spec's samples, signs it exactly as PortOne does (the gateway's own signer),
 // posts it to the gateway and prints the answer. See `npm run simulate -- --help`.
-import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { devVar } from "./dev-vars";
 import { PAYMENT, PAYMENT_LINK, SUBSCRIPTION_LINK, type PortOneKind } from "../src/providers/portone/kinds";
 import { withSignature } from "../src/providers/portone/sign";
 import {
@@ -45,11 +45,8 @@ function fail(message: string): never {
 function secretFrom(flag: string | undefined): { secret: string; source: string } {
   if (flag) return { secret: flag, source: "--secret" };
   if (process.env.PORTONE_SECRET_KEY) return { secret: process.env.PORTONE_SECRET_KEY, source: "$PORTONE_SECRET_KEY" };
-  for (const file of [".dev.vars", ".dev.vars.example"]) {
-    if (!existsSync(file)) continue;
-    const value = /^PORTONE_SECRET_KEY=(.*)$/m.exec(readFileSync(file, "utf8"))?.[1];
-    if (value) return { secret: value, source: file };
-  }
+  const fromFile = devVar("PORTONE_SECRET_KEY");
+  if (fromFile) return { secret: fromFile.value, source: fromFile.file };
   return fail("no PortOne secret: pass --secret, set $PORTONE_SECRET_KEY, or create .dev.vars");
 }
 

@@ -45,7 +45,13 @@ describe("admin API access", () => {
 
   it("answers 404 for an object that never had an event or a kind that has no ledger", async () => {
     expect((await adminFetch(`/objects/portone/payment/${uniqueRef("none")}`)).status).toBe(404);
-    expect((await adminFetch("/objects/portone/payout/x")).status).toBe(404);
+    const unknown = await adminFetch("/objects/portone/payout/x");
+    expect(unknown.status).toBe(404);
+    // The message names every kind that has objects, the generic sources' too.
+    const { message } = (await unknown.json()) as { message: string };
+    expect(message).toContain("portone/<payment|payment_link|subscription_link>");
+    expect(message).toContain("acme/event");
+    expect(message).toContain("shop/order");
   });
 });
 

@@ -26,11 +26,9 @@ function stubFor(env: Env, provider: string, kind: string, ref: string) {
   const config = sourcesConfig(env.WEBHOOK_SOURCES);
   const source = config.ok ? config.sources.get(provider) : undefined;
   if (!KNOWN_OBJECTS[provider]?.includes(kind) && source?.kind !== kind) {
-    throw httpError(
-      404,
-      "unknown_object_kind",
-      `Objects are named /objects/portone/<${KNOWN_OBJECTS.portone?.join("|")}>/<ref>.`,
-    );
+    const sources = config.ok ? [...config.sources.values()].map((src) => `${src.name}/${src.kind}`) : [];
+    const named = [`portone/<${KNOWN_OBJECTS.portone?.join("|")}>`, ...sources].join(", ");
+    throw httpError(404, "unknown_object_kind", `Objects are named /objects/<provider>/<kind>/<ref>, with ${named}.`);
   }
   return ledgerFor(env, provider, kind, ref);
 }
