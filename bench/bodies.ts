@@ -1,7 +1,7 @@
 // Pre-signed bodies for the benchmark's scenarios, signed by the gateway's own PortOne signer.
 import { PAYMENT_LINK, SUBSCRIPTION_LINK } from "../src/providers/portone/kinds";
 import { withSignature } from "../src/providers/portone/sign";
-import { paymentLinkSample, subscriptionLinkSample } from "../test/fixtures/portone-samples";
+import { paymentLinkSample, subscriptionLinkSample } from "../fixtures/portone-samples";
 
 export const SECRET = "PORTONE_SECRET";
 

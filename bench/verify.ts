@@ -3,11 +3,11 @@
 // HMAC-SHA256 of the same canonical message, the physical floor of this step, and (2) the docs'
 // Node sample approach (JSON.parse, URLSearchParams, createHmac), which is also wrong for ~ and *.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { hmacKeyFromText } from "../src/crypto/hmac";
+import { hmacKeyFromText } from "../src/lib/hmac";
 import { PAYMENT, PAYMENT_LINK, type PortOneKind } from "../src/providers/portone/kinds";
 import { withSignature } from "../src/providers/portone/sign";
 import { canonicalMessage, verifyPortOne } from "../src/providers/portone/verify";
-import { paymentLinkSample, paymentSample } from "../test/fixtures/portone-samples";
+import { paymentLinkSample, paymentSample } from "../fixtures/portone-samples";
 
 // workerd has crypto.subtle.timingSafeEqual; Node has the same primitive elsewhere.
 const subtle = crypto.subtle as SubtleCrypto & {

@@ -5,12 +5,7 @@ import { parseArgs } from "node:util";
 import { devVar } from "./dev-vars";
 import { PAYMENT, PAYMENT_LINK, SUBSCRIPTION_LINK, type PortOneKind } from "../src/providers/portone/kinds";
 import { withSignature } from "../src/providers/portone/sign";
-import {
-  paymentLinkSample,
-  paymentSample,
-  refundSample,
-  subscriptionLinkSample,
-} from "../test/fixtures/portone-samples";
+import { paymentLinkSample, paymentSample, refundSample, subscriptionLinkSample } from "../fixtures/portone-samples";
 
 const KINDS: Record<
   string,
@@ -59,9 +54,8 @@ async function send(url: string, body: Record<string, unknown>, secretSource: st
       body: JSON.stringify(body),
     });
   } catch (err) {
-    fail(
-      `cannot reach ${url} (${(err as Error).cause ?? (err as Error).message}). Is \`npm run dev\` running, or is --url right?`,
-    );
+    const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : "unknown";
+    fail(`cannot reach ${url} (${reason}). Is \`npm run dev\` running, or is --url right?`);
   }
   const text = await response.text();
   console.log(`POST ${url}  status=${String(body.status ?? body.refund_status)}  ->  ${response.status} ${text}`);

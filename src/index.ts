@@ -4,15 +4,15 @@
 import { Hono } from "hono";
 import { admin } from "./admin/routes";
 import type { AppEnv } from "./env";
-import { errorResponse, notFound, onError } from "./http/errors";
-import { rawBody } from "./http/raw-body";
-import { MAX_BODY_BYTES } from "./limits";
-import { setLogLevel } from "./log";
-import { recordVerifiedEvent } from "./http/record";
-import { sourceAllowlist } from "./http/source-allowlist";
-import { portOneKind, verifyPortOneWebhook } from "./providers/portone/middleware";
-import { recordRefundHint } from "./providers/portone/refund-route";
-import { requireSource, verifySourceWebhook } from "./providers/sources/middleware";
+import { errorResponse, notFound, onError } from "./lib/http-errors";
+import { rawBody } from "./ingress/raw-body";
+import { MAX_BODY_BYTES } from "./lib/limits";
+import { setLogLevel } from "./lib/log";
+import { recordVerifiedEvent } from "./ingress/accept";
+import { sourceAllowlist } from "./ingress/source-allowlist";
+import { portOneKind, verifyPortOneWebhook } from "./ingress/portone";
+import { recordRefundHint } from "./ingress/portone-refund";
+import { requireSource, verifySourceWebhook } from "./ingress/sources";
 
 // The main module may export only handlers and Durable Object classes: workerd refuses anything else.
 export { Ledger } from "./ledger/ledger";

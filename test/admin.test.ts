@@ -2,7 +2,7 @@
 // after the retry budget (moved through with the injected clock), and redelivery.
 import { createExecutionContext, env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RETRY_DELAYS_SECONDS } from "../src/forward/schedule";
+import { RETRY_DELAYS_SECONDS } from "../src/egress/schedule";
 import worker from "../src/index";
 import { BASE, KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef } from "./helpers";
 import { origin, testClock } from "./stand-ins";
@@ -48,7 +48,7 @@ describe("admin API access", () => {
     const unknown = await adminFetch("/objects/portone/payout/x");
     expect(unknown.status).toBe(404);
     // The message names every kind that has objects, the generic sources' too.
-    const { message } = (await unknown.json()) as { message: string };
+    const { message } = await unknown.json<{ message: string }>();
     expect(message).toContain("portone/<payment|payment_link|subscription_link>");
     expect(message).toContain("acme/event");
     expect(message).toContain("shop/order");
@@ -64,11 +64,11 @@ describe("object report", () => {
     await runDurableObjectAlarm(ledgerOf(LINK, ref));
     const response = await adminFetch(`/objects/portone/payment_link/${ref}`);
     expect(response.status).toBe(200);
-    const report = (await response.json()) as {
+    const report = await response.json<{
       state: Array<{ status: string }>;
       events: Array<{ status: string; outcome: string; delivery: string | null }>;
       attempts: Array<{ outcome: string; http_status: number; started_at: string }>;
-    };
+    }>();
     expect(report.state[0]?.status).toBe("Success");
     expect(report.events.map((e) => [e.status, e.outcome, e.delivery])).toEqual([
       ["Created", "accepted", "delivered"],
@@ -102,9 +102,11 @@ describe("dead letters", () => {
     expect(origin.received.filter((r) => statusOf(r.body) === "Created")).toHaveLength(RETRY_DELAYS_SECONDS.length + 1);
     expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual(["Success"]);
 
-    const listed = (await (await adminFetch("/dead-letters")).json()) as {
+    const listed = await (
+      await adminFetch("/dead-letters")
+    ).json<{
       dead_letters: Array<{ object: string; event_id: string; status: string; last_error: string }>;
-    };
+    }>();
     const entry = listed.dead_letters.find((d) => d.object === `portone:payment_link:${ref}`);
     expect(entry).toMatchObject({ status: "Created", last_error: "origin answered 500" });
 
@@ -119,7 +121,7 @@ describe("dead letters", () => {
     expect(await redeliver.json()).toEqual({ requeued: [entry?.event_id] });
     await runDurableObjectAlarm(stub);
     expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual(["Success", "Created"]);
-    const after = (await (await adminFetch("/dead-letters")).json()) as { dead_letters: Array<{ object: string }> };
+    const after = await (await adminFetch("/dead-letters")).json<{ dead_letters: Array<{ object: string }> }>();
     expect(after.dead_letters.some((d) => d.object === `portone:payment_link:${ref}`)).toBe(false);
   });
 
@@ -138,13 +140,13 @@ describe("dead letters", () => {
     }
     expect((await stub.inspect()).events.map((e) => e.delivery)).toEqual(["dead", "dead", null]);
     origin.answer(() => new Response(null, { status: 200 }));
-    const staleId = (await stub.inspect()).events[2]?.event_id;
+    const staleId = (await stub.inspect()).events[2]?.event_id as string;
     expect(
       (await adminFetch(`/objects/portone/payment_link/${ref}/events/${staleId}/redeliver`, { method: "POST" })).status,
     ).toBe(404);
     const response = await adminFetch(`/objects/portone/payment_link/${ref}/redeliver-dead`, { method: "POST" });
     expect(response.status).toBe(202);
-    expect(((await response.json()) as { requeued: string[] }).requeued).toHaveLength(2);
+    expect((await response.json<{ requeued: string[] }>()).requeued).toHaveLength(2);
     await runDurableObjectAlarm(stub);
     expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual(["Created", "Success"]);
   });

@@ -4,7 +4,7 @@
 // answered 200 and then never confirmed, because the run ended with deleteAlarm().
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { refundSample } from "./fixtures/portone-samples";
+import { refundSample } from "../fixtures/portone-samples";
 import { KINDS, deliver, eventFor, ledgerOf, post, resultOf, uniqueRef } from "./helpers";
 import { envelope, origin, portoneApi } from "./stand-ins";
 

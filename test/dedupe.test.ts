@@ -1,9 +1,9 @@
 // Deduplication: the ledger is the authority, KV only a hint that spares waking it.
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { SEEN_TTL_SECONDS } from "../src/edge/seen";
+import { SEEN_TTL_SECONDS } from "../src/kv/seen";
 import worker from "../src/index";
-import { sha256Hex } from "../src/crypto/hmac";
+import { sha256Hex } from "../src/lib/hmac";
 import {
   BASE,
   KINDS,
@@ -106,7 +106,7 @@ describe("deduplication", () => {
 
 describe("with SEEN_HINT=off", () => {
   it("reads and writes no KV, and the ledger still answers every redelivery", async () => {
-    const off = { ...env, SEEN_HINT: "off" } as Env;
+    const off = { ...env, SEEN_HINT: "off" };
     const body = JSON.stringify(await eventFor("payment", uniqueRef("nohint"), "Success"));
     const keysBefore = (await env.SEEN.list()).keys.length;
     const send = async () => {

@@ -7,7 +7,7 @@ import { PAYMENT, PAYMENT_LINK, SUBSCRIPTION_LINK, type PortOneKind } from "../s
 import { signedEventId } from "../src/providers/portone/signed-content";
 import { withSignature } from "../src/providers/portone/sign";
 import { canonicalMessage } from "../src/providers/portone/verify";
-import { paymentLinkSample, paymentSample, subscriptionLinkSample } from "./fixtures/portone-samples";
+import { paymentLinkSample, paymentSample, subscriptionLinkSample } from "../fixtures/portone-samples";
 
 /** The secret the spec's vectors use, configured for the tests in vitest.config.ts. */
 export const SECRET = "PORTONE_SECRET";
@@ -68,7 +68,7 @@ export function deliver(slug: Slug, payload: string | Record<string, unknown>): 
 }
 
 export async function resultOf(response: Response): Promise<string> {
-  const body = (await response.json()) as { result?: string; error?: string };
+  const body = await response.json<{ result?: string; error?: string }>();
   return body.result ?? `error:${body.error}`;
 }
 

@@ -2,11 +2,11 @@
 // clear 2xx/4xx, never a 5xx, never a crash, and stores nothing it could not prove genuine.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hmacKeyFromText } from "../src/crypto/hmac";
+import { hmacKeyFromText } from "../src/lib/hmac";
 import { PAYMENT, PAYMENT_LINK } from "../src/providers/portone/kinds";
 import { withSignature } from "../src/providers/portone/sign";
 import { verifyPortOne } from "../src/providers/portone/verify";
-import { paymentSample } from "./fixtures/portone-samples";
+import { paymentSample } from "../fixtures/portone-samples";
 import { SECRET, post, uniqueRef } from "./helpers";
 
 const SIGNED_FIELDS = [

@@ -3,14 +3,14 @@
 import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { MAX_DISCARD_BYTES } from "../src/limits";
-import { paymentLinkSample, paymentSample } from "./fixtures/portone-samples";
+import { MAX_DISCARD_BYTES } from "../src/lib/limits";
+import { paymentLinkSample, paymentSample } from "../fixtures/portone-samples";
 import { BASE, deliver, kvKeyCount, ledgerCount, post, signedPayload } from "./helpers";
 
 async function expectError(response: Response, status: number, error: string): Promise<void> {
   expect(response.status).toBe(status);
   expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-  const body = (await response.json()) as { error: string; message: string };
+  const body = await response.json<{ error: string; message: string }>();
   expect(body.error).toBe(error);
   expect(body.message.length).toBeGreaterThan(0);
 }

@@ -3,7 +3,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import { setLogLevel } from "../src/log";
+import { setLogLevel } from "../src/lib/log";
 import { BASE, eventFor, signedPayload, uniqueRef } from "./helpers";
 
 function capture() {
@@ -17,7 +17,7 @@ function capture() {
 async function send(body: Record<string, unknown>, logLevel: string): Promise<number> {
   const ctx = createExecutionContext();
   const request = new Request(`${BASE}/webhooks/portone/payment`, { method: "POST", body: JSON.stringify(body) });
-  const response = await worker.fetch(request, { ...env, LOG_LEVEL: logLevel } as Env, ctx);
+  const response = await worker.fetch(request, { ...env, LOG_LEVEL: logLevel }, ctx);
   await waitOnExecutionContext(ctx);
   return response.status;
 }

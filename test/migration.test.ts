@@ -65,7 +65,7 @@ async function plantOldLedger(slug: Slug, ref: string, events: readonly OldEvent
     if (events.some((e) => !e.delivered)) await state.storage.setAlarm(testClock.now);
   });
   await evictDurableObject(ledgerOf(kind, ref));
-  return ids as string[];
+  return ids;
 }
 
 describe("upgrading a ledger from schema v3 with old event ids", () => {

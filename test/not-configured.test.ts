@@ -4,7 +4,7 @@ import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { BASE, kvKeyCount, ledgerCount } from "./helpers";
-import { paymentSample } from "./fixtures/portone-samples";
+import { paymentSample } from "../fixtures/portone-samples";
 
 describe("a gateway without a PortOne secret", () => {
   it.each([undefined, "", " , ,"])("refuses every webhook with 503 not_configured (secret %j)", async (secret) => {

@@ -4,7 +4,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { KINDS, deliver, eventFor, ledgerOf, post, referenceHmac, resultOf, SECRET, uniqueRef } from "./helpers";
-import { refundSample } from "./fixtures/portone-samples";
+import { refundSample } from "../fixtures/portone-samples";
 import { origin, PORTONE_API, portoneApi, testClock } from "./stand-ins";
 
 const PAYMENT = KINDS.payment;

@@ -4,7 +4,7 @@
 // reaches the origin as `data` must be the signed fields only.
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { sha256Hex } from "../src/crypto/hmac";
+import { sha256Hex } from "../src/lib/hmac";
 import { KINDS, deliver, eventFor, ledgerOf, post, resultOf, storedObject, uniqueRef } from "./helpers";
 import { envelope, origin } from "./stand-ins";
 

@@ -4,7 +4,7 @@ import { createExecutionContext, env } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { inRange, parseCidr, parseIp } from "../src/net/cidr";
+import { inRange, parseCidr, parseIp } from "../src/lib/cidr";
 import { BASE, eventFor, kvKeyCount, ledgerCount, uniqueRef } from "./helpers";
 
 const matches = (ip: string, cidr: string): boolean => {
@@ -88,7 +88,7 @@ async function send(allowlist: string | undefined, sourceIp: string | null, meth
   if (sourceIp !== null) headers["cf-connecting-ip"] = sourceIp;
   const body = method === "POST" ? JSON.stringify(await eventFor("payment", uniqueRef("ip"), "Success")) : null;
   const request = new Request(`${BASE}/webhooks/portone/payment`, { method, headers, body });
-  return worker.fetch(request, { ...env, ALLOWED_SOURCE_IPS: allowlist } as unknown as Env, createExecutionContext());
+  return worker.fetch(request, { ...env, ALLOWED_SOURCE_IPS: allowlist }, createExecutionContext());
 }
 
 describe("the allowlist on webhook routes", () => {

@@ -6,8 +6,8 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { ledgerFor } from "../src/ledger/ledger";
-import { parseSources } from "../src/providers/sources/config";
-import { sha256Hex } from "../src/crypto/hmac";
+import { parseSources } from "../src/providers/sources/parse";
+import { sha256Hex } from "../src/lib/hmac";
 import { BASE, eventFor, referenceHmac, resultOf, uniqueRef } from "./helpers";
 import { origin, testClock } from "./stand-ins";
 
@@ -24,7 +24,7 @@ function post(
   envOverride: Partial<Env> = {},
 ): Promise<Response> {
   const request = new Request(`${BASE}${path}`, { method: "POST", body, headers });
-  return Promise.resolve(worker.fetch(request, { ...env, ...envOverride } as Env, createExecutionContext()));
+  return Promise.resolve(worker.fetch(request, { ...env, ...envOverride }, createExecutionContext()));
 }
 
 async function acme(ref: string, status: string, options: { timestamp?: number; secret?: string } = {}) {

@@ -3,8 +3,8 @@
 // setup.ts installs them (in src/outbound.ts) before every test; a test changes how they answer.
 // (A vi.spyOn of globalThis.fetch is not enough: the test runtime resets fetch between requests.)
 
-import { clock } from "../src/clock";
-import { outbound } from "../src/outbound";
+import { clock } from "../src/lib/clock";
+import { outbound } from "../src/lib/outbound";
 
 export const ORIGIN_URL = "https://merchant.test/webhooks";
 export const PORTONE_API = "https://portone-api.test";

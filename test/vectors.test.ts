@@ -1,10 +1,10 @@
 // The spec's test vectors (§2.7), computed with Go's standard library: our canonical form and
 // signature must reproduce them byte for byte, and the URLSearchParams variant must be refused.
 import { describe, expect, it } from "vitest";
-import { hmacKeyFromText } from "../src/crypto/hmac";
+import { hmacKeyFromText } from "../src/lib/hmac";
 import { PAYMENT, PAYMENT_LINK, SUBSCRIPTION_LINK } from "../src/providers/portone/kinds";
 import { canonicalMessage, verifyPortOne } from "../src/providers/portone/verify";
-import { paymentLinkSample, paymentSample, subscriptionLinkSample } from "./fixtures/portone-samples";
+import { paymentLinkSample, paymentSample, subscriptionLinkSample } from "../fixtures/portone-samples";
 import { SECRET } from "./helpers";
 
 const V4_FIELDS = {

@@ -14,7 +14,7 @@ import worker from "../../src/index";
 import { ledgerFor } from "../../src/ledger/ledger";
 import { PAYMENT_LINK } from "../../src/providers/portone/kinds";
 import { withSignature } from "../../src/providers/portone/sign";
-import { paymentLinkSample } from "../../test/fixtures/portone-samples";
+import { paymentLinkSample } from "../../fixtures/portone-samples";
 import { installStandIns } from "../../test/stand-ins";
 
 type Counts = Record<string, number>;

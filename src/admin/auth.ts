@@ -3,10 +3,10 @@
 // time; anything else is 401.
 
 import type { MiddlewareHandler } from "hono";
-import { sha256Hex, timingSafeEqualText } from "../crypto/hmac";
+import { sha256Hex, timingSafeEqualText } from "../lib/hmac";
 import type { AppEnv } from "../env";
-import { httpError } from "../http/errors";
-import { log } from "../log";
+import { httpError } from "../lib/http-errors";
+import { log } from "../lib/log";
 
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async function requireAdminToken(c, next) {

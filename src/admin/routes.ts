@@ -3,12 +3,12 @@
 // Durable Objects by up to a minute: confirm an entry on its object before acting on it).
 
 import { Hono } from "hono";
-import { listDeadLetters } from "../edge/dead-letters";
+import { listDeadLetters } from "../kv/dead-letters";
 import type { AppEnv } from "../env";
-import { httpError } from "../http/errors";
+import { httpError } from "../lib/http-errors";
 import { ledgerFor } from "../ledger/ledger";
-import { log } from "../log";
-import { sourcesConfig } from "../providers/sources/config";
+import { log } from "../lib/log";
+import { sourcesConfig } from "../providers/sources/parse";
 import { adminAuth } from "./auth";
 
 /** PortOne's kinds with a ledger (the generic sources' come from WEBHOOK_SOURCES); any other

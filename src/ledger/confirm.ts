@@ -4,11 +4,11 @@
 // A refund the API does not know is settled as unconfirmed and never forwarded; while the API is
 // unreachable the confirmation is retried on the forwarding schedule.
 
-import { clock } from "../clock";
-import { retryDelayMs } from "../forward/schedule";
-import { log } from "../log";
+import { clock } from "../lib/clock";
+import { retryDelayMs } from "../egress/schedule";
+import { log } from "../lib/log";
 import { eventIdOf } from "../providers/event-id";
-import { lookUpRefund } from "../providers/portone/api";
+import { lookUpRefund } from "../egress/portone-api";
 import { REFUND_LIFECYCLE } from "../providers/portone/refund";
 import { positionOf } from "../providers/types";
 import type { Outbox } from "./outbox";

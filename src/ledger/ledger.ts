@@ -6,10 +6,10 @@
 // The KV "seen" marker at the edge is only a hint that saves waking this object.
 
 import { DurableObject } from "cloudflare:workers";
-import { clock } from "../clock";
-import { unindexDeadLetter } from "../edge/dead-letters";
-import { log, setLogLevel } from "../log";
-import { earliest, runAlarm } from "./delivery";
+import { clock } from "../lib/clock";
+import { unindexDeadLetter } from "../kv/dead-letters";
+import { log, setLogLevel } from "../lib/log";
+import { earliest, runAlarm } from "./alarm";
 import { inspectObject, type ObjectReport } from "./inspect";
 import { Outbox } from "./outbox";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";

@@ -1,7 +1,7 @@
 // The outbox's SQL: which accepted event is next to forward, and what became of each attempt.
 // Pure storage helpers; the Ledger decides when to call them.
 
-import type { ForwardEvent } from "../forward/deliver";
+import type { ForwardEvent } from "../egress/deliver";
 
 export type OutboxState = "pending" | "delivered" | "dead";
 

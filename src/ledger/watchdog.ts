@@ -2,8 +2,8 @@
 // request's timeout. If the run dies mid-request (eviction, deploy, crash) the watchdog resumes
 // the work; if it finishes, the run replaces the watchdog with the alarm it really needs.
 
-import { clock } from "../clock";
-import { DELIVERY_TIMEOUT_MS } from "../forward/schedule";
+import { clock } from "../lib/clock";
+import { DELIVERY_TIMEOUT_MS } from "../egress/schedule";
 
 /** Margin past the request timeout before the watchdog fires, in ms. */
 const WATCHDOG_MARGIN_MS = 5_000;

@@ -4,7 +4,7 @@
 // Never hash more than a signature covers: whatever is hashed, an attacker could vary to mint new
 // events. PortOne's signed webhooks are named by their signed fields alone (portone/signed-content.ts).
 
-import { sha256Hex } from "../crypto/hmac";
+import { sha256Hex } from "../lib/hmac";
 
 /** JSON with object keys sorted at every level; the payload's nesting depth is bounded upstream. */
 export function stableStringify(value: unknown): string {

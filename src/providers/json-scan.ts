@@ -2,7 +2,7 @@
 // matches keys case-insensitively (spec §9.6). To refuse bodies that two decoders could read
 // differently, the verifier needs the top-level keys exactly as written, which JSON.parse hides.
 
-import { MAX_JSON_DEPTH } from "../limits";
+import { MAX_JSON_DEPTH } from "../lib/limits";
 import type { Rejection } from "./types";
 
 export type ParsedObject =

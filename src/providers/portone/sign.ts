@@ -2,7 +2,7 @@
 // checks. Used by the tests' fixtures and by tools that send sample webhooks; the Worker itself
 // never signs PortOne payloads.
 
-import { hmacKeyFromText, hmacSha256, toBase64 } from "../../crypto/hmac";
+import { hmacKeyFromText, hmacSha256, toBase64 } from "../../lib/hmac";
 import type { PortOneKind } from "./kinds";
 import { canonicalMessage } from "./verify";
 

@@ -9,7 +9,7 @@
 // Gives up: two genuine webhooks whose signed fields are all equal (a subscription's Active after
 // each charge, §6.3) are one event. Charges are learned from PortOne's API instead.
 
-import { sha256Hex } from "../../crypto/hmac";
+import { sha256Hex } from "../../lib/hmac";
 import type { PortOneKind } from "./kinds";
 
 type Payload = Readonly<Record<string, unknown>>;

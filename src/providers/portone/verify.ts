@@ -5,7 +5,7 @@
 // event's identity covers only the signed fields (signed-content.ts), so a replay is a duplicate,
 // and the ledger's "never move a finished object backwards" rule makes a late one harmless.
 
-import { hmacSha256, timingSafeEqualText, toBase64 } from "../../crypto/hmac";
+import { hmacSha256, timingSafeEqualText, toBase64 } from "../../lib/hmac";
 import { parseJsonObject } from "../json-scan";
 import { positionOf, type Rejection, type VerifyResult } from "../types";
 import { encodePairs, formatAmount } from "./encode";

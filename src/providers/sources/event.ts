@@ -3,7 +3,7 @@
 
 import { parseJsonObject } from "../json-scan";
 import { positionOf, type Rejection, type VerifyResult } from "../types";
-import type { Source } from "./config";
+import type { Source } from "./parse";
 
 export const reject = (reason: Rejection["reason"], detail: string): VerifyResult => ({
   ok: false,

@@ -7,10 +7,10 @@
 // without a timestamp field has no replay window, so a captured request can be replayed any time;
 // deduplication (the event id is a hash of the body) is then what makes a replay harmless.
 
-import { hmacKey, hmacSha256 } from "../../crypto/hmac";
+import { hmacKey, hmacSha256 } from "../../lib/hmac";
 import { eventIdOf } from "../event-id";
 import type { VerifyResult } from "../types";
-import type { HmacSource } from "./config";
+import type { HmacSource } from "./parse";
 import { parseTimestamp, reject, scalarAt, sourceEvent } from "./event";
 
 const utf8 = new TextEncoder();

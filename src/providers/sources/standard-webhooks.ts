@@ -3,11 +3,11 @@
 // senders can rotate secrets. The timestamp must be within the source's tolerance; webhook-id is
 // the idempotency key (the event id is derived from it).
 
-import { timingSafeEqualText } from "../../crypto/hmac";
-import { standardSignature, standardWebhookKey } from "../../crypto/standard-webhooks";
+import { timingSafeEqualText } from "../../lib/hmac";
+import { standardSignature, standardWebhookKey } from "../../lib/standard-webhooks";
 import { eventIdOf } from "../event-id";
 import type { VerifyResult } from "../types";
-import type { StandardSource } from "./config";
+import type { StandardSource } from "./parse";
 import { parseTimestamp, reject, sourceEvent } from "./event";
 
 export async function verifyStandardWebhook(

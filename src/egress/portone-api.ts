@@ -2,9 +2,9 @@
 // the JWT HS256-signed with the PortOne Secret Key (text bytes), claims iss PORTONE, sub the key,
 // iat now, exp iat + 100 s (a short-lived token per call, as the docs do).
 
-import { hmacKeyFromText, hmacSha256, toBase64Url } from "../../crypto/hmac";
-import { portOneSecrets } from "../../config";
-import { fetchWithTimeout } from "../../outbound";
+import { hmacKeyFromText, hmacSha256, toBase64Url } from "../lib/hmac";
+import { portOneSecrets } from "../config";
+import { fetchWithTimeout } from "../lib/outbound";
 
 const DEFAULT_API_BASE_URL = "https://api.portone.cloud";
 /** The docs' token lifetime, in seconds. */

@@ -4,15 +4,15 @@
 // forwarded.
 
 import type { Context } from "hono";
-import { clock } from "../../clock";
-import { portOneSecrets } from "../../config";
-import type { AppEnv } from "../../env";
-import { httpError } from "../../http/errors";
-import { rejectionError } from "../../http/rejections";
-import { ledgerFor, ledgerName } from "../../ledger/ledger";
-import { log } from "../../log";
-import { eventIdOf } from "../event-id";
-import { parseRefundHint } from "./refund";
+import { clock } from "../lib/clock";
+import { portOneSecrets } from "../config";
+import type { AppEnv } from "../env";
+import { httpError } from "../lib/http-errors";
+import { rejectionError } from "./rejections";
+import { ledgerFor, ledgerName } from "../ledger/ledger";
+import { log } from "../lib/log";
+import { eventIdOf } from "../providers/event-id";
+import { parseRefundHint } from "../providers/portone/refund";
 
 export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
   if (portOneSecrets(c.env).length === 0) {

@@ -4,7 +4,7 @@
 // these routes only. Each source says how to verify it and where its object reference and status
 // are in the payload, so its events are deduplicated, serialized and forwarded like PortOne's.
 
-import { MIN_SECRET_BYTES, parseStandardSecret } from "../../crypto/standard-webhooks";
+import { MIN_SECRET_BYTES, parseStandardSecret } from "../../lib/standard-webhooks";
 import type { Lifecycle } from "../types";
 
 interface SourceBase {
@@ -102,7 +102,7 @@ function parseBase(name: string, v: Record<string, unknown>): SourceBase | strin
   const kind = v.kind ?? "event";
   if (typeof kind !== "string" || !NAME.test(kind)) return "kind: lower-case letters, digits, - and _";
   for (const field of ["objectRef", "status"] as const) {
-    if (typeof v[field] !== "string" || !PATH.test(v[field] as string)) return `${field}: a dot path such as "data.id"`;
+    if (typeof v[field] !== "string" || !PATH.test(v[field])) return `${field}: a dot path such as "data.id"`;
   }
   const tolerance = v.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   if (typeof tolerance !== "number" || !Number.isInteger(tolerance) || tolerance <= 0 || tolerance > 3600) {
@@ -173,8 +173,8 @@ function parseLifecycle(v: unknown): Lifecycle | string {
   if (!Array.isArray(order) || !order.every((s) => typeof s === "string")) return "lifecycle.order: a list of statuses";
   if (!Array.isArray(terminal) || !terminal.every((s) => typeof s === "string"))
     return "lifecycle.terminal: a list of statuses";
-  const ranks = Object.fromEntries((order as string[]).map((s, i) => [s.toLowerCase(), i]));
-  return { ranks, terminal: (terminal as string[]).map((s) => s.toLowerCase()) };
+  const ranks = Object.fromEntries(order.map((s, i) => [s.toLowerCase(), i]));
+  return { ranks, terminal: terminal.map((s) => s.toLowerCase()) };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

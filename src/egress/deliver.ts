@@ -4,9 +4,9 @@
 // A 2xx answer takes the event; anything else, a redirect, an error or no answer within
 // DELIVERY_TIMEOUT_MS is a failure to retry.
 
-import { fetchWithTimeout } from "../outbound";
+import { fetchWithTimeout } from "../lib/outbound";
 import { DELIVERY_TIMEOUT_MS } from "./schedule";
-import { signStandardWebhook, standardWebhookKey } from "../crypto/standard-webhooks";
+import { signStandardWebhook, standardWebhookKey } from "../lib/standard-webhooks";
 
 export interface ForwardEvent {
   readonly eventId: string;

@@ -4,14 +4,14 @@
 // answered with one generic public error per reason.
 
 import type { MiddlewareHandler } from "hono";
-import { portOneSecrets } from "../../config";
-import { hmacKeyFromText } from "../../crypto/hmac";
-import type { AppEnv } from "../../env";
-import { httpError } from "../../http/errors";
-import { rejectionError } from "../../http/rejections";
-import { log } from "../../log";
-import { SIGNED_KINDS } from "./kinds";
-import { verifyPortOne } from "./verify";
+import { portOneSecrets } from "../config";
+import { hmacKeyFromText } from "../lib/hmac";
+import type { AppEnv } from "../env";
+import { httpError } from "../lib/http-errors";
+import { rejectionError } from "./rejections";
+import { log } from "../lib/log";
+import { SIGNED_KINDS } from "../providers/portone/kinds";
+import { verifyPortOne } from "../providers/portone/verify";
 
 /** Refuses the route unless its kind is a signed PortOne kind and a secret is configured. */
 export function portOneKind(): MiddlewareHandler<AppEnv> {

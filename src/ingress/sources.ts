@@ -4,14 +4,14 @@
 // PortOne's: deduplicated, recorded in its object's ledger, and forwarded.
 
 import type { MiddlewareHandler } from "hono";
-import { clock } from "../../clock";
-import type { AppEnv } from "../../env";
-import { httpError } from "../../http/errors";
-import { rejectionError } from "../../http/rejections";
-import { log } from "../../log";
-import { sourcesConfig, type Source } from "./config";
-import { verifyHmacHeader } from "./hmac-header";
-import { verifyStandardWebhook } from "./standard-webhooks";
+import { clock } from "../lib/clock";
+import type { AppEnv } from "../env";
+import { httpError } from "../lib/http-errors";
+import { rejectionError } from "./rejections";
+import { log } from "../lib/log";
+import { sourcesConfig, type Source } from "../providers/sources/parse";
+import { verifyHmacHeader } from "../providers/sources/hmac-header";
+import { verifyStandardWebhook } from "../providers/sources/standard-webhooks";
 
 /** Resolves :source for the route's scheme (before the body is read). */
 export function requireSource(scheme: Source["scheme"]): MiddlewareHandler<AppEnv> {

@@ -6,9 +6,9 @@
 
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
-import { log } from "../log";
-import { inRange, parseCidr, parseIp, type CidrRange } from "../net/cidr";
-import { httpError } from "./errors";
+import { log } from "../lib/log";
+import { inRange, parseCidr, parseIp, type CidrRange } from "../lib/cidr";
+import { httpError } from "../lib/http-errors";
 
 type Allowlist = { ok: true; ranges: CidrRange[] | null } | { ok: false; bad: string };
 

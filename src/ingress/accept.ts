@@ -7,14 +7,14 @@
 // a conflict, with both bodies' hashes, because it is either a sender's bug or an attack.
 
 import type { Context } from "hono";
-import { clock } from "../clock";
-import { sha256Hex } from "../crypto/hmac";
-import { markSeen, seenHintEnabled, wasSeen } from "../edge/seen";
+import { clock } from "../lib/clock";
+import { sha256Hex } from "../lib/hmac";
+import { markSeen, seenHintEnabled, wasSeen } from "../kv/seen";
 import type { AppEnv } from "../env";
 import { ledgerFor, ledgerName, type RecordOutcome } from "../ledger/ledger";
-import { log } from "../log";
+import { log } from "../lib/log";
 import type { VerifiedEvent } from "../providers/types";
-import { httpError } from "./errors";
+import { httpError } from "../lib/http-errors";
 
 export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response> {
   const event = c.var.event;

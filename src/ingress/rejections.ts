@@ -4,7 +4,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { HTTPException } from "hono/http-exception";
 import type { RejectReason } from "../providers/types";
-import { httpError } from "./errors";
+import { httpError } from "../lib/http-errors";
 
 export const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusCode; message: string }> = {
   invalid_json: { status: 400, message: "The body is not valid JSON." },

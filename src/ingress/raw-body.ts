@@ -4,8 +4,8 @@
 
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
-import { MAX_DISCARD_BYTES } from "../limits";
-import { httpError } from "./errors";
+import { MAX_DISCARD_BYTES } from "../lib/limits";
+import { httpError } from "../lib/http-errors";
 
 export interface RawBodyOptions {
   /** Largest accepted body, in bytes. */

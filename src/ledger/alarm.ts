@@ -7,11 +7,11 @@
 // so a run that dies mid-request is resumed. The origin may therefore see an event more than once
 // (at-least-once); it drops repeats by webhook-id.
 
-import { clock } from "../clock";
-import { indexDeadLetter } from "../edge/dead-letters";
-import { deliverOnce, forwardTarget, type AttemptResult } from "../forward/deliver";
-import { retryDelayMs } from "../forward/schedule";
-import { log } from "../log";
+import { clock } from "../lib/clock";
+import { indexDeadLetter } from "../kv/dead-letters";
+import { deliverOnce, forwardTarget, type AttemptResult } from "../egress/deliver";
+import { retryDelayMs } from "../egress/schedule";
+import { log } from "../lib/log";
 import { confirmDueRefunds } from "./confirm";
 import type { Outbox, OutboxHead } from "./outbox";
 import type { Refunds } from "./refunds";
