@@ -56,5 +56,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
+    // Quiet by default: the gateway logs every decision, and tests assert the lines that are the
+    // contract (logging.test.ts, replay.test.ts). A failed test still shows what it logged.
+    silent: "passed-only",
   },
 });

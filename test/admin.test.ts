@@ -1,11 +1,13 @@
 // The operator API: closed unless configured, bearer-token auth, object reports, dead letters
 // after the retry budget (moved through with the injected clock), and redelivery.
-import { createExecutionContext, env, runDurableObjectAlarm } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { RETRY_DELAYS_SECONDS } from "../src/egress/schedule";
 import worker from "../src/index";
 import { BASE, KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef } from "./helpers";
 import { origin, testClock } from "./stand-ins";
+import { testEnv } from "./env";
 
 const TOKEN = "test-admin-token";
 const LINK = KINDS["payment-link"];
@@ -21,7 +23,7 @@ const statusOf = (body: string) => (JSON.parse(body) as { status: string }).stat
 describe("admin API access", () => {
   it("answers 404 for every route when ADMIN_TOKEN is unset", async () => {
     for (const token of [undefined, ""]) {
-      const closed = { ...env, ADMIN_TOKEN: token } as unknown as Env;
+      const closed = testEnv({ ADMIN_TOKEN: token });
       for (const path of ["/dead-letters", "/objects/portone/payment/x", "/anything"]) {
         const response = await worker.fetch(
           new Request(`${BASE}/admin${path}`, { headers: { authorization: "Bearer " } }),

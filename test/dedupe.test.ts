@@ -1,5 +1,6 @@
 // Deduplication: the ledger is the authority, KV only a hint that spares waking it.
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SEEN_TTL_SECONDS } from "../src/kv/seen";
 import worker from "../src/index";
@@ -17,6 +18,7 @@ import {
   uniqueRef,
   type Slug,
 } from "./helpers";
+import { testEnv } from "./env";
 
 /** Calls the Worker directly and waits for its waitUntil work (the KV marker) to finish. */
 async function deliverAndSettle(slug: Slug, body: string): Promise<Response> {
@@ -106,7 +108,7 @@ describe("deduplication", () => {
 
 describe("with SEEN_HINT=off", () => {
   it("reads and writes no KV, and the ledger still answers every redelivery", async () => {
-    const off = { ...env, SEEN_HINT: "off" };
+    const off = testEnv({ SEEN_HINT: "off" });
     const body = JSON.stringify(await eventFor("payment", uniqueRef("nohint"), "Success"));
     const keysBefore = (await env.SEEN.list()).keys.length;
     const send = async () => {

@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from "vitest";
 import { deliverOnce, forwardTarget } from "../src/egress/deliver";
 import { KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef } from "./helpers";
 import { envelope, ORIGIN_URL, origin, testClock, type Envelope, type Received } from "./stand-ins";
+import { testEnv } from "./env";
 
 const FORWARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const LINK = KINDS["payment-link"];
@@ -220,10 +221,12 @@ describe("deliverOnce", () => {
           request.signal.addEventListener("abort", () => reject(request.signal.reason as Error)),
         ),
     );
-    const target = await forwardTarget({
-      MERCHANT_ORIGIN_URL: ORIGIN_URL,
-      FORWARD_SIGNING_SECRET: FORWARD_SECRET,
-    } as Env);
+    const target = await forwardTarget(
+      testEnv({
+        MERCHANT_ORIGIN_URL: ORIGIN_URL,
+        FORWARD_SIGNING_SECRET: FORWARD_SECRET,
+      }),
+    );
     if ("error" in target) throw new Error(target.error);
     const event = {
       eventId: "evt_0",
@@ -246,22 +249,26 @@ describe("deliverOnce", () => {
 
   it("refuses an http origin that is not loopback, and a secret that is not whsec_ base64", async () => {
     expect(
-      await forwardTarget({
-        MERCHANT_ORIGIN_URL: "http://merchant.example/hook",
-        FORWARD_SIGNING_SECRET: FORWARD_SECRET,
-      } as Env),
+      await forwardTarget(
+        testEnv({
+          MERCHANT_ORIGIN_URL: "http://merchant.example/hook",
+          FORWARD_SIGNING_SECRET: FORWARD_SECRET,
+        }),
+      ),
     ).toHaveProperty("error");
     expect(
-      await forwardTarget({
-        MERCHANT_ORIGIN_URL: "http://127.0.0.1:9000/hook",
-        FORWARD_SIGNING_SECRET: FORWARD_SECRET,
-      } as Env),
+      await forwardTarget(
+        testEnv({
+          MERCHANT_ORIGIN_URL: "http://127.0.0.1:9000/hook",
+          FORWARD_SIGNING_SECRET: FORWARD_SECRET,
+        }),
+      ),
     ).toHaveProperty("url");
     expect(
-      await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: "whsec_!!!" } as Env),
+      await forwardTarget(testEnv({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: "whsec_!!!" })),
     ).toHaveProperty("error");
     expect(
-      await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: undefined } as unknown as Env),
+      await forwardTarget(testEnv({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: undefined })),
     ).toHaveProperty("error");
   });
 });

@@ -1,7 +1,8 @@
 // Shared test helpers: sign fixtures with the same code that verifies them, send them to the
 // Worker inside workerd, and look into the real KV and Durable Object storage.
 
-import { env, listDurableObjectIds, runInDurableObject, SELF } from "cloudflare:test";
+import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { ledgerFor } from "../src/ledger/ledger";
 import { PAYMENT, PAYMENT_LINK, SUBSCRIPTION_LINK, type PortOneKind } from "../src/providers/portone/kinds";
 import { signedEventId } from "../src/providers/portone/signed-content";
@@ -55,7 +56,7 @@ export async function portOneEventId(slug: Slug, payload: Record<string, unknown
 
 export function post(path: string, body: string | Record<string, unknown>, init: RequestInit = {}): Promise<Response> {
   const text = typeof body === "string" ? body : JSON.stringify(body);
-  return SELF.fetch(`${BASE}${path}`, {
+  return exports.default.fetch(`${BASE}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: text,

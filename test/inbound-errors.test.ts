@@ -1,6 +1,7 @@
 // Every bad input in the contract gets its status and a JSON error, and leaves no trace: nothing
 // in KV, no Durable Object created.
-import { createExecutionContext, env } from "cloudflare:test";
+import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { MAX_DISCARD_BYTES } from "../src/lib/limits";

@@ -1,10 +1,11 @@
 // Logs: one JSON line per decision with ids, never the secret, never payload data (buyer e-mail,
 // masked card number); LOG_LEVEL=warn drops the per-event info lines and keeps warnings.
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { setLogLevel } from "../src/lib/log";
 import { BASE, eventFor, signedPayload, uniqueRef } from "./helpers";
+import { testEnv } from "./env";
 
 function capture() {
   const lines: string[] = [];
@@ -17,7 +18,7 @@ function capture() {
 async function send(body: Record<string, unknown>, logLevel: string): Promise<number> {
   const ctx = createExecutionContext();
   const request = new Request(`${BASE}/webhooks/portone/payment`, { method: "POST", body: JSON.stringify(body) });
-  const response = await worker.fetch(request, { ...env, LOG_LEVEL: logLevel }, ctx);
+  const response = await worker.fetch(request, testEnv({ LOG_LEVEL: logLevel }), ctx);
   await waitOnExecutionContext(ctx);
   return response.status;
 }

@@ -1,14 +1,15 @@
 // Without PORTONE_SECRET_KEY the gateway fails closed: 503 (so PortOne retries later), nothing
 // stored. The Worker is called directly with an Env that lacks the secret.
-import { createExecutionContext, env } from "cloudflare:test";
+import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { BASE, kvKeyCount, ledgerCount } from "./helpers";
 import { paymentSample } from "../fixtures/portone-samples";
+import { testEnv } from "./env";
 
 describe("a gateway without a PortOne secret", () => {
   it.each([undefined, "", " , ,"])("refuses every webhook with 503 not_configured (secret %j)", async (secret) => {
-    const unconfigured = { ...env, PORTONE_SECRET_KEY: secret } as unknown as Env;
+    const unconfigured = testEnv({ PORTONE_SECRET_KEY: secret });
     const [ledgers, keys] = [await ledgerCount(), await kvKeyCount()];
     const request = new Request(`${BASE}/webhooks/portone/payment`, {
       method: "POST",

@@ -1,11 +1,12 @@
 // ALLOWED_SOURCE_IPS: IPv4 and IPv6 addresses and CIDR ranges against CF-Connecting-IP, checked
 // before anything else; other sources get 403; unset means no check; a bad entry fails closed.
-import { createExecutionContext, env } from "cloudflare:test";
+import { createExecutionContext } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { inRange, parseCidr, parseIp } from "../src/lib/cidr";
 import { BASE, eventFor, kvKeyCount, ledgerCount, uniqueRef } from "./helpers";
+import { testEnv } from "./env";
 
 const matches = (ip: string, cidr: string): boolean => {
   const [parsedIp, range] = [parseIp(ip), parseCidr(cidr)];
@@ -88,7 +89,7 @@ async function send(allowlist: string | undefined, sourceIp: string | null, meth
   if (sourceIp !== null) headers["cf-connecting-ip"] = sourceIp;
   const body = method === "POST" ? JSON.stringify(await eventFor("payment", uniqueRef("ip"), "Success")) : null;
   const request = new Request(`${BASE}/webhooks/portone/payment`, { method, headers, body });
-  return worker.fetch(request, { ...env, ALLOWED_SOURCE_IPS: allowlist }, createExecutionContext());
+  return worker.fetch(request, testEnv({ ALLOWED_SOURCE_IPS: allowlist }), createExecutionContext());
 }
 
 describe("the allowlist on webhook routes", () => {

@@ -1,7 +1,8 @@
 // Generic sources beside PortOne: a signed-header HMAC scheme and Standard Webhooks inbound
 // (signed here by the independent standardwebhooks library), configured in WEBHOOK_SOURCES and
 // then deduplicated, serialized and forwarded exactly like PortOne's events.
-import { createExecutionContext, env, runDurableObjectAlarm } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
@@ -10,6 +11,7 @@ import { parseSources } from "../src/providers/sources/parse";
 import { sha256Hex } from "../src/lib/hmac";
 import { BASE, eventFor, referenceHmac, resultOf, uniqueRef } from "./helpers";
 import { origin, testClock } from "./stand-ins";
+import { testEnv } from "./env";
 
 const nowSeconds = () => Math.floor(testClock.now / 1000);
 
@@ -24,7 +26,7 @@ function post(
   envOverride: Partial<Env> = {},
 ): Promise<Response> {
   const request = new Request(`${BASE}${path}`, { method: "POST", body, headers });
-  return Promise.resolve(worker.fetch(request, { ...env, ...envOverride }, createExecutionContext()));
+  return Promise.resolve(worker.fetch(request, testEnv(envOverride), createExecutionContext()));
 }
 
 async function acme(ref: string, status: string, options: { timestamp?: number; secret?: string } = {}) {

@@ -1,7 +1,8 @@
 // Nothing acknowledged is lost: when the ledger cannot store an event, PortOne gets a 5xx (so it
 // retries), not a 200, and no KV marker claims the event was seen. The fault is real: the
 // object's SQLite table is dropped inside workerd, so record() fails as a broken disk would.
-import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { BASE, KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef } from "./helpers";
