@@ -1,0 +1,133 @@
+// The forwarded request: the contract's envelope and Standard Webhooks signature (checked by the
+// independent standardwebhooks library), and what one attempt does with a slow or misconfigured origin.
+import { describe, expect, it } from "vitest";
+import { deliverOnce, forwardTarget } from "../src/egress/deliver";
+import { deliver, eventFor, resultOf, uniqueRef } from "./helpers";
+import { envelope, ORIGIN_URL, origin, testClock, type Received } from "./stand-ins";
+import { testEnv } from "./env";
+import { FORWARD_SECRET, accept, after, verifyAtClock } from "./delivery-helpers";
+
+describe("the forwarded request", () => {
+  it("is the contract's envelope, signed so that the standardwebhooks library verifies it", async () => {
+    const ref = uniqueRef("fmt");
+    const payload = await eventFor("payment-link", ref, "Success");
+    await deliver("payment-link", payload);
+    await after(0, ref);
+    expect(origin.acknowledged).toHaveLength(1);
+    const [request] = origin.acknowledged as [Received];
+    expect(request.url).toBe(ORIGIN_URL);
+    expect(request.headers["content-type"]).toBe("application/json");
+    const verified = verifyAtClock(request);
+    const signed = ["amount", "countryCode", "currency", "link_ref", "merchant_order_ref", "status"];
+    const { signature_hash: _signature, ...body } = payload;
+    expect(verified).toEqual({
+      id: request.headers["webhook-id"],
+      type: "portone.payment_link.success",
+      provider: "portone",
+      kind: "payment_link",
+      object_ref: ref,
+      status: "Success",
+      previous_status: null,
+      received_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown,
+      source: "webhook",
+      // Only what the signature covers is data (spec §5.3); the rest travels apart, signature_hash never.
+      data: Object.fromEntries(Object.entries(body).filter(([k]) => signed.includes(k))),
+      unverified: Object.fromEntries(Object.entries(body).filter(([k]) => !signed.includes(k))),
+    });
+    expect(Object.keys(verified.data).sort()).toEqual([...signed].sort());
+    expect(request.body).not.toContain("signature_hash");
+    expect(request.headers["webhook-id"]).toMatch(/^evt_[0-9a-f]{32}$/);
+    expect(Number(request.headers["webhook-timestamp"])).toBe(Math.floor(testClock.now / 1000));
+  });
+
+  it("is refused by the library when the body or the secret differ (the referee is not a rubber stamp)", async () => {
+    const ref = uniqueRef("tamper");
+    await deliver("payment-link", await eventFor("payment-link", ref, "Created"));
+    await after(0, ref);
+    const [request] = origin.acknowledged as [Received];
+    expect(verifyAtClock(request)).toMatchObject({ status: "Created" });
+    expect(() => verifyAtClock({ ...request, body: request.body.replace("Created", "Success") })).toThrow(/signature/i);
+    expect(() => verifyAtClock(request, `whsec_${btoa("another secret of 32 bytes......")}`)).toThrow(/signature/i);
+  });
+
+  it("carries the previous status of the object", async () => {
+    const ref = uniqueRef("prev");
+    await accept("payment-link", ref, "Created");
+    await accept("payment-link", ref, "Processing");
+    await after(0, ref);
+    expect(origin.acknowledged.map((r) => [envelope(r).status, envelope(r).previous_status])).toEqual([
+      ["Created", null],
+      ["Processing", "Created"],
+    ]);
+  });
+
+  it("duplicates and stale events are never forwarded", async () => {
+    const ref = uniqueRef("nofwd");
+    const success = await eventFor("payment-link", ref, "Success");
+    await deliver("payment-link", success);
+    await deliver("payment-link", success);
+    expect(await resultOf(await deliver("payment-link", await eventFor("payment-link", ref, "Expired")))).toBe("stale");
+    await after(0, ref);
+    expect(origin.received.map((r) => envelope(r).status)).toEqual(["Success"]);
+  });
+});
+
+describe("deliverOnce", () => {
+  it("gives up on an origin that does not answer within the timeout", async () => {
+    origin.answer(
+      (request) =>
+        new Promise<Response>((_resolve, reject) =>
+          request.signal.addEventListener("abort", () => reject(request.signal.reason as Error)),
+        ),
+    );
+    const target = await forwardTarget(
+      testEnv({
+        MERCHANT_ORIGIN_URL: ORIGIN_URL,
+        FORWARD_SIGNING_SECRET: FORWARD_SECRET,
+      }),
+    );
+    if ("error" in target) throw new Error(target.error);
+    const event = {
+      eventId: "evt_0",
+      provider: "portone",
+      kind: "payment",
+      objectRef: "o",
+      status: "Success",
+      previousStatus: null,
+      receivedAt: new Date(testClock.now).toISOString(),
+      source: "webhook",
+      data: "{}",
+      unverified: null,
+    };
+    expect(await deliverOnce(target, event, testClock.now, 20)).toEqual({
+      ok: false,
+      httpStatus: null,
+      error: "no answer within 20 ms",
+    });
+  });
+
+  it("refuses an http origin that is not loopback, and a secret that is not whsec_ base64", async () => {
+    expect(
+      await forwardTarget(
+        testEnv({
+          MERCHANT_ORIGIN_URL: "http://merchant.example/hook",
+          FORWARD_SIGNING_SECRET: FORWARD_SECRET,
+        }),
+      ),
+    ).toHaveProperty("error");
+    expect(
+      await forwardTarget(
+        testEnv({
+          MERCHANT_ORIGIN_URL: "http://127.0.0.1:9000/hook",
+          FORWARD_SIGNING_SECRET: FORWARD_SECRET,
+        }),
+      ),
+    ).toHaveProperty("url");
+    expect(
+      await forwardTarget(testEnv({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: "whsec_!!!" })),
+    ).toHaveProperty("error");
+    expect(
+      await forwardTarget(testEnv({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: undefined })),
+    ).toHaveProperty("error");
+  });
+});
