@@ -1,4 +1,4 @@
-// The retry schedule of forwarded events: the one table the README repeats.
+// The retry schedule of forwarded events (docs/receiving-events.md links here rather than copying it).
 // Exponential backoff with jitter, first retry after 5-6 s, budget about three days. After the
 // last retry fails the event is dead-lettered: kept, visible, redeliverable by an operator.
 
