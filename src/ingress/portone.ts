@@ -8,7 +8,7 @@ import { portOneSecrets } from "../config";
 import { hmacKeyFromText } from "../lib/hmac";
 import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
-import { rejectionError } from "./rejections";
+import { useVerdict } from "./rejections";
 import { log } from "../lib/log";
 import { SIGNED_KINDS } from "../providers/portone/kinds";
 import { verifyPortOne } from "../providers/portone/verify";
@@ -38,13 +38,7 @@ export function verifyPortOneWebhook(): MiddlewareHandler<AppEnv> {
     const kind = SIGNED_KINDS.get(c.req.param("kind") ?? "");
     if (!kind) throw new Error("verifyPortOneWebhook mounted without portOneKind()");
     const keys = await Promise.all(portOneSecrets(c.env).map(hmacKeyFromText));
-    const verdict = await verifyPortOne(c.var.rawBody, kind, keys);
-    if (!verdict.ok) {
-      const { reason, detail } = verdict.rejection;
-      log("warn", "webhook rejected", { route: c.req.path, kind: kind.kind, reason, detail });
-      throw rejectionError(reason);
-    }
-    c.set("event", verdict.event);
+    useVerdict(c, await verifyPortOne(c.var.rawBody, kind, keys), { kind: kind.kind });
     await next();
   };
 }

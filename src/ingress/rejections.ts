@@ -3,7 +3,10 @@
 
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { HTTPException } from "hono/http-exception";
-import type { RejectReason } from "../providers/types";
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { log, type LogFields } from "../lib/log";
+import type { RejectReason, VerifyResult } from "../providers/types";
 import { httpError } from "../lib/http-errors";
 
 export const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusCode; message: string }> = {
@@ -26,6 +29,17 @@ export const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusC
     message: "The signature does not match. Is the secret the one of this environment (sandbox or live)?",
   },
 };
+
+/** What every verifying middleware does with its verdict: a rejection is logged with its rich reason
+ *  and thrown as its public error; a verified event is handed to the handler. */
+export function useVerdict(c: Context<AppEnv>, verdict: VerifyResult, ids: LogFields): void {
+  if (!verdict.ok) {
+    const { reason, detail } = verdict.rejection;
+    log("warn", "webhook rejected", { route: c.req.path, ...ids, reason, detail });
+    throw rejectionError(reason);
+  }
+  c.set("event", verdict.event);
+}
 
 export function rejectionError(reason: RejectReason): HTTPException {
   const { status, message } = PUBLIC_REJECTIONS[reason];

@@ -7,7 +7,7 @@ import type { MiddlewareHandler } from "hono";
 import { clock } from "../lib/clock";
 import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
-import { rejectionError } from "./rejections";
+import { useVerdict } from "./rejections";
 import { log } from "../lib/log";
 import { sourcesConfig, type Source } from "../providers/sources/parse";
 import { verifyHmacHeader } from "../providers/sources/hmac-header";
@@ -38,12 +38,7 @@ export function verifySourceWebhook(scheme: Source["scheme"]): MiddlewareHandler
       source.scheme === "hmac"
         ? await verifyHmacHeader(c.var.rawBody, headers, source, clock.now())
         : await verifyStandardWebhook(c.var.rawBody, headers, source, clock.now());
-    if (!verdict.ok) {
-      const { reason, detail } = verdict.rejection;
-      log("warn", "webhook rejected", { route: c.req.path, source: source.name, reason, detail });
-      throw rejectionError(reason);
-    }
-    c.set("event", verdict.event);
+    useVerdict(c, verdict, { source: source.name });
     await next();
   };
 }
