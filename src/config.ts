@@ -1,15 +1,146 @@
-// Configuration read from the Worker's environment. Secrets are never logged or echoed.
+// The one place the environment's variables are read. loadConfig(env) turns them into a typed
+// Config once per environment object (the runtime hands a Worker the same one for its isolate's
+// life; secrets change only with a deploy), with the single validator for each kind of value:
+// PortOne keys, the origin URL, whsec secrets, CIDR lists, generic sources.
+// A value that is optional is optional here (the generated Env types every variable as a required
+// string; a deployment may not set them). A value that can be invalid is a Result whose error names
+// the key, so each feature fails closed on its own: a bad WEBHOOK_SOURCES refuses the generic routes
+// and leaves PortOne's working, as a missing origin delays delivery and never an acknowledgement.
 
-/**
- * The PortOne Secret Keys: a comma-separated list so a rotation can overlap old and new keys.
- * Entries are trimmed (a secret pasted with a stray newline would otherwise never verify); empty
- * entries are dropped. An empty list means "not configured": no webhook is accepted.
- */
-export function portOneSecrets(env: Env): string[] {
-  const raw: string | undefined = env.PORTONE_SECRET_KEY;
-  if (typeof raw !== "string") return [];
-  return raw
+import { parseCidr, type CidrRange } from "./lib/cidr";
+import type { Level } from "./lib/log";
+import { err, ok, type Result } from "./lib/result";
+import { MIN_SECRET_BYTES, parseStandardSecret } from "./lib/standard-webhooks";
+import { parseSources, type Source } from "./providers/sources/parse";
+
+/** A variable that is set but unusable: which one, and why (for logs; never its value). */
+export interface ConfigError {
+  readonly key: string;
+  readonly message: string;
+}
+
+export interface PortOneConfig {
+  /** Secret Keys, trimmed, empties dropped; several during a rotation. Empty: not configured. */
+  readonly secrets: readonly string[];
+  /** The PortOne Key (client key), for PortOne's API; absent when unset. */
+  readonly apiKey?: string;
+  /** PortOne's API, without a trailing slash. */
+  readonly apiBaseUrl: string;
+}
+
+export interface ForwardConfig {
+  /** The destination: https, or http to a loopback host in development. */
+  readonly url: string;
+  /** The Standard Webhooks key bytes (from whsec_ + base64). */
+  readonly secret: Uint8Array;
+}
+
+export interface Config {
+  readonly portone: PortOneConfig;
+  readonly forward: Result<ForwardConfig, ConfigError>;
+  readonly sources: Result<ReadonlyMap<string, Source>, ConfigError>;
+  /** null: no allowlist (every source may post). */
+  readonly allowlist: Result<readonly CidrRange[] | null, ConfigError>;
+  /** Absent: the admin API and console are closed (404). */
+  readonly adminToken?: string;
+  readonly logLevel: Level;
+  /** Whether the KV "seen" hint is read and written (SEEN_HINT, default on). */
+  readonly seenHint: boolean;
+}
+
+export const DEFAULT_PORTONE_API_BASE_URL = "https://api.portone.cloud";
+
+const cache = new WeakMap<object, Config>();
+
+export function loadConfig(env: Env): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = readConfig(env);
+    cache.set(env, config);
+  }
+  return config;
+}
+
+function readConfig(env: Env): Config {
+  const text = (name: keyof Env): string | undefined => {
+    const value: unknown = env[name];
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  };
+  const apiKey = text("PORTONE_KEY");
+  const adminToken = text("ADMIN_TOKEN");
+  const level = text("LOG_LEVEL")?.toLowerCase();
+  return {
+    portone: {
+      secrets: list(text("PORTONE_SECRET_KEY")),
+      ...(apiKey === undefined ? {} : { apiKey }),
+      apiBaseUrl: (text("PORTONE_API_BASE_URL") ?? DEFAULT_PORTONE_API_BASE_URL).replace(/\/+$/, ""),
+    },
+    forward: forwardConfig(text("MERCHANT_ORIGIN_URL"), text("FORWARD_SIGNING_SECRET")),
+    sources: sourcesConfig(text("WEBHOOK_SOURCES")),
+    allowlist: allowlistConfig(text("ALLOWED_SOURCE_IPS")),
+    ...(adminToken === undefined ? {} : { adminToken }),
+    logLevel: level === "warn" || level === "error" ? level : "info",
+    seenHint: text("SEEN_HINT")?.toLowerCase() !== "off",
+  };
+}
+
+/** A comma-separated list, entries trimmed, empties dropped (a pasted newline must not count). */
+function list(raw: string | undefined): string[] {
+  return (raw ?? "")
     .split(",")
     .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+    .filter((s) => s !== "");
+}
+
+function forwardConfig(url: string | undefined, secret: string | undefined): Result<ForwardConfig, ConfigError> {
+  const origin = originUrl(url);
+  if (origin === null) {
+    return err({
+      key: "MERCHANT_ORIGIN_URL",
+      message: "is not set, not absolute, or http to a non-loopback host (https is required)",
+    });
+  }
+  const bytes = parseStandardSecret(secret);
+  if (bytes === null) {
+    return err({
+      key: "FORWARD_SIGNING_SECRET",
+      message: `is not set or not whsec_ + base64 of at least ${MIN_SECRET_BYTES} bytes`,
+    });
+  }
+  return ok({ url: origin, secret: bytes });
+}
+
+/** An absolute https URL, or http to a loopback host (development); null otherwise. */
+function originUrl(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (url.protocol === "https:") return url.href;
+  const loopback =
+    url.hostname === "localhost" || url.hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  return url.protocol === "http:" && loopback ? url.href : null;
+}
+
+function sourcesConfig(raw: string | undefined): Result<ReadonlyMap<string, Source>, ConfigError> {
+  const parsed = parseSources(raw ?? "");
+  if (parsed.ok) return parsed;
+  const key = /^(WEBHOOK_SOURCES(?:\.[^:]+)?)/.exec(parsed.error)?.[1] ?? "WEBHOOK_SOURCES";
+  return err({ key, message: parsed.error });
+}
+
+/** Every entry must parse: dropping a bad one could open or close the gateway unintended. */
+function allowlistConfig(raw: string | undefined): Result<readonly CidrRange[] | null, ConfigError> {
+  const entries = list(raw);
+  if (entries.length === 0) return ok(null);
+  const ranges: CidrRange[] = [];
+  for (const entry of entries) {
+    const range = parseCidr(entry);
+    if (range === null) return err({ key: "ALLOWED_SOURCE_IPS", message: `entry ${entry} is not an IP or CIDR range` });
+    ranges.push(range);
+  }
+  return ok(ranges);
 }

@@ -3,6 +3,7 @@
 
 import { Hono } from "hono";
 import { admin } from "./admin/routes";
+import { loadConfig } from "./config";
 import type { AppEnv } from "./env";
 import { errorResponse, notFound, onError } from "./lib/http-errors";
 import { rawBody } from "./ingress/raw-body";
@@ -20,7 +21,9 @@ export { Ledger } from "./ledger/ledger";
 const app = new Hono<AppEnv>();
 
 app.use("*", async (c, next) => {
-  setLogLevel(c.env.LOG_LEVEL);
+  const config = loadConfig(c.env);
+  c.set("config", config);
+  setLogLevel(config.logLevel);
   await next();
 });
 
@@ -39,7 +42,7 @@ for (const scheme of ["hmac", "standard"] as const) {
     `/webhooks/${scheme}/:source`,
     requireSource(scheme),
     rawBody({ maxBytes: MAX_BODY_BYTES }),
-    verifySourceWebhook(scheme),
+    verifySourceWebhook(),
     recordVerifiedEvent,
   );
 }

@@ -50,7 +50,7 @@ export async function eventFor(slug: Slug, ref: string, status: string, extra: R
 /** The event id the gateway gives a signed PortOne body: its kind and signed fields only. */
 export async function portOneEventId(slug: Slug, payload: Record<string, unknown>): Promise<string> {
   const canonical = canonicalMessage(payload, KINDS[slug]);
-  if (!canonical.ok) throw new TypeError(canonical.rejection.detail);
+  if (!canonical.ok) throw new TypeError(canonical.error.detail);
   return signedEventId(KINDS[slug], canonical.value);
 }
 

@@ -24,7 +24,7 @@ const V4_CANONICAL =
 const keys = async () => [await hmacKeyFromText(SECRET)];
 const canonical = (payload: Record<string, unknown>, kind = PAYMENT) => {
   const result = canonicalMessage(payload, kind);
-  if (!result.ok) throw new Error(result.rejection.detail);
+  if (!result.ok) throw new Error(result.error.detail);
   return result.value;
 };
 
@@ -76,7 +76,7 @@ describe("PortOne signature vectors", () => {
   it("V4-neg: the URLSearchParams signature of V4's body is rejected", async () => {
     const body = JSON.stringify({ ...V4_FIELDS, signature_hash: "kNhKkKBj3dwE7lOFT2hBQd8BoYhHh7s0eHbL3vDLUO8=" });
     const verdict = await verifyPortOne(body, PAYMENT, await keys());
-    expect(verdict).toMatchObject({ ok: false, rejection: { reason: "bad_signature" } });
+    expect(verdict).toMatchObject({ ok: false, error: { reason: "bad_signature" } });
   });
 
   it("amounts sign by value, not by their JSON spelling: 500.0 and 5e2 sign as 500", async () => {

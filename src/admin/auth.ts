@@ -10,13 +10,13 @@ import { log } from "../lib/log";
 
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async function requireAdminToken(c, next) {
-    const token: string | undefined = c.env.ADMIN_TOKEN;
-    if (typeof token !== "string" || token.trim() === "") {
+    const token = c.var.config.adminToken;
+    if (token === undefined) {
       throw httpError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`);
     }
     const given = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
     // Digests first, so the comparison's time does not even reveal the token's length.
-    if (!timingSafeEqualText(await sha256Hex(given), await sha256Hex(token.trim()))) {
+    if (!timingSafeEqualText(await sha256Hex(given), await sha256Hex(token))) {
       log("warn", "admin request refused", { path: c.req.path, method: c.req.method });
       throw httpError(401, "unauthorized", "A valid Authorization: Bearer <ADMIN_TOKEN> header is required.", {
         "WWW-Authenticate": 'Bearer realm="admin"',

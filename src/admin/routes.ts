@@ -2,13 +2,12 @@
 // of an object's dead letters; dead letters across objects (from the KV index, which lags the
 // Durable Objects by up to a minute: confirm an entry on its object before acting on it).
 
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { listDeadLetters } from "../kv/dead-letters";
 import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
 import { ledgerFor } from "../ledger/ledger";
 import { log } from "../lib/log";
-import { sourcesConfig } from "../providers/sources/parse";
 import { adminAuth } from "./auth";
 
 /** PortOne's kinds with a ledger (the generic sources' come from WEBHOOK_SOURCES); any other
@@ -22,27 +21,27 @@ admin.use("*", adminAuth());
 
 const objectPath = "/objects/:provider/:kind/:ref";
 
-function stubFor(env: Env, provider: string, kind: string, ref: string) {
-  const config = sourcesConfig(env.WEBHOOK_SOURCES);
-  const source = config.ok ? config.sources.get(provider) : undefined;
+function stubFor(c: Context<AppEnv>, provider: string, kind: string, ref: string) {
+  const configured = c.var.config.sources;
+  const source = configured.ok ? configured.value.get(provider) : undefined;
   if (!KNOWN_OBJECTS[provider]?.includes(kind) && source?.kind !== kind) {
-    const sources = config.ok ? [...config.sources.values()].map((src) => `${src.name}/${src.kind}`) : [];
+    const sources = configured.ok ? [...configured.value.values()].map((src) => `${src.name}/${src.kind}`) : [];
     const named = [`portone/<${KNOWN_OBJECTS.portone?.join("|")}>`, ...sources].join(", ");
     throw httpError(404, "unknown_object_kind", `Objects are named /objects/<provider>/<kind>/<ref>, with ${named}.`);
   }
-  return ledgerFor(env, provider, kind, ref);
+  return ledgerFor(c.env, provider, kind, ref);
 }
 
 admin.get(objectPath, async (c) => {
   const { provider, kind, ref } = c.req.param();
-  const report = await stubFor(c.env, provider, kind, ref).inspect();
+  const report = await stubFor(c, provider, kind, ref).inspect();
   if (report.events.length === 0) throw httpError(404, "not_found", "No event was ever recorded for this object.");
   return c.json({ object: `${provider}:${kind}:${ref}`, ...report });
 });
 
 admin.post(`${objectPath}/events/:eventId/redeliver`, async (c) => {
   const { provider, kind, ref, eventId } = c.req.param();
-  const requeued = await stubFor(c.env, provider, kind, ref).redeliver(eventId);
+  const requeued = await stubFor(c, provider, kind, ref).redeliver(eventId);
   if (requeued.length === 0) {
     throw httpError(
       404,
@@ -56,7 +55,7 @@ admin.post(`${objectPath}/events/:eventId/redeliver`, async (c) => {
 
 admin.post(`${objectPath}/redeliver-dead`, async (c) => {
   const { provider, kind, ref } = c.req.param();
-  const requeued = await stubFor(c.env, provider, kind, ref).redeliverDead();
+  const requeued = await stubFor(c, provider, kind, ref).redeliverDead();
   log("info", "admin redelivery of dead letters", { object_ref: ref, kind, count: requeued.length });
   return c.json({ requeued }, 202);
 });

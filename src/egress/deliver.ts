@@ -6,6 +6,8 @@
 
 import { fetchWithTimeout } from "../lib/outbound";
 import { DELIVERY_TIMEOUT_MS } from "./schedule";
+import type { Config } from "../config";
+import { err, errorText, ok, type Result } from "../lib/result";
 import { signStandardWebhook, standardWebhookKey } from "../lib/standard-webhooks";
 
 export interface ForwardEvent {
@@ -29,9 +31,13 @@ export interface ForwardTarget {
   readonly key: CryptoKey;
 }
 
-export type AttemptResult =
-  | { readonly ok: true; readonly httpStatus: number }
-  | { readonly ok: false; readonly httpStatus: number | null; readonly error: string };
+/** What one attempt got: the origin's 2xx, or the failure to record (with its HTTP status, if any). */
+export type AttemptResult = Result<{ readonly httpStatus: number }, AttemptFailure>;
+
+export interface AttemptFailure {
+  readonly httpStatus: number | null;
+  readonly error: string;
+}
 
 /** The contract's envelope: `data` is only what was proven; the rest travels apart as `unverified`,
  *  left out when there is none. */
@@ -52,31 +58,10 @@ export function envelopeOf(event: ForwardEvent): string {
   });
 }
 
-/** The origin and signing key from the environment, or why they are unusable. */
-export async function forwardTarget(env: Env): Promise<ForwardTarget | { error: string }> {
-  const url = originUrl(env.MERCHANT_ORIGIN_URL);
-  if (url === null) {
-    return {
-      error: "MERCHANT_ORIGIN_URL is not set, not absolute, or http to a non-loopback host (https is required)",
-    };
-  }
-  const key = await standardWebhookKey(env.FORWARD_SIGNING_SECRET);
-  if (key === null) return { error: "FORWARD_SIGNING_SECRET is not set or not whsec_ + base64 of at least 16 bytes" };
-  return { url, key };
-}
-
-function originUrl(raw: string | undefined): string | null {
-  if (typeof raw !== "string" || raw.trim() === "") return null;
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    return null;
-  }
-  if (url.protocol === "https:") return url.href;
-  const loopback =
-    url.hostname === "localhost" || url.hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-  return url.protocol === "http:" && loopback ? url.href : null;
+/** The origin and signing key, or why the configuration makes delivery impossible (an attempt's error). */
+export async function forwardTarget(forward: Config["forward"]): Promise<Result<ForwardTarget, string>> {
+  if (!forward.ok) return err(`${forward.error.key} ${forward.error.message}`);
+  return ok({ url: forward.value.url, key: await standardWebhookKey(forward.value.secret) });
 }
 
 export async function deliverOnce(
@@ -101,17 +86,16 @@ export async function deliverOnce(
       timeoutMs,
     );
     await response.body?.cancel();
-    if (response.status >= 200 && response.status < 300) return { ok: true, httpStatus: response.status };
-    return { ok: false, httpStatus: response.status, error: `origin answered ${response.status}` };
-  } catch (err) {
-    return { ok: false, httpStatus: null, error: describeFailure(err, timeoutMs) };
+    if (response.status >= 200 && response.status < 300) return ok({ httpStatus: response.status });
+    return err({ httpStatus: response.status, error: `origin answered ${response.status}` });
+  } catch (thrown) {
+    return err({ httpStatus: null, error: describeFailure(thrown, timeoutMs) });
   }
 }
 
-function describeFailure(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
+function describeFailure(thrown: unknown, timeoutMs: number): string {
+  if (thrown instanceof Error && (thrown.name === "TimeoutError" || thrown.name === "AbortError")) {
     return `no answer within ${timeoutMs} ms`;
   }
-  const message = err instanceof Error ? `${err.name}: ${err.message}` : "unknown error";
-  return message.slice(0, 200);
+  return errorText(thrown);
 }

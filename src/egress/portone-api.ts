@@ -3,19 +3,21 @@
 // iat now, exp iat + 100 s (a short-lived token per call, as the docs do).
 
 import { hmacKeyFromText, hmacSha256, toBase64Url } from "../lib/hmac";
-import { portOneSecrets } from "../config";
+import type { PortOneConfig } from "../config";
+import { err, errorText, ok, type Result } from "../lib/result";
 import { fetchWithTimeout } from "../lib/outbound";
 
-const DEFAULT_API_BASE_URL = "https://api.portone.cloud";
 /** The docs' token lifetime, in seconds. */
 const JWT_LIFETIME_SECONDS = 100;
 /** How long PortOne's API has to answer, in ms. */
 const API_TIMEOUT_MS = 10_000;
 
-export type RefundLookup =
-  | { readonly kind: "found"; readonly detail: Record<string, unknown> }
-  | { readonly kind: "unknown"; readonly reason: string }
-  | { readonly kind: "unreachable"; readonly error: string };
+/** The refund's detail as the API lists it, or why not: PortOne does not know it (settled, never
+ *  forwarded), or the API could not be asked (retried). */
+export type RefundLookup = Result<
+  Record<string, unknown>,
+  { readonly kind: "unknown" | "unreachable"; readonly reason: string }
+>;
 
 const base64url = (text: string): string => toBase64Url(new TextEncoder().encode(text));
 
@@ -29,41 +31,35 @@ export async function portOneJwt(secret: string, portoneKey: string, nowMs: numb
 
 /** What PortOne's API says of one refund of a payment: GET /api/refund/{payment_txn_ref}. */
 export async function lookUpRefund(
-  env: Env,
+  portone: PortOneConfig,
   paymentTxnRef: string,
   refundId: string,
   nowMs: number,
 ): Promise<RefundLookup> {
-  const secret = portOneSecrets(env)[0];
-  const key: string | undefined = env.PORTONE_KEY;
-  if (secret === undefined || typeof key !== "string" || key.trim() === "") {
-    return { kind: "unreachable", error: "PORTONE_SECRET_KEY or PORTONE_KEY is not configured" };
+  const [secret] = portone.secrets;
+  const key = portone.apiKey;
+  if (secret === undefined || key === undefined) {
+    return err({ kind: "unreachable", reason: "PORTONE_SECRET_KEY or PORTONE_KEY is not configured" });
   }
-  const base = (env.PORTONE_API_BASE_URL || DEFAULT_API_BASE_URL).replace(/\/+$/, "");
   try {
     const headers = {
       accept: "application/json",
-      "x-portone-client-key": key.trim(),
-      authorization: `Bearer ${await portOneJwt(secret, key.trim(), nowMs)}`,
+      "x-portone-client-key": key,
+      authorization: `Bearer ${await portOneJwt(secret, key, nowMs)}`,
     };
     const response = await fetchWithTimeout(
-      `${base}/api/refund/${encodeURIComponent(paymentTxnRef)}`,
+      `${portone.apiBaseUrl}/api/refund/${encodeURIComponent(paymentTxnRef)}`,
       { headers },
       API_TIMEOUT_MS,
     );
-    if (response.status === 404) return { kind: "unknown", reason: "PortOne does not know this payment" };
-    if (!response.ok) return { kind: "unreachable", error: `PortOne API answered ${response.status}` };
+    if (response.status === 404) return err({ kind: "unknown", reason: "PortOne does not know this payment" });
+    if (!response.ok) return err({ kind: "unreachable", reason: `PortOne API answered ${response.status}` });
     const details = refundDetails(await response.json().catch(() => null));
-    if (details === null) return { kind: "unreachable", error: "PortOne API answered without refundDetails" };
+    if (details === null) return err({ kind: "unreachable", reason: "PortOne API answered without refundDetails" });
     const detail = details.find((d) => d.refund_id === refundId);
-    return detail
-      ? { kind: "found", detail }
-      : { kind: "unknown", reason: "PortOne lists no refund with this refund_id" };
-  } catch (err) {
-    return {
-      kind: "unreachable",
-      error: err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : "unknown error",
-    };
+    return detail ? ok(detail) : err({ kind: "unknown", reason: "PortOne lists no refund with this refund_id" });
+  } catch (thrown) {
+    return err({ kind: "unreachable", reason: errorText(thrown) });
   }
 }
 

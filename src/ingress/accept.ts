@@ -9,10 +9,11 @@
 import type { Context } from "hono";
 import { clock } from "../lib/clock";
 import { sha256Hex } from "../lib/hmac";
-import { markSeen, seenHintEnabled, wasSeen } from "../kv/seen";
+import { markSeen, wasSeen } from "../kv/seen";
 import type { AppEnv } from "../env";
 import { ledgerFor, ledgerName, type RecordOutcome } from "../ledger/ledger";
 import { log } from "../lib/log";
+import { errorText } from "../lib/result";
 import type { VerifiedEvent } from "../providers/types";
 import { httpError } from "../lib/http-errors";
 
@@ -21,7 +22,7 @@ export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response>
   const ids = { route: c.req.path, kind: event.kind, object_ref: event.objectRef, event_id: event.eventId };
   const contentHash = await sha256Hex(c.var.rawBody);
 
-  const hint = seenHintEnabled(c.env.SEEN_HINT);
+  const hint = c.var.config.seenHint;
   if (hint && (await seenHint(c.env.SEEN, event.eventId, contentHash))) {
     log("info", "webhook duplicate (edge hint)", { ...ids, result: "duplicate" });
     return c.json({ result: "duplicate" });
@@ -32,7 +33,7 @@ export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response>
     c.executionCtx.waitUntil(
       markSeen(c.env.SEEN, event.eventId, contentHash, objectName(event)).catch((err: unknown) => {
         // Only the hint is lost: the next redelivery wakes the ledger, which answers duplicate.
-        log("warn", "seen marker not written", { ...ids, error: errorName(err) });
+        log("warn", "seen marker not written", { ...ids, error: errorText(err) });
       }),
     );
   }
@@ -75,7 +76,7 @@ async function record(env: Env, event: VerifiedEvent, contentHash: string): Prom
       kind: event.kind,
       object_ref: event.objectRef,
       event_id: event.eventId,
-      error: errorName(err),
+      error: errorText(err),
     });
     throw httpError(
       503,
@@ -90,10 +91,9 @@ async function seenHint(kv: KVNamespace, eventId: string, contentHash: string): 
   try {
     return await wasSeen(kv, eventId, contentHash);
   } catch (err) {
-    log("warn", "seen hint unavailable; asking the ledger", { event_id: eventId, error: errorName(err) });
+    log("warn", "seen hint unavailable; asking the ledger", { event_id: eventId, error: errorText(err) });
     return false;
   }
 }
 
 const objectName = (e: VerifiedEvent): string => ledgerName(e.provider, e.kind, e.objectRef);
-const errorName = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : "unknown");

@@ -5,27 +5,27 @@
 
 import type { Context } from "hono";
 import { clock } from "../lib/clock";
-import { portOneSecrets } from "../config";
 import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
 import { rejectionError } from "./rejections";
 import { ledgerFor, ledgerName } from "../ledger/ledger";
 import { log } from "../lib/log";
+import { errorText } from "../lib/result";
 import { eventIdOf } from "../providers/event-id";
 import { parseRefundHint } from "../providers/portone/refund";
 
 export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
-  if (portOneSecrets(c.env).length === 0) {
+  if (c.var.config.portone.secrets.length === 0) {
     log("error", "refund refused: PORTONE_SECRET_KEY is not configured", { route: c.req.path });
     throw httpError(503, "not_configured", "The gateway has no PortOne secret configured; nothing was accepted.");
   }
   const parsed = parseRefundHint(c.var.rawBody);
   if (!parsed.ok) {
-    const { reason, detail } = parsed.rejection;
+    const { reason, detail } = parsed.error;
     log("warn", "refund webhook rejected", { route: c.req.path, reason, detail });
     throw rejectionError(reason);
   }
-  const { hint } = parsed;
+  const hint = parsed.value;
   if ("signature_hash" in hint.payload) {
     // PortOne documents no refund signature; if one appears its signed fields are unknown (§4.4).
     log("warn", "refund webhook carries a signature_hash; its scheme is unknown, so it is ignored", {
@@ -47,7 +47,7 @@ export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
   } catch (err) {
     log("error", "ledger unavailable; refund hint not acknowledged", {
       ...ids,
-      error: err instanceof Error ? err.message : "unknown",
+      error: errorText(err),
     });
     throw httpError(
       503,

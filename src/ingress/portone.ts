@@ -4,7 +4,6 @@
 // answered with one generic public error per reason.
 
 import type { MiddlewareHandler } from "hono";
-import { portOneSecrets } from "../config";
 import { hmacKeyFromText } from "../lib/hmac";
 import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
@@ -16,18 +15,19 @@ import { verifyPortOne } from "../providers/portone/verify";
 /** Refuses the route unless its kind is a signed PortOne kind and a secret is configured. */
 export function portOneKind(): MiddlewareHandler<AppEnv> {
   return async function requirePortOneKind(c, next) {
-    const slug = c.req.param("kind") ?? "";
-    if (!SIGNED_KINDS.has(slug)) {
+    const kind = SIGNED_KINDS.get(c.req.param("kind") ?? "");
+    if (!kind) {
       throw httpError(
         400,
         "unknown_kind",
         "Unknown PortOne webhook kind; use payment, payment-link, subscription-link or refund.",
       );
     }
-    if (portOneSecrets(c.env).length === 0) {
+    if (c.var.config.portone.secrets.length === 0) {
       log("error", "webhook refused: PORTONE_SECRET_KEY is not configured", { route: c.req.path });
       throw httpError(503, "not_configured", "The gateway has no PortOne secret configured; nothing was accepted.");
     }
+    c.set("portoneKind", kind);
     await next();
   };
 }
@@ -35,9 +35,8 @@ export function portOneKind(): MiddlewareHandler<AppEnv> {
 /** Verifies the raw body against every configured key and sets the verified event. */
 export function verifyPortOneWebhook(): MiddlewareHandler<AppEnv> {
   return async function verifyPortOneRequest(c, next) {
-    const kind = SIGNED_KINDS.get(c.req.param("kind") ?? "");
-    if (!kind) throw new Error("verifyPortOneWebhook mounted without portOneKind()");
-    const keys = await Promise.all(portOneSecrets(c.env).map(hmacKeyFromText));
+    const kind = c.var.portoneKind;
+    const keys = await Promise.all(c.var.config.portone.secrets.map(hmacKeyFromText));
     useVerdict(c, await verifyPortOne(c.var.rawBody, kind, keys), { kind: kind.kind });
     await next();
   };

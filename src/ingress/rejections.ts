@@ -34,11 +34,11 @@ export const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusC
  *  and thrown as its public error; a verified event is handed to the handler. */
 export function useVerdict(c: Context<AppEnv>, verdict: VerifyResult, ids: LogFields): void {
   if (!verdict.ok) {
-    const { reason, detail } = verdict.rejection;
+    const { reason, detail } = verdict.error;
     log("warn", "webhook rejected", { route: c.req.path, ...ids, reason, detail });
     throw rejectionError(reason);
   }
-  c.set("event", verdict.event);
+  c.set("event", verdict.value);
 }
 
 export function rejectionError(reason: RejectReason): HTTPException {

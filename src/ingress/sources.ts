@@ -9,30 +9,32 @@ import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
 import { useVerdict } from "./rejections";
 import { log } from "../lib/log";
-import { sourcesConfig, type Source } from "../providers/sources/parse";
+import type { Source } from "../providers/sources/parse";
 import { verifyHmacHeader } from "../providers/sources/hmac-header";
 import { verifyStandardWebhook } from "../providers/sources/standard-webhooks";
 
 /** Resolves :source for the route's scheme (before the body is read). */
 export function requireSource(scheme: Source["scheme"]): MiddlewareHandler<AppEnv> {
   return async function resolveSource(c, next) {
-    const config = sourcesConfig(c.env.WEBHOOK_SOURCES);
-    if (!config.ok) {
-      log("error", "WEBHOOK_SOURCES is invalid; generic sources refuse every webhook", { error: config.error });
+    const sources = c.var.config.sources;
+    if (!sources.ok) {
+      log("error", "WEBHOOK_SOURCES is invalid; generic sources refuse every webhook", {
+        key: sources.error.key,
+        error: sources.error.message,
+      });
       throw httpError(503, "not_configured", "WEBHOOK_SOURCES is invalid; nothing was accepted.");
     }
-    const source = config.sources.get(c.req.param("source") ?? "");
+    const source = sources.value.get(c.req.param("source") ?? "");
     if (source?.scheme !== scheme)
       throw httpError(404, "unknown_source", `No ${scheme} source of that name is configured.`);
+    c.set("source", source);
     await next();
   };
 }
 
-export function verifySourceWebhook(scheme: Source["scheme"]): MiddlewareHandler<AppEnv> {
+export function verifySourceWebhook(): MiddlewareHandler<AppEnv> {
   return async function verifySourceRequest(c, next) {
-    const config = sourcesConfig(c.env.WEBHOOK_SOURCES);
-    const source = config.ok ? config.sources.get(c.req.param("source") ?? "") : undefined;
-    if (!source || source.scheme !== scheme) throw new Error("verifySourceWebhook mounted without requireSource()");
+    const source = c.var.source;
     const headers = c.req.raw.headers;
     const verdict =
       source.scheme === "hmac"

@@ -12,12 +12,9 @@ export const SEEN_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 const seenKey = (eventId: string): string => `seen:${eventId}`;
 
-/** SEEN_HINT=off turns the hint off: no KV read or write per event; every redelivery asks the
- *  ledger. The benchmark shows the hint costs more than it saves in money (docs/performance.md);
- *  it is on by default because it keeps redelivery storms off a busy object. */
-export function seenHintEnabled(value: string | undefined): boolean {
-  return (value ?? "").trim().toLowerCase() !== "off";
-}
+// SEEN_HINT=off (config.seenHint) turns the hint off: no KV read or write per event; every
+// redelivery asks the ledger. The benchmark shows the hint costs more than it saves in money
+// (docs/performance.md); it is on by default because it keeps redelivery storms off a busy object.
 
 /** Whether this event was recorded with this very body. A marker written before markers held a
  *  hash (the object's name alone) counts as a hit, as it did then. */

@@ -7,7 +7,9 @@
 // so a run that dies mid-request is resumed. The origin may therefore see an event more than once
 // (at-least-once); it drops repeats by webhook-id.
 
+import type { Config } from "../config";
 import { clock } from "../lib/clock";
+import { err } from "../lib/result";
 import { indexDeadLetter } from "../kv/dead-letters";
 import { deliverOnce, forwardTarget, type AttemptResult } from "../egress/deliver";
 import { retryDelayMs } from "../egress/schedule";
@@ -25,11 +27,12 @@ const MAX_DELIVERIES_PER_RUN = 25;
 export async function runAlarm(
   storage: DurableObjectStorage,
   env: Env,
+  config: Config,
   outbox: Outbox,
   refunds: Refunds | null,
 ): Promise<void> {
-  if (refunds) await confirmDueRefunds(storage, env, outbox, refunds);
-  await deliverDue(storage, env, outbox);
+  if (refunds) await confirmDueRefunds(storage, config.portone, outbox, refunds);
+  await deliverDue(storage, env, config, outbox);
 }
 
 /** The earliest of two due times (null: nothing due). */
@@ -40,25 +43,25 @@ export function earliest(a: number | null, b: number | null): number | null {
 }
 
 /** Forwards what is due, in order, until the head must wait or this run has done its share. */
-async function deliverDue(storage: DurableObjectStorage, env: Env, outbox: Outbox): Promise<void> {
+async function deliverDue(storage: DurableObjectStorage, env: Env, config: Config, outbox: Outbox): Promise<void> {
   for (let delivered = 0; delivered < MAX_DELIVERIES_PER_RUN; delivered++) {
     const head = outbox.head();
     if (head === null || head.nextAttemptAt > clock.now()) return;
     const now = clock.now();
 
-    const result = await attempt(storage, env, outbox, head, now);
+    const result = await attempt(storage, config, outbox, head, now);
     if (result.ok) continue;
     const delay = retryDelayMs(head.cycleAttempts + 1, Math.random());
     if (delay === null) {
-      await deadLetter(env, outbox, head, result.error);
+      await deadLetter(env, outbox, head, result.error.error);
       continue; // the events queued behind a dead letter proceed
     }
     const at = clock.now() + delay;
-    outbox.scheduleRetry(head.seq, at, clock.now(), result.error);
+    outbox.scheduleRetry(head.seq, at, clock.now(), result.error.error);
     log("warn", "forward failed; retry scheduled", {
       ...ids(head),
       attempt: head.cycleAttempts + 1,
-      error: result.error,
+      error: result.error.error,
       retry_at: new Date(at).toISOString(),
     });
     return; // later events of this object wait behind the one being retried
@@ -67,7 +70,7 @@ async function deliverDue(storage: DurableObjectStorage, env: Env, outbox: Outbo
 
 async function attempt(
   storage: DurableObjectStorage,
-  env: Env,
+  config: Config,
   outbox: Outbox,
   head: OutboxHead,
   now: number,
@@ -76,22 +79,21 @@ async function attempt(
   let result: AttemptResult;
   try {
     await armWatchdog(storage);
-    const target = await forwardTarget(env);
-    result =
-      "error" in target ? { ok: false, httpStatus: null, error: target.error } : await deliverOnce(target, head, now);
-  } catch (err) {
+    const target = await forwardTarget(config.forward);
+    result = target.ok ? await deliverOnce(target.value, head, now) : err({ httpStatus: null, error: target.error });
+  } catch (thrown) {
     // The run is about to fail and be retried: the attempt it began is closed now, not left in flight.
     outbox.finishAttempt(attemptId, clock.now(), "interrupted", null, "the run failed during the attempt");
-    throw err;
+    throw thrown;
   }
   const finishedAt = clock.now();
   if (result.ok) {
-    outbox.finishAttempt(attemptId, finishedAt, "delivered", result.httpStatus, null);
+    outbox.finishAttempt(attemptId, finishedAt, "delivered", result.value.httpStatus, null);
     outbox.setState(head.seq, "delivered", finishedAt, null);
-    log("info", "forwarded", { ...ids(head), http_status: result.httpStatus });
+    log("info", "forwarded", { ...ids(head), http_status: result.value.httpStatus });
     return result;
   }
-  outbox.finishAttempt(attemptId, finishedAt, "failed", result.httpStatus, result.error);
+  outbox.finishAttempt(attemptId, finishedAt, "failed", result.error.httpStatus, result.error.error);
   return result;
 }
 

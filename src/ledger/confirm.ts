@@ -8,6 +8,7 @@ import { clock } from "../lib/clock";
 import { retryDelayMs } from "../egress/schedule";
 import { log } from "../lib/log";
 import { eventIdOf } from "../providers/event-id";
+import type { PortOneConfig } from "../config";
 import { lookUpRefund } from "../egress/portone-api";
 import { REFUND_LIFECYCLE } from "../providers/portone/refund";
 import { positionOf } from "../providers/types";
@@ -21,28 +22,30 @@ const MAX_CONFIRMATIONS_PER_RUN = 10;
 
 export async function confirmDueRefunds(
   storage: DurableObjectStorage,
-  env: Env,
+  portone: PortOneConfig,
   outbox: Outbox,
   refunds: Refunds,
 ): Promise<void> {
   for (const refund of refunds.due(clock.now(), MAX_CONFIRMATIONS_PER_RUN)) {
     refunds.countAttempt(refund.refundId, clock.now());
     await armWatchdog(storage);
-    const lookup = await lookUpRefund(env, refund.paymentTxnRef, refund.refundId, clock.now());
+    const lookup = await lookUpRefund(portone, refund.paymentTxnRef, refund.refundId, clock.now());
     const ids = { kind: "refund", object_ref: refund.refundId, payment_txn_ref: refund.paymentTxnRef };
-    if (lookup.kind === "found") {
-      await recordConfirmed(storage, outbox, refunds, refund, lookup.detail);
-    } else if (lookup.kind === "unknown") {
-      refunds.settle(refund.refundId, "unconfirmed", clock.now(), { error: lookup.reason });
-      log("warn", "refund not confirmed by PortOne; not forwarded", { ...ids, reason: lookup.reason });
+    if (lookup.ok) {
+      await recordConfirmed(storage, outbox, refunds, refund, lookup.value);
+    } else if (lookup.error.kind === "unknown") {
+      const { reason } = lookup.error;
+      refunds.settle(refund.refundId, "unconfirmed", clock.now(), { error: reason });
+      log("warn", "refund not confirmed by PortOne; not forwarded", { ...ids, reason });
     } else {
+      const error = lookup.error.reason;
       const delay = retryDelayMs(refund.confirmAttempts + 1, Math.random());
       if (delay === null) {
-        refunds.settle(refund.refundId, "unconfirmed", clock.now(), { error: `gave up: ${lookup.error}` });
-        log("error", "refund confirmation abandoned after the retry budget", { ...ids, error: lookup.error });
+        refunds.settle(refund.refundId, "unconfirmed", clock.now(), { error: `gave up: ${error}` });
+        log("error", "refund confirmation abandoned after the retry budget", { ...ids, error });
       } else {
-        refunds.retryAt(refund.refundId, clock.now() + delay, clock.now(), lookup.error);
-        log("warn", "PortOne API unreachable; refund confirmation retried", { ...ids, error: lookup.error });
+        refunds.retryAt(refund.refundId, clock.now() + delay, clock.now(), error);
+        log("warn", "PortOne API unreachable; refund confirmation retried", { ...ids, error });
       }
     }
   }

@@ -6,9 +6,11 @@
 // The KV "seen" marker at the edge is only a hint that saves waking this object.
 
 import { DurableObject } from "cloudflare:workers";
+import { loadConfig, type Config } from "../config";
 import { clock } from "../lib/clock";
 import { unindexDeadLetter } from "../kv/dead-letters";
 import { log, setLogLevel } from "../lib/log";
+import { errorText } from "../lib/result";
 import { earliest, runAlarm } from "./alarm";
 import { inspectObject, type ObjectReport } from "./inspect";
 import { Outbox } from "./outbox";
@@ -22,6 +24,7 @@ export type { RecordInput, RecordOutcome, RecordResult } from "./record";
 const FAILED_RUN_RETRY_MS = 5 * 60 * 1000;
 
 export class Ledger extends DurableObject<Env> {
+  readonly #config: Config;
   readonly #outbox: Outbox;
   readonly #refunds: Refunds;
   /** The delivery run in progress in this instance, if any. */
@@ -34,7 +37,8 @@ export class Ledger extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    setLogLevel(env.LOG_LEVEL);
+    this.#config = loadConfig(env);
+    setLogLevel(this.#config.logLevel);
     this.#outbox = new Outbox(ctx.storage.sql);
     this.#refunds = new Refunds(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
@@ -90,7 +94,7 @@ export class Ledger extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(clock.now() + FAILED_RUN_RETRY_MS);
       log("error", "alarm run failed; retried by the runtime and by a fallback alarm", {
         object: this.#outbox.ledgerName(),
-        error: err instanceof Error ? `${err.name}: ${err.message}` : "unknown",
+        error: errorText(err),
       });
       throw err;
     }
@@ -102,7 +106,8 @@ export class Ledger extends DurableObject<Env> {
       this.#interruptedClosed = true;
     }
     this.#hasRefunds ??= this.#refunds.any();
-    await runAlarm(this.ctx.storage, this.env, this.#outbox, this.#hasRefunds ? this.#refunds : null);
+    const refunds = this.#hasRefunds ? this.#refunds : null;
+    await runAlarm(this.ctx.storage, this.env, this.#config, this.#outbox, refunds);
     await this.#rearm();
   }
 

@@ -3,16 +3,15 @@
 // LOG_LEVEL ("info" by default, or "warn", "error") drops the lines below it: the per-event info
 // lines cost CPU on every request (measured in the benchmark); warnings and errors always stay.
 
-type Level = "info" | "warn" | "error";
+export type Level = "info" | "warn" | "error";
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
 const RANK: Record<Level, number> = { info: 0, warn: 1, error: 2 };
 let threshold = RANK.info;
 
-/** Sets the level from the environment (once per request or object; the value is per deployment). */
-export function setLogLevel(value: string | undefined): void {
-  const level = (value ?? "").trim().toLowerCase();
-  threshold = level === "warn" || level === "error" ? RANK[level] : RANK.info;
+/** Sets the level from the configuration (once per request or object; it is per deployment). */
+export function setLogLevel(level: Level): void {
+  threshold = RANK[level];
 }
 
 export function log(level: Level, msg: string, fields: LogFields = {}): void {

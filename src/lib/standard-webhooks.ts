@@ -27,10 +27,8 @@ export function parseStandardSecret(secret: string | undefined): Uint8Array | nu
   return bytes.byteLength >= MIN_SECRET_BYTES ? bytes : null;
 }
 
-/** The HMAC key of a whsec_ secret (imported once per secret), or null when the secret is invalid. */
-export async function standardWebhookKey(secret: string | undefined): Promise<CryptoKey | null> {
-  const bytes = parseStandardSecret(secret);
-  if (bytes === null) return null;
+/** The HMAC key of a secret's bytes (from parseStandardSecret), imported once per secret. */
+export function standardWebhookKey(bytes: Uint8Array): Promise<CryptoKey> {
   return hmacKey(`whsec:${toBase64(bytes)}`, () => bytes);
 }
 

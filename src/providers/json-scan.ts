@@ -3,28 +3,30 @@
 // differently, the verifier needs the top-level keys exactly as written, which JSON.parse hides.
 
 import { MAX_JSON_DEPTH } from "../lib/limits";
-import type { Rejection } from "./types";
+import { ok, type Result } from "../lib/result";
+import { reject, type Rejection } from "./types";
 
-export type ParsedObject =
-  | { readonly ok: true; readonly value: Record<string, unknown>; readonly keys: readonly string[] }
-  | { readonly ok: false; readonly rejection: Rejection };
+export interface JsonObject {
+  readonly object: Record<string, unknown>;
+  /** The top-level keys as written, duplicates included. */
+  readonly keys: readonly string[];
+}
 
 /** The body as a JSON object of bounded depth, with its top-level keys as written. */
-export function parseJsonObject(raw: string): ParsedObject {
+export function parseJsonObject(raw: string): Result<JsonObject, Rejection> {
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    return { ok: false, rejection: { reason: "invalid_json", detail: "body is not valid JSON" } };
+    return reject("invalid_json", "body is not valid JSON");
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     const type = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
-    return { ok: false, rejection: { reason: "not_an_object", detail: `body is JSON ${type}` } };
+    return reject("not_an_object", `body is JSON ${type}`);
   }
   const scan = scanJsonObject(raw);
-  if (scan.depth > MAX_JSON_DEPTH)
-    return { ok: false, rejection: { reason: "too_deep", detail: `nesting depth ${scan.depth}` } };
-  return { ok: true, value: value as Record<string, unknown>, keys: scan.keys };
+  if (scan.depth > MAX_JSON_DEPTH) return reject("too_deep", `nesting depth ${scan.depth}`);
+  return ok({ object: value as Record<string, unknown>, keys: scan.keys });
 }
 
 export interface ObjectScan {

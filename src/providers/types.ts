@@ -1,6 +1,8 @@
 // What a provider module proves about a request, and why it may refuse one.
 // Rich reasons go to logs; the HTTP layer maps each reason to one public status and code.
 
+import { err, type Err, type Result } from "../lib/result";
+
 /**
  * How statuses of one kind of object move. Statuses are matched case-insensitively (PortOne's
  * casing is not documented for every value). A status in neither list is accepted as a
@@ -56,8 +58,10 @@ export interface Rejection {
   readonly detail: string;
 }
 
-export type VerifyResult =
-  { readonly ok: true; readonly event: VerifiedEvent } | { readonly ok: false; readonly rejection: Rejection };
+/** The one way a provider step refuses: the reason (mapped to a public error) and a detail for logs. */
+export const reject = (reason: RejectReason, detail: string): Err<Rejection> => err({ reason, detail });
+
+export type VerifyResult = Result<VerifiedEvent, Rejection>;
 
 export function positionOf(lifecycle: Lifecycle, status: string): StatusPosition {
   const key = status.toLowerCase();

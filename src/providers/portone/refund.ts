@@ -2,8 +2,9 @@
 // of a payment changed. It is checked for shape, stored, and never forwarded as such: what is
 // forwarded comes from PortOne's refund API (api.ts), for the refund_id the hint names.
 
-import type { Lifecycle, Rejection } from "../types";
+import { ok, type Result } from "../../lib/result";
 import { parseJsonObject } from "../json-scan";
+import { reject, type Lifecycle, type Rejection } from "../types";
 
 export interface RefundHint {
   readonly refundId: string;
@@ -18,20 +19,17 @@ export const REFUND_LIFECYCLE: Lifecycle = {
   terminal: ["success", "failed", "rejected", "cancelled", "canceled"],
 };
 
-export function parseRefundHint(raw: string): { ok: true; hint: RefundHint } | { ok: false; rejection: Rejection } {
+export function parseRefundHint(raw: string): Result<RefundHint, Rejection> {
   const parsed = parseJsonObject(raw);
   if (!parsed.ok) return parsed;
-  const payload = parsed.value;
+  const payload = parsed.value.object;
   for (const field of ["refund_id", "payment_txn_ref"] as const) {
     const v = payload[field];
     if (typeof v !== "string") {
       const reason = v === undefined || v === null ? "missing_object_ref" : "invalid_field_type";
-      return { ok: false, rejection: { reason, detail: `${field} is ${v === undefined ? "missing" : typeof v}` } };
+      return reject(reason, `${field} is ${v === undefined ? "missing" : typeof v}`);
     }
-    if (v.trim() === "") return { ok: false, rejection: { reason: "missing_object_ref", detail: `${field} is empty` } };
+    if (v.trim() === "") return reject("missing_object_ref", `${field} is empty`);
   }
-  return {
-    ok: true,
-    hint: { refundId: payload.refund_id as string, paymentTxnRef: payload.payment_txn_ref as string, payload },
-  };
+  return ok({ refundId: payload.refund_id as string, paymentTxnRef: payload.payment_txn_ref as string, payload });
 }

@@ -12,7 +12,7 @@ export async function signPortOne(
   secret: string,
 ): Promise<string> {
   const canonical = canonicalMessage(payload, kind);
-  if (!canonical.ok) throw new TypeError(`cannot sign: ${canonical.rejection.detail}`);
+  if (!canonical.ok) throw new TypeError(`cannot sign: ${canonical.error.detail}`);
   return toBase64(await hmacSha256(await hmacKeyFromText(secret), canonical.value));
 }
 

@@ -7,7 +7,8 @@
 
 import { hmacSha256, timingSafeEqualText, toBase64 } from "../../lib/hmac";
 import { parseJsonObject } from "../json-scan";
-import { positionOf, type Rejection, type VerifyResult } from "../types";
+import { ok, type Result } from "../../lib/result";
+import { positionOf, reject, type Rejection, type VerifyResult } from "../types";
 import { encodePairs, formatAmount } from "./encode";
 import type { PortOneKind } from "./kinds";
 import { signedEventId, splitSigned } from "./signed-content";
@@ -16,12 +17,6 @@ import { signedEventId, splitSigned } from "./signed-content";
 const SIGNATURE_LENGTH = 44;
 
 type Payload = Record<string, unknown>;
-export type Step<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
-
-const reject = (reason: Rejection["reason"], detail: string): { ok: false; rejection: Rejection } => ({
-  ok: false,
-  rejection: { reason, detail },
-});
 
 export async function verifyPortOne(raw: string, kind: PortOneKind, keys: readonly CryptoKey[]): Promise<VerifyResult> {
   const parsed = parseObject(raw, kind);
@@ -46,26 +41,23 @@ export async function verifyPortOne(raw: string, kind: PortOneKind, keys: readon
   if (typeof status !== "string" || status === "") return reject("missing_status", "status is empty");
 
   const { data, unverified } = splitSigned(payload, kind);
-  return {
-    ok: true,
-    event: {
-      provider: "portone",
-      kind: kind.kind,
-      objectRef,
-      status,
-      position: positionOf(kind.lifecycle, status),
-      eventId: await signedEventId(kind, canonical.value),
-      data,
-      unverified,
-    },
-  };
+  return ok({
+    provider: "portone",
+    kind: kind.kind,
+    objectRef,
+    status,
+    position: positionOf(kind.lifecycle, status),
+    eventId: await signedEventId(kind, canonical.value),
+    data,
+    unverified,
+  });
 }
 
 /** JSON object only; no key read for signing may appear twice or in another letter case (§9.6). */
-function parseObject(raw: string, kind: PortOneKind): Step<Payload> {
+function parseObject(raw: string, kind: PortOneKind): Result<Payload, Rejection> {
   const parsed = parseJsonObject(raw);
   if (!parsed.ok) return parsed;
-  return keyClash(parsed.keys, fieldsRead(kind)) ?? { ok: true, value: parsed.value };
+  return keyClash(parsed.value.keys, fieldsRead(kind)) ?? ok(parsed.value.object);
 }
 
 function fieldsRead(kind: PortOneKind): Set<string> {
@@ -74,7 +66,7 @@ function fieldsRead(kind: PortOneKind): Set<string> {
   return names;
 }
 
-function keyClash(keys: readonly string[], read: ReadonlySet<string>): { ok: false; rejection: Rejection } | null {
+function keyClash(keys: readonly string[], read: ReadonlySet<string>): Result<never, Rejection> | null {
   const byLowerCase = new Map([...read].map((name) => [name.toLowerCase(), name]));
   const seen = new Set<string>();
   for (const key of keys) {
@@ -91,7 +83,7 @@ function keyClash(keys: readonly string[], read: ReadonlySet<string>): { ok: fal
 }
 
 /** Go's url.Values.Encode over the kind's signed pairs; a missing or null field is Go's zero value. */
-export function canonicalMessage(payload: Payload, kind: PortOneKind): Step<string> {
+export function canonicalMessage(payload: Payload, kind: PortOneKind): Result<string, Rejection> {
   const pairs: Array<[string, string]> = [];
   for (const field of kind.signed) {
     const name = field.from.find((n) => payload[n] !== undefined && payload[n] !== null);
@@ -106,7 +98,7 @@ export function canonicalMessage(payload: Payload, kind: PortOneKind): Step<stri
       else return reject("invalid_field_type", `${name} is ${describe(value)}, expected a string`);
     }
   }
-  return { ok: true, value: encodePairs(pairs) };
+  return ok(encodePairs(pairs));
 }
 
 function describe(value: unknown): string {

@@ -2,38 +2,31 @@
 // (bounded depth), and the source's configured paths give the object reference and status.
 
 import { parseJsonObject } from "../json-scan";
-import { positionOf, type Rejection, type VerifyResult } from "../types";
+import { ok } from "../../lib/result";
+import { positionOf, reject, type VerifyResult } from "../types";
 import type { Source } from "./parse";
-
-export const reject = (reason: Rejection["reason"], detail: string): VerifyResult => ({
-  ok: false,
-  rejection: { reason, detail },
-});
 
 /** A verified body as an event of the source; `eventId` comes from the scheme. */
 export function sourceEvent(raw: string, source: Source, eventId: string): VerifyResult {
   const parsed = parseJsonObject(raw);
   if (!parsed.ok) return parsed;
-  const payload = parsed.value;
+  const payload = parsed.value.object;
   const objectRef = scalarAt(payload, source.objectRef);
   if (objectRef === null)
     return reject("missing_object_ref", `${source.objectRef} is not a non-empty string or number`);
   const status = scalarAt(payload, source.status);
   if (status === null) return reject("missing_status", `${source.status} is not a non-empty string or number`);
-  return {
-    ok: true,
-    event: {
-      provider: source.name,
-      kind: source.kind,
-      objectRef,
-      status,
-      position: positionOf(source.lifecycle, status),
-      eventId,
-      // The signature covers the whole body: all of it is proven.
-      data: payload,
-      unverified: null,
-    },
-  };
+  return ok({
+    provider: source.name,
+    kind: source.kind,
+    objectRef,
+    status,
+    position: positionOf(source.lifecycle, status),
+    eventId,
+    // The signature covers the whole body: all of it is proven.
+    data: payload,
+    unverified: null,
+  });
 }
 
 /** The string (or number, as text) at a dot path; null when absent, empty or another type. */

@@ -9,9 +9,9 @@
 
 import { hmacKey, hmacSha256 } from "../../lib/hmac";
 import { eventIdOf } from "../event-id";
-import type { VerifyResult } from "../types";
+import { reject, type VerifyResult } from "../types";
 import type { HmacSource } from "./parse";
-import { parseTimestamp, reject, scalarAt, sourceEvent } from "./event";
+import { parseTimestamp, scalarAt, sourceEvent } from "./event";
 
 const utf8 = new TextEncoder();
 
@@ -41,7 +41,7 @@ export async function verifyHmacHeader(
   if (!matched) return reject("bad_signature", `no secret of source ${source.name} signs this request`);
   const verdict = sourceEvent(raw, source, await eventIdOf(source.name, source.kind, raw));
   if (!verdict.ok || source.timestampPath === null) return verdict;
-  const stamp = scalarAt(verdict.event.data, source.timestampPath);
+  const stamp = scalarAt(verdict.value.data, source.timestampPath);
   return checkTimestamp(parseTimestamp(stamp ?? undefined), source, nowMs, `${source.timestampPath} field`) ?? verdict;
 }
 

@@ -1,9 +1,10 @@
 // WEBHOOK_SOURCES: the generic sources beside PortOne, as one JSON object (set it with
-// `wrangler secret put WEBHOOK_SOURCES`: it holds secrets). Parsed and validated once per isolate
-// (per distinct value); an invalid configuration names the bad key and fails closed (503) for
+// `wrangler secret put WEBHOOK_SOURCES`: it holds secrets). Parsed and validated once per
+// environment by config.ts; an invalid configuration names the bad key and fails closed (503) for
 // these routes only. Each source says how to verify it and where its object reference and status
 // are in the payload, so its events are deduplicated, serialized and forwarded like PortOne's.
 
+import { err, ok, type Result } from "../../lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "../../lib/standard-webhooks";
 import type { Lifecycle } from "../types";
 
@@ -43,7 +44,8 @@ export interface StandardSource extends SourceBase {
 }
 
 export type Source = HmacSource | StandardSource;
-export type SourcesConfig = { ok: true; sources: ReadonlyMap<string, Source> } | { ok: false; error: string };
+/** The sources by name, or why the configuration is refused (naming the bad key). */
+export type SourcesConfig = Result<ReadonlyMap<string, Source>, string>;
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -51,130 +53,125 @@ const HEADER = /^[A-Za-z0-9-]{1,64}$/;
 const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const RESERVED = new Set(["portone"]);
 
-const cache = new Map<string, SourcesConfig>();
-
-export function sourcesConfig(raw: string | undefined): SourcesConfig {
-  const key = raw ?? "";
-  let parsed = cache.get(key);
-  if (!parsed) {
-    parsed = parseSources(key);
-    cache.set(key, parsed);
-  }
-  return parsed;
-}
-
 export function parseSources(raw: string): SourcesConfig {
-  if (raw.trim() === "") return { ok: true, sources: new Map() };
+  if (raw.trim() === "") return ok(new Map());
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    return { ok: false, error: "WEBHOOK_SOURCES is not valid JSON" };
+    return err("WEBHOOK_SOURCES is not valid JSON");
   }
-  if (!isRecord(json)) return { ok: false, error: "WEBHOOK_SOURCES must be a JSON object of sources by name" };
+  if (!isRecord(json)) return err("WEBHOOK_SOURCES must be a JSON object of sources by name");
   const sources = new Map<string, Source>();
   for (const [name, value] of Object.entries(json)) {
     const source = parseSource(name, value);
-    if (typeof source === "string") return { ok: false, error: `WEBHOOK_SOURCES.${name}: ${source}` };
-    sources.set(name, source);
+    if (!source.ok) return err(`WEBHOOK_SOURCES.${name}: ${source.error}`);
+    sources.set(name, source.value);
   }
-  return { ok: true, sources };
+  return ok(sources);
 }
 
-function parseSource(name: string, value: unknown): Source | string {
+/** Each step gives its value, or the message for `WEBHOOK_SOURCES.<name>: <message>`. */
+type Parsed<T> = Result<T, string>;
+
+function parseSource(name: string, value: unknown): Parsed<Source> {
   if (!NAME.test(name) || RESERVED.has(name))
-    return "a source name is lower-case letters, digits, - and _, and not 'portone'";
-  if (!isRecord(value)) return "must be an object";
+    return err("a source name is lower-case letters, digits, - and _, and not 'portone'");
+  if (!isRecord(value)) return err("must be an object");
   const base = parseBase(name, value);
-  if (typeof base === "string") return base;
+  if (!base.ok) return base;
   if (value.scheme === "standard") {
     const secrets = secretList(value);
-    if (typeof secrets === "string") return secrets;
-    if (!secrets.every((s) => s.startsWith("whsec_") && parseStandardSecret(s) !== null))
-      return `secret: each must be whsec_ + base64 of at least ${MIN_SECRET_BYTES} bytes`;
-    return { ...base, scheme: "standard", secrets };
+    if (!secrets.ok) return secrets;
+    if (!secrets.value.every((s) => s.startsWith("whsec_") && parseStandardSecret(s) !== null))
+      return err(`secret: each must be whsec_ + base64 of at least ${MIN_SECRET_BYTES} bytes`);
+    return ok({ ...base.value, scheme: "standard", secrets: secrets.value });
   }
-  if (value.scheme === "hmac") return parseHmac(base, value);
-  return 'scheme: must be "hmac" or "standard"';
+  if (value.scheme === "hmac") return parseHmac(base.value, value);
+  return err('scheme: must be "hmac" or "standard"');
 }
 
-function parseBase(name: string, v: Record<string, unknown>): SourceBase | string {
+function parseBase(name: string, v: Record<string, unknown>): Parsed<SourceBase> {
   const kind = v.kind ?? "event";
-  if (typeof kind !== "string" || !NAME.test(kind)) return "kind: lower-case letters, digits, - and _";
+  if (typeof kind !== "string" || !NAME.test(kind)) return err("kind: lower-case letters, digits, - and _");
   for (const field of ["objectRef", "status"] as const) {
-    if (typeof v[field] !== "string" || !PATH.test(v[field])) return `${field}: a dot path such as "data.id"`;
+    if (typeof v[field] !== "string" || !PATH.test(v[field])) return err(`${field}: a dot path such as "data.id"`);
   }
   const tolerance = v.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   if (typeof tolerance !== "number" || !Number.isInteger(tolerance) || tolerance <= 0 || tolerance > 3600) {
-    return "toleranceSeconds: a whole number of seconds from 1 to 3600 (0 would disable the check)";
+    return err("toleranceSeconds: a whole number of seconds from 1 to 3600 (0 would disable the check)");
   }
   const lifecycle = parseLifecycle(v.lifecycle);
-  if (typeof lifecycle === "string") return lifecycle;
-  return {
+  if (!lifecycle.ok) return lifecycle;
+  return ok({
     name,
     kind,
     objectRef: v.objectRef as string,
     status: v.status as string,
     toleranceSeconds: tolerance,
-    lifecycle,
-  };
+    lifecycle: lifecycle.value,
+  });
 }
 
-function parseHmac(base: SourceBase, v: Record<string, unknown>): HmacSource | string {
+function parseHmac(base: SourceBase, v: Record<string, unknown>): Parsed<HmacSource> {
   const secrets = secretList(v);
-  if (typeof secrets === "string") return secrets;
+  if (!secrets.ok) return secrets;
   const signatureHeader = v.signatureHeader ?? "x-signature";
-  if (typeof signatureHeader !== "string" || !HEADER.test(signatureHeader)) return "signatureHeader: a header name";
+  if (typeof signatureHeader !== "string" || !HEADER.test(signatureHeader))
+    return err("signatureHeader: a header name");
   const timestampHeader = v.timestampHeader ?? null;
   if (timestampHeader !== null && (typeof timestampHeader !== "string" || !HEADER.test(timestampHeader)))
-    return "timestampHeader: a header name";
+    return err("timestampHeader: a header name");
   const message = v.message ?? "timestamp.body";
-  if (message !== "timestamp.body" && message !== "body") return 'message: "timestamp.body" or "body"';
+  if (message !== "timestamp.body" && message !== "body") return err('message: "timestamp.body" or "body"');
   if (message === "timestamp.body" && timestampHeader === null)
-    return 'timestampHeader: required when message is "timestamp.body"';
+    return err('timestampHeader: required when message is "timestamp.body"');
   if (message === "body" && timestampHeader !== null)
-    return 'timestampHeader: only with message "timestamp.body"; a body-only signature does not cover a header, so checking it protects nothing (use timestampPath for a timestamp inside the signed body)';
+    return err(
+      'timestampHeader: only with message "timestamp.body"; a body-only signature does not cover a header, so checking it protects nothing (use timestampPath for a timestamp inside the signed body)',
+    );
   const timestampPath = v.timestampPath ?? null;
   if (timestampPath !== null && (typeof timestampPath !== "string" || !PATH.test(timestampPath)))
-    return 'timestampPath: a dot path such as "timestamp"';
+    return err('timestampPath: a dot path such as "timestamp"');
   if (timestampPath !== null && message !== "body")
-    return 'timestampPath: only with message "body" (with "timestamp.body" the signed timestamp is the header)';
+    return err('timestampPath: only with message "body" (with "timestamp.body" the signed timestamp is the header)');
   const encoding = v.encoding ?? "hex";
-  if (encoding !== "hex" && encoding !== "base64") return 'encoding: "hex" or "base64"';
+  if (encoding !== "hex" && encoding !== "base64") return err('encoding: "hex" or "base64"');
   const signaturePrefix = v.signaturePrefix ?? "";
   if (typeof signaturePrefix !== "string" || signaturePrefix.length > 16)
-    return 'signaturePrefix: a short string such as "sha256="';
-  return {
+    return err('signaturePrefix: a short string such as "sha256="');
+  return ok({
     ...base,
     scheme: "hmac",
-    secrets,
+    secrets: secrets.value,
     signatureHeader: signatureHeader.toLowerCase(),
     signaturePrefix,
     encoding,
     message,
     timestampHeader: timestampHeader === null ? null : timestampHeader.toLowerCase(),
     timestampPath,
-  };
+  });
 }
 
-function secretList(v: Record<string, unknown>): string[] | string {
+function secretList(v: Record<string, unknown>): Parsed<string[]> {
   const list = v.secrets ?? (v.secret === undefined ? undefined : [v.secret]);
   if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === "string" && s.length >= 16)) {
-    return "secret (or secrets): at least one string of 16 or more characters";
+    return err("secret (or secrets): at least one string of 16 or more characters");
   }
-  return list as string[];
+  return ok(list as string[]);
 }
 
-function parseLifecycle(v: unknown): Lifecycle | string {
-  if (v === undefined) return { ranks: {}, terminal: [] };
-  if (!isRecord(v)) return 'lifecycle: { "order": [statuses…], "terminal": [statuses…] }';
+function parseLifecycle(v: unknown): Parsed<Lifecycle> {
+  if (v === undefined) return ok({ ranks: {}, terminal: [] });
+  if (!isRecord(v)) return err('lifecycle: { "order": [statuses…], "terminal": [statuses…] }');
   const order = v.order ?? [];
   const terminal = v.terminal ?? [];
-  if (!Array.isArray(order) || !order.every((s) => typeof s === "string")) return "lifecycle.order: a list of statuses";
+  if (!Array.isArray(order) || !order.every((s) => typeof s === "string"))
+    return err("lifecycle.order: a list of statuses");
   if (!Array.isArray(terminal) || !terminal.every((s) => typeof s === "string"))
-    return "lifecycle.terminal: a list of statuses";
+    return err("lifecycle.terminal: a list of statuses");
   const ranks = Object.fromEntries(order.map((s, i) => [s.toLowerCase(), i]));
-  return { ranks, terminal: terminal.map((s) => s.toLowerCase()) };
+  return ok({ ranks, terminal: terminal.map((s) => s.toLowerCase()) });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

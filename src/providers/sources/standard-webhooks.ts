@@ -4,11 +4,11 @@
 // the idempotency key (the event id is derived from it).
 
 import { timingSafeEqualText } from "../../lib/hmac";
-import { standardSignature, standardWebhookKey } from "../../lib/standard-webhooks";
+import { parseStandardSecret, standardSignature, standardWebhookKey } from "../../lib/standard-webhooks";
 import { eventIdOf } from "../event-id";
-import type { VerifyResult } from "../types";
+import { reject, type VerifyResult } from "../types";
 import type { StandardSource } from "./parse";
-import { parseTimestamp, reject, sourceEvent } from "./event";
+import { parseTimestamp, sourceEvent } from "./event";
 
 export async function verifyStandardWebhook(
   raw: string,
@@ -30,8 +30,9 @@ export async function verifyStandardWebhook(
     .map((s) => s.slice(3));
   let matched = false;
   for (const secret of source.secrets) {
-    const key = await standardWebhookKey(secret);
-    if (key === null) continue; // never: the configuration refuses such a secret
+    const bytes = parseStandardSecret(secret);
+    if (bytes === null) continue; // never: the configuration refuses such a secret
+    const key = await standardWebhookKey(bytes);
     const expected = await standardSignature(key, id, timestamp, raw);
     for (const candidate of offered) if (timingSafeEqualText(expected, candidate)) matched = true;
   }
