@@ -1,55 +1,16 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_BINDINGS } from "./fixtures/environments";
 
 // Tests run inside workerd with the Worker's real bindings (KV, Durable Objects with SQLite and
-// alarms), configured from wrangler.toml. Test values of the variables are set here, not read from
-// .dev.vars, so a developer's local settings never change a test's outcome.
+// alarms), configured from wrangler.toml. The variables are the committed local defaults with the
+// test values of fixtures/environments.ts, never .dev.vars, so local settings never change a result.
 export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: {
-          PORTONE_SECRET_KEY: "PORTONE_SECRET",
-          MERCHANT_ORIGIN_URL: "https://merchant.test/webhooks",
-          FORWARD_SIGNING_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-          ADMIN_TOKEN: "test-admin-token",
-          PORTONE_KEY: "test-portone-key",
-          PORTONE_API_BASE_URL: "https://portone-api.test",
-          ALLOWED_SOURCE_IPS: "",
-          LOG_LEVEL: "info",
-          SEEN_HINT: "on",
-          WEBHOOK_SOURCES: JSON.stringify({
-            acme: {
-              scheme: "hmac",
-              secret: "acme-test-secret-0123456789",
-              signatureHeader: "X-Signature",
-              timestampHeader: "X-Timestamp",
-              encoding: "hex",
-              message: "timestamp.body",
-              objectRef: "data.order_id",
-              status: "data.status",
-              lifecycle: { order: ["created", "authorized"], terminal: ["captured", "voided"] },
-            },
-            bodyonly: {
-              scheme: "hmac",
-              secrets: ["old-secret-0123456789abcdef", "new-secret-0123456789abcdef"],
-              signatureHeader: "X-Hub-Signature-256",
-              signaturePrefix: "sha256=",
-              encoding: "base64",
-              message: "body",
-              objectRef: "id",
-              status: "state",
-            },
-            shop: {
-              scheme: "standard",
-              secret: "whsec_c2hvcC10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5",
-              objectRef: "data.id",
-              status: "type",
-              kind: "order",
-            },
-          }),
-        },
+        bindings: TEST_BINDINGS,
       },
     }),
   ],

@@ -14,6 +14,7 @@ import { hotObject, newEvents, SECRET } from "./bodies";
 import { load, round, type LoadResult } from "./load";
 import { serve, type Served } from "./serve";
 import { benchVerify } from "./verify";
+import { benchBindings } from "../fixtures/environments";
 
 const ROOT = join(import.meta.dirname, "..");
 const { values: flags } = parseArgs({
@@ -41,18 +42,11 @@ const TARGETS = [
   { name: "runtime_floor", config: join(ROOT, "bench/runtime-floor/wrangler.toml"), port: 8803 },
 ] as const;
 
-const GATEWAY_VARS = {
+const GATEWAY_VARS = benchBindings(`http://127.0.0.1:${ORIGIN_PORT}/webhooks`, {
   PORTONE_SECRET_KEY: SECRET,
-  MERCHANT_ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks`,
-  FORWARD_SIGNING_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-  ADMIN_TOKEN: "",
-  PORTONE_KEY: "bench",
-  PORTONE_API_BASE_URL: "http://127.0.0.1:9",
-  ALLOWED_SOURCE_IPS: "",
-  WEBHOOK_SOURCES: "",
   LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
   SEEN_HINT: process.env.BENCH_SEEN_HINT ?? "on",
-};
+});
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number) : NaN;
@@ -139,7 +133,7 @@ async function main(): Promise<void> {
         target.name === "gateway"
           ? GATEWAY_VARS
           : target.name === "platform_floor"
-            ? { ORIGIN_URL: GATEWAY_VARS.MERCHANT_ORIGIN_URL }
+            ? { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks` }
             : {};
       const served = await serve(target.name, target.config, target.port, vars);
       try {

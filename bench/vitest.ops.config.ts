@@ -1,6 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { benchBindings } from "../fixtures/environments";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -10,18 +11,7 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: `${root}wrangler.toml` },
       miniflare: {
-        bindings: {
-          PORTONE_SECRET_KEY: "PORTONE_SECRET",
-          MERCHANT_ORIGIN_URL: "https://merchant.test/webhooks",
-          FORWARD_SIGNING_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-          ADMIN_TOKEN: "",
-          PORTONE_KEY: "bench",
-          PORTONE_API_BASE_URL: "https://portone-api.test",
-          ALLOWED_SOURCE_IPS: "",
-          WEBHOOK_SOURCES: "",
-          LOG_LEVEL: "info",
-          SEEN_HINT: "on",
-        },
+        bindings: benchBindings("https://merchant.test/webhooks", { PORTONE_API_BASE_URL: "https://portone-api.test" }),
       },
     }),
   ],
