@@ -63,7 +63,7 @@ describe("object report", () => {
     await deliver("payment-link", await eventFor("payment-link", ref, "Created"));
     await deliver("payment-link", await eventFor("payment-link", ref, "Success"));
     await deliver("payment-link", await eventFor("payment-link", ref, "Expired"));
-    await runDurableObjectAlarm(ledgerOf(LINK, ref));
+    expect(await runDurableObjectAlarm(ledgerOf(LINK, ref))).toBe(true);
     const response = await adminFetch(`/objects/portone/payment_link/${ref}`);
     expect(response.status).toBe(200);
     const report = await response.json<{
@@ -95,11 +95,11 @@ describe("dead letters", () => {
     await deliver("payment-link", await eventFor("payment-link", ref, "Created"));
     await deliver("payment-link", await eventFor("payment-link", ref, "Success"));
     const stub = ledgerOf(LINK, ref);
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     for (const delay of RETRY_DELAYS_SECONDS) {
       expect(origin.acknowledged).toHaveLength(0); // Success waits behind the retried Created
       testClock.advance(delay * 1000 * 1.25 + 1);
-      await runDurableObjectAlarm(stub);
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
     }
     expect(origin.received.filter((r) => statusOf(r.body) === "Created")).toHaveLength(RETRY_DELAYS_SECONDS.length + 1);
     expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual(["Success"]);
@@ -121,7 +121,7 @@ describe("dead letters", () => {
     });
     expect(redeliver.status).toBe(202);
     expect(await redeliver.json()).toEqual({ requeued: [entry?.event_id] });
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual(["Success", "Created"]);
     const after = await (await adminFetch("/dead-letters")).json<{ dead_letters: Array<{ object: string }> }>();
     expect(after.dead_letters.some((d) => d.object === `portone:payment_link:${ref}`)).toBe(false);
@@ -135,10 +135,10 @@ describe("dead letters", () => {
     await deliver("payment-link", await eventFor("payment-link", ref, "Success"));
     expect(await resultOf(await deliver("payment-link", stale))).toBe("stale");
     const stub = ledgerOf(LINK, ref);
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     for (const delay of [...RETRY_DELAYS_SECONDS, ...RETRY_DELAYS_SECONDS]) {
       testClock.advance(delay * 1000 * 1.25 + 1);
-      await runDurableObjectAlarm(stub);
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
     }
     expect((await stub.inspect()).events.map((e) => e.delivery)).toEqual(["dead", "dead", null]);
     origin.answer(() => new Response(null, { status: 200 }));
@@ -149,7 +149,7 @@ describe("dead letters", () => {
     const response = await adminFetch(`/objects/portone/payment_link/${ref}/redeliver-dead`, { method: "POST" });
     expect(response.status).toBe(202);
     expect((await response.json<{ requeued: string[] }>()).requeued).toHaveLength(2);
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(origin.acknowledged.map((r) => statusOf(r.body))).toEqual(["Created", "Success"]);
   });
 });

@@ -22,7 +22,7 @@ describe("a failing alarm run", () => {
     expect(fallback).toBe(testClock.now + 5 * 60 * 1000);
     await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("ALTER TABLE outbox_away RENAME TO outbox"));
     testClock.advance(5 * 60 * 1000);
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(origin.acknowledged).toHaveLength(1);
   });
 
@@ -31,14 +31,14 @@ describe("a failing alarm run", () => {
     origin.answer(() => new Response(null, { status: 500 }));
     await deliver("payment-link", await eventFor("payment-link", ref, "Created"));
     const stub = ledgerOf(LINK, ref);
-    await runDurableObjectAlarm(stub); // fails: a retry is scheduled
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // fails: a retry is scheduled
     await runInDurableObject(stub, (_i, state) => state.storage.deleteAlarm()); // as if the runtime gave up
     origin.answer(() => new Response(null, { status: 200 }));
     await deliver("payment-link", await eventFor("payment-link", ref, "Processing"));
     const armed = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
     expect(armed).not.toBeNull();
     testClock.advance(10_000);
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(origin.acknowledged.map((r) => (JSON.parse(r.body) as { status: string }).status)).toEqual([
       "Created",
       "Processing",

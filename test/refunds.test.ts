@@ -34,7 +34,7 @@ describe("refunds", () => {
     const hint = refundHint(paymentRef, refundId, { amount: 999, refund_status: "SUCCESS" });
     expect(await resultOf(await post("/webhooks/portone/refund", hint))).toBe("accepted");
     expect(await resultOf(await post("/webhooks/portone/refund", hint))).toBe("duplicate");
-    await runDurableObjectAlarm(ledgerOf(PAYMENT, paymentRef));
+    expect(await runDurableObjectAlarm(ledgerOf(PAYMENT, paymentRef))).toBe(true);
 
     expect(portoneApi.requests).toHaveLength(1);
     const [call] = portoneApi.requests;
@@ -80,12 +80,12 @@ describe("refunds", () => {
     const stub = ledgerOf(PAYMENT, paymentRef);
     portoneApi.answer(apiListing([{ refund_id: refundId, refund_status: "IN_QUEUE", amount: 500 }]));
     await post("/webhooks/portone/refund", refundHint(paymentRef, refundId, { refund_status: "IN_QUEUE" }));
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     await post("/webhooks/portone/refund", refundHint(paymentRef, refundId, { refund_date: "again" }));
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     portoneApi.answer(apiListing([{ refund_id: refundId, refund_status: "SUCCESS", amount: 500 }]));
     await post("/webhooks/portone/refund", refundHint(paymentRef, refundId, { refund_status: "SUCCESS" }));
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(origin.acknowledged.map((r) => typeOf(r.body))).toEqual([
       "portone.refund.in_queue",
       "portone.refund.success",
@@ -97,9 +97,10 @@ describe("refunds", () => {
     portoneApi.answer(apiListing([{ refund_id: "another", refund_status: "SUCCESS", amount: 1 }]));
     expect(await resultOf(await post("/webhooks/portone/refund", refundHint(paymentRef, refundId)))).toBe("accepted");
     const stub = ledgerOf(PAYMENT, paymentRef);
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     testClock.advance(7 * 24 * 3600 * 1000);
-    await runDurableObjectAlarm(stub);
+    // Settled: no alarm is left for it, so nothing more can ever happen.
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
     expect(origin.received).toHaveLength(0);
     expect(portoneApi.requests).toHaveLength(1);
     const report = await stub.inspect();
@@ -118,15 +119,15 @@ describe("refunds", () => {
     });
     await post("/webhooks/portone/refund", refundHint(paymentRef, refundId));
     const stub = ledgerOf(PAYMENT, paymentRef);
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     testClock.advance(7_000);
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(portoneApi.requests).toHaveLength(2);
     expect(origin.received).toHaveLength(0);
     expect((await stub.inspect()).refunds).toMatchObject([{ state: "confirming", confirm_attempts: 2 }]);
     up = true;
     testClock.advance(40_000);
-    await runDurableObjectAlarm(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(origin.acknowledged.map((r) => typeOf(r.body))).toEqual(["portone.refund.success"]);
     expect((await stub.inspect()).refunds).toMatchObject([{ state: "confirmed", confirmed_status: "SUCCESS" }]);
   });

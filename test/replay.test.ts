@@ -15,7 +15,7 @@ describe("a captured genuine body replayed with unsigned fields added", () => {
     const ref = uniqueRef("replay");
     const genuine = await eventFor("payment", ref, "Pending");
     expect(await resultOf(await deliver("payment", genuine))).toBe("accepted");
-    await runDurableObjectAlarm(ledgerOf(PAYMENT, ref));
+    expect(await runDurableObjectAlarm(ledgerOf(PAYMENT, ref))).toBe(true);
     expect(origin.acknowledged).toHaveLength(1);
 
     const forged = [
@@ -24,7 +24,8 @@ describe("a captured genuine body replayed with unsigned fields added", () => {
       { ...genuine, description: "changed", status_code: "2000" },
     ];
     for (const body of forged) expect(await resultOf(await deliver("payment", body))).toBe("duplicate");
-    await runDurableObjectAlarm(ledgerOf(PAYMENT, ref));
+    // A duplicate sets no alarm: there is nothing to forward.
+    expect(await runDurableObjectAlarm(ledgerOf(PAYMENT, ref))).toBe(false);
     expect(origin.received).toHaveLength(1);
     expect((await storedObject(PAYMENT, ref)).events).toHaveLength(1);
     expect(envelope(origin.received[0]!).data).not.toHaveProperty("buyer_email", "attacker@example.com");
@@ -63,7 +64,7 @@ describe("the forwarded envelope", () => {
     const ref = uniqueRef("split");
     const payload = await eventFor("payment", ref, "Success");
     await deliver("payment", payload);
-    await runDurableObjectAlarm(ledgerOf(PAYMENT, ref));
+    expect(await runDurableObjectAlarm(ledgerOf(PAYMENT, ref))).toBe(true);
     const sent = envelope(origin.acknowledged[0]!);
     expect(sent.source).toBe("webhook");
     expect(Object.keys(sent.data).sort()).toEqual(PAYMENT.signed.map((f) => f.key).sort());
@@ -90,7 +91,7 @@ describe("the forwarded envelope", () => {
     const body = JSON.parse(JSON.stringify(bare)) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual([...fields, "signature_hash"].filter((k) => k in body).sort());
     await deliver("subscription-link", body);
-    await runDurableObjectAlarm(ledgerOf(KINDS["subscription-link"], ref));
+    expect(await runDurableObjectAlarm(ledgerOf(KINDS["subscription-link"], ref))).toBe(true);
     const sent = envelope(origin.acknowledged[0]!);
     expect(sent).not.toHaveProperty("unverified");
     expect(sent.data).toEqual(Object.fromEntries(Object.entries(body).filter(([k]) => k !== "signature_hash")));

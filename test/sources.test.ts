@@ -133,7 +133,7 @@ describe("Standard Webhooks source", () => {
     const body = JSON.stringify({ type: "order.paid", data: { id: ref, amount: 1200 } });
     const response = await post("/webhooks/standard/shop", body, standardHeaders("msg_1", body));
     expect(await resultOf(response)).toBe("accepted");
-    await runDurableObjectAlarm(ledgerFor(env, "shop", "order", ref));
+    expect(await runDurableObjectAlarm(ledgerFor(env, "shop", "order", ref))).toBe(true);
     const forwarded = JSON.parse(origin.acknowledged[0]?.body ?? "{}") as Record<string, unknown>;
     expect(forwarded).toMatchObject({
       type: "shop.order.order.paid",
@@ -171,7 +171,7 @@ describe("Standard Webhooks source", () => {
       recorded_body_sha256: await sha256Hex(body),
       received_body_sha256: await sha256Hex(other),
     });
-    await runDurableObjectAlarm(ledgerFor(env, "shop", "order", ref));
+    expect(await runDurableObjectAlarm(ledgerFor(env, "shop", "order", ref))).toBe(true);
     expect(origin.received.map((r) => JSON.parse(r.body) as { data: unknown })).toEqual([
       expect.objectContaining({ data: JSON.parse(body) as unknown }),
     ]);

@@ -15,6 +15,7 @@ import { deliverOnce, forwardTarget, type AttemptResult } from "../egress/delive
 import { retryDelayMs } from "../egress/schedule";
 import { log } from "../lib/log";
 import { confirmDueRefunds } from "./confirm";
+import { objectName } from "./meta";
 import type { Outbox, OutboxHead } from "./outbox";
 import type { Refunds } from "./refunds";
 import { armWatchdog } from "./watchdog";
@@ -53,7 +54,7 @@ async function deliverDue(storage: DurableObjectStorage, env: Env, config: Confi
     if (result.ok) continue;
     const delay = retryDelayMs(head.cycleAttempts + 1, Math.random());
     if (delay === null) {
-      await deadLetter(env, outbox, head, result.error.error);
+      await deadLetter(env, storage.sql, outbox, head, result.error.error);
       continue; // the events queued behind a dead letter proceed
     }
     const at = clock.now() + delay;
@@ -98,10 +99,10 @@ async function attempt(
 }
 
 /** The KV index entry is written first: if it fails, the alarm throws and retries, nothing is hidden. */
-async function deadLetter(env: Env, outbox: Outbox, head: OutboxHead, error: string): Promise<void> {
+async function deadLetter(env: Env, sql: SqlStorage, outbox: Outbox, head: OutboxHead, error: string): Promise<void> {
   const now = clock.now();
   await indexDeadLetter(env.SEEN, {
-    object: outbox.ledgerName(),
+    object: objectName(sql),
     event_id: head.eventId,
     status: head.status,
     dead_at: new Date(now).toISOString(),

@@ -13,6 +13,7 @@ import { log, setLogLevel } from "../lib/log";
 import { errorText } from "../lib/result";
 import { earliest, runAlarm } from "./alarm";
 import { inspectObject, type ObjectReport } from "./inspect";
+import { objectName, rememberObjectName } from "./meta";
 import { Outbox } from "./outbox";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
 import { Refunds, type RefundHintInput } from "./refunds";
@@ -51,7 +52,7 @@ export class Ledger extends DurableObject<Env> {
     // the pending head's alarm is set already and this event waits behind it.
     const idle = !this.#outbox.hasPending();
     const outcome = this.ctx.storage.transactionSync(() => {
-      this.#outbox.rememberLedgerName(ledger);
+      rememberObjectName(this.ctx.storage.sql, ledger);
       return recordEvent(this.ctx.storage.sql, this.#outbox, input, now);
     });
     if (outcome.result === "accepted" && idle) await this.ctx.storage.setAlarm(now);
@@ -66,7 +67,7 @@ export class Ledger extends DurableObject<Env> {
   async recordRefundHint(hint: RefundHintInput): Promise<"accepted" | "duplicate"> {
     const now = clock.now();
     const fresh = this.ctx.storage.transactionSync(() => {
-      this.#outbox.rememberLedgerName(hint.ledger);
+      rememberObjectName(this.ctx.storage.sql, hint.ledger);
       return this.#refunds.recordHint(hint, now);
     });
     if (fresh) {
@@ -93,7 +94,7 @@ export class Ledger extends DurableObject<Env> {
     } catch (err) {
       await this.ctx.storage.setAlarm(clock.now() + FAILED_RUN_RETRY_MS);
       log("error", "alarm run failed; retried by the runtime and by a fallback alarm", {
-        object: this.#outbox.ledgerName(),
+        object: objectName(this.ctx.storage.sql),
         error: errorText(err),
       });
       throw err;
@@ -143,7 +144,7 @@ export class Ledger extends DurableObject<Env> {
     const requeued = this.ctx.storage.transactionSync(() => this.#outbox.requeue(where, now));
     if (requeued.length === 0) return requeued;
     await this.ctx.storage.setAlarm(now);
-    const object = this.#outbox.ledgerName();
+    const object = objectName(this.ctx.storage.sql);
     for (const eventId of requeued) await unindexDeadLetter(this.env.SEEN, object, eventId);
     return requeued;
   }

@@ -40,15 +40,6 @@ export class Outbox {
     );
   }
 
-  /** This ledger's name (provider:kind:ref), remembered from its first record. */
-  ledgerName(): string {
-    return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'name'").toArray()[0]?.value ?? "";
-  }
-
-  rememberLedgerName(name: string): void {
-    this.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('name', ?)", name);
-  }
-
   hasPending(): boolean {
     return this.sql.exec("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1").toArray().length > 0;
   }

@@ -15,7 +15,8 @@ export interface Lifecycle {
   readonly terminal: readonly string[];
 }
 
-/** Where a status sits in its lifecycle, as the ledger needs it (the ledger knows no provider). */
+/** Where a status sits in its lifecycle, as the ledger's state machine needs it (ledger/decide.ts
+ *  knows no provider; only the refund confirmation, ledger/confirm.ts, is PortOne's). */
 export interface StatusPosition {
   /** Rank among known statuses; null for a status the provider's lists do not name. */
   readonly rank: number | null;
