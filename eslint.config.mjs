@@ -10,7 +10,7 @@ const LAYERS = [
   ["lib", ["./src/lib"]],
   ["providers", ["./src/providers"]],
   ["config, env and kv", ["./src/config.ts", "./src/env.ts", "./src/kv"]],
-  ["egress", ["./src/egress"]],
+  ["egress and readmodel", ["./src/egress", "./src/readmodel"]],
   ["ledger", ["./src/ledger"]],
   ["ingress and admin", ["./src/ingress", "./src/admin"]],
   ["the Worker's entry", ["./src/index.ts"]],
@@ -23,7 +23,7 @@ const zones = LAYERS.flatMap(([name, targets], i) => {
     : targets.map((target) => ({
         target,
         from: above,
-        message: `${name} imports only downwards (lib, providers, config/env/kv, egress, ledger, ingress/admin, index).`,
+        message: `${name} imports only downwards (lib, providers, config/env/kv, egress/readmodel, ledger, ingress/admin, index).`,
       }));
 });
 // Nothing imports ingress, not even admin (they are siblings at the top).

@@ -1,16 +1,20 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_BINDINGS } from "./fixtures/environments";
 
 // Tests run inside workerd with the Worker's real bindings (KV, Durable Objects with SQLite and
 // alarms), configured from wrangler.toml. The variables are the committed local defaults with the
 // test values of fixtures/environments.ts, never .dev.vars, so local settings never change a result.
+// The read model's D1 migrations, applied by test/setup.ts with the plugin's helper (as `npm run dev`
+// applies them with `wrangler d1 migrations apply`).
+const migrations = await readD1Migrations("./migrations");
+
 export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: TEST_BINDINGS,
+        bindings: { ...TEST_BINDINGS, TEST_MIGRATIONS: migrations },
       },
     }),
   ],

@@ -1,14 +1,14 @@
-// The operator API: an object's state, history and delivery attempts; redelivery of one event or
-// of an object's dead letters; dead letters across objects (from the KV index, which lags the
-// Durable Objects by up to a minute: confirm an entry on its object before acting on it).
+// The operator API: an object's state, history and delivery attempts, and redelivery of one event
+// or of an object's dead letters (from its Durable Object, the authority); search, stats, dead
+// letters and bulk redelivery across objects (from the read model, search.ts).
 
 import { Hono, type Context } from "hono";
-import { listDeadLetters } from "../kv/dead-letters";
 import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
 import { ledgerFor } from "../ledger/ledger";
 import { log } from "../lib/log";
 import { adminAuth } from "./auth";
+import { search } from "./search";
 
 /** PortOne's kinds with a ledger (the generic sources' come from WEBHOOK_SOURCES); any other
  *  name would only create an empty Durable Object. */
@@ -41,7 +41,7 @@ admin.get(objectPath, async (c) => {
 
 admin.post(`${objectPath}/events/:eventId/redeliver`, async (c) => {
   const { provider, kind, ref, eventId } = c.req.param();
-  const requeued = await stubFor(c, provider, kind, ref).redeliver(eventId);
+  const requeued = await stubFor(c, provider, kind, ref).redeliver([eventId]);
   if (requeued.length === 0) {
     throw httpError(
       404,
@@ -60,7 +60,4 @@ admin.post(`${objectPath}/redeliver-dead`, async (c) => {
   return c.json({ requeued }, 202);
 });
 
-admin.get("/dead-letters", async (c) => {
-  const page = await listDeadLetters(c.env.SEEN, c.req.query("cursor"));
-  return c.json({ ...page, consistency: "eventual: KV lists may lag the objects by up to a minute" });
-});
+admin.route("/", search);

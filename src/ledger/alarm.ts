@@ -10,12 +10,10 @@
 import type { Config } from "../config";
 import { clock } from "../lib/clock";
 import { err } from "../lib/result";
-import { indexDeadLetter } from "../kv/dead-letters";
 import { deliverOnce, forwardTarget, type AttemptResult } from "../egress/deliver";
 import { retryDelayMs } from "../egress/schedule";
 import { log } from "../lib/log";
 import { confirmDueRefunds } from "./confirm";
-import { objectName } from "./meta";
 import type { Outbox, OutboxHead } from "./outbox";
 import type { Refunds } from "./refunds";
 import { armWatchdog } from "./watchdog";
@@ -27,13 +25,13 @@ const MAX_DELIVERIES_PER_RUN = 25;
  *  Interrupted attempts of an earlier instance are closed by the caller, once per instance. */
 export async function runAlarm(
   storage: DurableObjectStorage,
-  env: Env,
   config: Config,
   outbox: Outbox,
   refunds: Refunds | null,
+  beforeEachForward: () => Promise<void>,
 ): Promise<void> {
   if (refunds) await confirmDueRefunds(storage, config.portone, outbox, refunds);
-  await deliverDue(storage, env, config, outbox);
+  await deliverDue(storage, config, outbox, beforeEachForward);
 }
 
 /** The earliest of two due times (null: nothing due). */
@@ -44,17 +42,23 @@ export function earliest(a: number | null, b: number | null): number | null {
 }
 
 /** Forwards what is due, in order, until the head must wait or this run has done its share. */
-async function deliverDue(storage: DurableObjectStorage, env: Env, config: Config, outbox: Outbox): Promise<void> {
+async function deliverDue(
+  storage: DurableObjectStorage,
+  config: Config,
+  outbox: Outbox,
+  beforeEachForward: () => Promise<void>,
+): Promise<void> {
   for (let delivered = 0; delivered < MAX_DELIVERIES_PER_RUN; delivered++) {
     const head = outbox.head();
     if (head === null || head.nextAttemptAt > clock.now()) return;
+    await beforeEachForward();
     const now = clock.now();
 
     const result = await attempt(storage, config, outbox, head, now);
     if (result.ok) continue;
     const delay = retryDelayMs(head.cycleAttempts + 1, Math.random());
     if (delay === null) {
-      await deadLetter(env, storage.sql, outbox, head, result.error.error);
+      deadLetter(outbox, head, result.error.error);
       continue; // the events queued behind a dead letter proceed
     }
     const at = clock.now() + delay;
@@ -98,17 +102,9 @@ async function attempt(
   return result;
 }
 
-/** The KV index entry is written first: if it fails, the alarm throws and retries, nothing is hidden. */
-async function deadLetter(env: Env, sql: SqlStorage, outbox: Outbox, head: OutboxHead, error: string): Promise<void> {
-  const now = clock.now();
-  await indexDeadLetter(env.SEEN, {
-    object: objectName(sql),
-    event_id: head.eventId,
-    status: head.status,
-    dead_at: new Date(now).toISOString(),
-    last_error: error.slice(0, 200),
-  });
-  outbox.setState(head.seq, "dead", now, error);
+/** Kept, visible in the object's report and (after this run's snapshot) in the read model's list. */
+function deadLetter(outbox: Outbox, head: OutboxHead, error: string): void {
+  outbox.setState(head.seq, "dead", clock.now(), error);
   log("error", "forward dead-lettered after the retry budget", { ...ids(head), error });
 }
 

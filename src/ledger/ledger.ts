@@ -2,18 +2,19 @@
 // Its input gate serializes calls, and record() runs synchronously in one SQLite transaction, so
 // concurrent copies of one event cannot both be accepted. An accepted event's outbox row is
 // written in that same transaction: an event acknowledged to the provider is always either
-// delivered or visibly waiting. The alarm confirms refunds and forwards the outbox (delivery.ts).
-// The KV "seen" marker at the edge is only a hint that saves waking this object.
+// delivered or visibly waiting. The alarm confirms refunds, forwards the outbox (alarm.ts), and
+// sends what changed to the cross-object read model (read-model.ts). The KV "seen" marker at the
+// edge is only a hint that saves waking this object.
 
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Config } from "../config";
 import { clock } from "../lib/clock";
-import { unindexDeadLetter } from "../kv/dead-letters";
 import { log, setLogLevel } from "../lib/log";
 import { errorText } from "../lib/result";
 import { earliest, runAlarm } from "./alarm";
 import { inspectObject, type ObjectReport } from "./inspect";
 import { objectName, rememberObjectName } from "./meta";
+import { flushReadModel, readModelBehind } from "./read-model";
 import { Outbox } from "./outbox";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
 import { Refunds, type RefundHintInput } from "./refunds";
@@ -23,6 +24,11 @@ export type { RecordInput, RecordOutcome, RecordResult } from "./record";
 
 /** When a failed alarm run is tried again at the latest, in ms, should the runtime's retries run out. */
 const FAILED_RUN_RETRY_MS = 5 * 60 * 1000;
+/** How long a run that keeps forwarding may leave the read model behind, in ms (the contract lists
+ *  an event within 10 s); a run that ends sooner sends one snapshot, at its end. */
+const READ_MODEL_MAX_LAG_MS = 5_000;
+/** Backoff after the read model (D1) failed, in ms: from 30 s, doubling, at most 10 minutes. */
+const READ_MODEL_RETRY_MS = { first: 30_000, max: 10 * 60_000 };
 
 export class Ledger extends DurableObject<Env> {
   readonly #config: Config;
@@ -35,6 +41,9 @@ export class Ledger extends DurableObject<Env> {
   #interruptedClosed = false;
   /** Whether this object has refunds to confirm (learned once, then kept up to date). */
   #hasRefunds: boolean | null = null;
+  /** After a D1 failure: when to try the read model again, and how many failures in a row. */
+  #readModelRetryAt: number | null = null;
+  #readModelFailures = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -56,8 +65,9 @@ export class Ledger extends DurableObject<Env> {
       return recordEvent(this.ctx.storage.sql, this.#outbox, input, now);
     });
     if (outcome.result === "accepted" && idle) await this.ctx.storage.setAlarm(now);
-    else if (!idle && (await this.ctx.storage.getAlarm()) === null) {
-      // Pending work but no alarm: a run gave up (see alarm()). Any event for the object re-arms it.
+    else if ((!idle || outcome.result === "stale") && (await this.ctx.storage.getAlarm()) === null) {
+      // Pending work but no alarm (a run gave up, see alarm()): any event re-arms it. A stale event
+      // has nothing to forward but must reach the read model.
       await this.ctx.storage.setAlarm(now);
     }
     return outcome;
@@ -108,8 +118,36 @@ export class Ledger extends DurableObject<Env> {
     }
     this.#hasRefunds ??= this.#refunds.any();
     const refunds = this.#hasRefunds ? this.#refunds : null;
-    await runAlarm(this.ctx.storage, this.env, this.#config, this.#outbox, refunds);
+    let sentAt = clock.now();
+    const keepReadModelCurrent = async (): Promise<void> => {
+      if (clock.now() - sentAt < READ_MODEL_MAX_LAG_MS) return;
+      await this.#sendToReadModel();
+      sentAt = clock.now();
+    };
+    await runAlarm(this.ctx.storage, this.#config, this.#outbox, refunds, keepReadModelCurrent);
+    await this.#sendToReadModel();
     await this.#rearm();
+  }
+
+  /** One snapshot to D1 if the read model is behind and not backing off. A D1 failure is logged and
+   *  retried with backoff (the changes stay in this object); it never fails the run. */
+  async #sendToReadModel(): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    if ((this.#readModelRetryAt ?? 0) > clock.now() || !readModelBehind(sql)) return;
+    try {
+      await flushReadModel(sql, this.env.READ_MODEL);
+      this.#readModelRetryAt = null;
+      this.#readModelFailures = 0;
+    } catch (thrown) {
+      this.#readModelFailures += 1;
+      const delay = Math.min(READ_MODEL_RETRY_MS.first * 2 ** (this.#readModelFailures - 1), READ_MODEL_RETRY_MS.max);
+      this.#readModelRetryAt = clock.now() + delay;
+      log("warn", "read model not updated; retried later, delivery goes on", {
+        object: objectName(sql),
+        error: errorText(thrown),
+        retry_at: new Date(this.#readModelRetryAt).toISOString(),
+      });
+    }
   }
 
   /**
@@ -119,7 +157,11 @@ export class Ledger extends DurableObject<Env> {
    * Deleting the alarm also drops the watchdog.
    */
   async #rearm(): Promise<void> {
-    const wake = earliest(this.#outbox.nextDue(), this.#hasRefunds ? this.#refunds.nextDue() : null);
+    const readModel = readModelBehind(this.ctx.storage.sql) ? (this.#readModelRetryAt ?? clock.now()) : null;
+    const wake = earliest(
+      earliest(this.#outbox.nextDue(), this.#hasRefunds ? this.#refunds.nextDue() : null),
+      readModel,
+    );
     if (wake === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(wake);
   }
@@ -129,9 +171,9 @@ export class Ledger extends DurableObject<Env> {
     return inspectObject(this.ctx.storage.sql);
   }
 
-  /** Re-queues one accepted event (delivered or dead) with a fresh retry budget. */
-  async redeliver(eventId: string): Promise<string[]> {
-    return this.#requeue({ eventId });
+  /** Re-queues accepted events (delivered or dead) with a fresh retry budget, in their order. */
+  async redeliver(eventIds: readonly string[]): Promise<string[]> {
+    return this.#requeue({ eventIds });
   }
 
   /** Re-queues every dead letter of this object, in their original order. */
@@ -139,13 +181,10 @@ export class Ledger extends DurableObject<Env> {
     return this.#requeue({ state: "dead" });
   }
 
-  async #requeue(where: { eventId: string } | { state: "dead" }): Promise<string[]> {
+  async #requeue(where: { eventIds: readonly string[] } | { state: "dead" }): Promise<string[]> {
     const now = clock.now();
     const requeued = this.ctx.storage.transactionSync(() => this.#outbox.requeue(where, now));
-    if (requeued.length === 0) return requeued;
-    await this.ctx.storage.setAlarm(now);
-    const object = objectName(this.ctx.storage.sql);
-    for (const eventId of requeued) await unindexDeadLetter(this.env.SEEN, object, eventId);
+    if (requeued.length > 0) await this.ctx.storage.setAlarm(now);
     return requeued;
   }
 }
@@ -153,6 +192,11 @@ export class Ledger extends DurableObject<Env> {
 /** The name of the Durable Object that holds a payment object. */
 export function ledgerName(provider: string, kind: string, objectRef: string): string {
   return `${provider}:${kind}:${objectRef}`;
+}
+
+/** The Durable Object of a ledger name (provider:kind:ref), as the read model lists it. */
+export function ledgerByName(env: Env, name: string): DurableObjectStub<Ledger> {
+  return env.LEDGER.get(env.LEDGER.idFromName(name));
 }
 
 /** The Durable Object that holds a payment object: one per provider, kind and reference. */

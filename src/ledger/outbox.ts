@@ -27,12 +27,17 @@ type HeadRow = {
   source: string;
 };
 
+/** The next value of the outbox's change counter: every write to a row sets it, so the read model
+ *  knows what changed since its last snapshot (ledger/index.ts) without a row of its own. */
+const NEXT_CHANGE = "(SELECT coalesce(max(changed), 0) + 1 FROM outbox)";
+
 export class Outbox {
   constructor(private readonly sql: SqlStorage) {}
 
   enqueue(seq: number, eventId: string, now: number): void {
     this.sql.exec(
-      "INSERT INTO outbox (seq, event_id, state, cycle_attempts, next_attempt_at, updated_at) VALUES (?, ?, 'pending', 0, ?, ?)",
+      `INSERT INTO outbox (seq, event_id, state, cycle_attempts, next_attempt_at, updated_at, changed)
+       VALUES (?, ?, 'pending', 0, ?, ?, ${NEXT_CHANGE})`,
       seq,
       eventId,
       now,
@@ -83,7 +88,11 @@ export class Outbox {
 
   /** Records an attempt as in flight before the request; returns its id. */
   beginAttempt(head: OutboxHead, now: number): number {
-    this.sql.exec("UPDATE outbox SET cycle_attempts = cycle_attempts + 1, updated_at = ? WHERE seq = ?", now, head.seq);
+    this.sql.exec(
+      `UPDATE outbox SET cycle_attempts = cycle_attempts + 1, updated_at = ?, changed = ${NEXT_CHANGE} WHERE seq = ?`,
+      now,
+      head.seq,
+    );
     return this.sql
       .exec<{ id: number }>(
         "INSERT INTO delivery_attempts (event_id, started_at, outcome) VALUES (?, ?, 'in_flight') RETURNING id",
@@ -121,7 +130,7 @@ export class Outbox {
 
   setState(seq: number, state: OutboxState, now: number, lastError: string | null): void {
     this.sql.exec(
-      "UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE seq = ?",
+      `UPDATE outbox SET state = ?, last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE} WHERE seq = ?`,
       state,
       lastError,
       now,
@@ -131,7 +140,7 @@ export class Outbox {
 
   scheduleRetry(seq: number, at: number, now: number, lastError: string): void {
     this.sql.exec(
-      "UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ? WHERE seq = ?",
+      `UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE} WHERE seq = ?`,
       at,
       lastError,
       now,
@@ -140,11 +149,14 @@ export class Outbox {
   }
 
   /** Puts events back in the queue with a fresh retry budget; returns the event ids re-queued. */
-  requeue(where: { eventId: string } | { state: "dead" }, now: number): string[] {
-    const [clause, arg] = "eventId" in where ? ["event_id = ?", where.eventId] : ["state = ?", where.state];
+  requeue(where: { eventIds: readonly string[] } | { state: "dead" }, now: number): string[] {
+    const [clause, arg] =
+      "eventIds" in where
+        ? ["event_id IN (SELECT value FROM json_each(?))", JSON.stringify(where.eventIds)]
+        : ["state = ?", where.state];
     return this.sql
       .exec<{ event_id: string }>(
-        `UPDATE outbox SET state = 'pending', cycle_attempts = 0, next_attempt_at = ?, updated_at = ?
+        `UPDATE outbox SET state = 'pending', cycle_attempts = 0, next_attempt_at = ?, updated_at = ?, changed = ${NEXT_CHANGE}
           WHERE ${clause} RETURNING event_id`,
         now,
         now,

@@ -119,6 +119,14 @@ export const MIGRATIONS: readonly Migration[] = [
     // Old events: identity and the data / unverified split, from the payload they stored whole.
     compute: reidentify,
   },
+  {
+    version: 6,
+    statements: [
+      // The outbox's change counter: set on every write to a row, so the read model's snapshot can
+      // take what changed since the last one (ledger/index.ts) without a queue row per change.
+      "ALTER TABLE outbox ADD COLUMN changed INTEGER NOT NULL DEFAULT 0",
+    ],
+  },
 ];
 
 export async function migrate(storage: DurableObjectStorage): Promise<void> {

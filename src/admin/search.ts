@@ -1,0 +1,67 @@
+// Across objects, from the read model (D1), which trails the ledgers by seconds: search and list
+// events, count them, list dead letters, and redeliver everything a filter matches. Redelivery
+// itself goes to each object's Durable Object, the authority, in that object's order.
+
+import { Hono } from "hono";
+import type { AppEnv } from "../env";
+import { httpError } from "../lib/http-errors";
+import { log } from "../lib/log";
+import { isEmpty, parseFilter, parseTime, type EventFilter } from "../readmodel/filters";
+import { decodeCursor, listEvents, MAX_PAGE, statsSince } from "../readmodel/queries";
+import { redeliverMatching } from "./redeliver";
+
+export const search = new Hono<AppEnv>();
+
+const DAY_MS = 24 * 3600 * 1000;
+
+function filterOf(input: Readonly<Record<string, unknown>>): EventFilter {
+  const parsed = parseFilter(input);
+  if (!parsed.ok) throw httpError(400, "invalid_filter", parsed.error);
+  return parsed.value;
+}
+
+function pageArgs(limitText: string | undefined, cursorText: string | undefined) {
+  const limit = limitText === undefined ? 50 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+    throw httpError(400, "invalid_filter", `limit must be a whole number from 1 to ${MAX_PAGE}`);
+  if (cursorText === undefined || cursorText === "") return { limit, after: null };
+  const cursor = decodeCursor(cursorText);
+  if (!cursor.ok) throw httpError(400, "invalid_cursor", cursor.error);
+  return { limit, after: cursor.value };
+}
+
+search.get("/events", async (c) => {
+  const query = c.req.query();
+  const { limit, after } = pageArgs(query.limit, query.cursor);
+  return c.json(await listEvents(c.env.READ_MODEL, filterOf(query), limit, after));
+});
+
+search.get("/stats", async (c) => {
+  const sinceText = c.req.query("since");
+  const since = sinceText === undefined ? Date.now() - DAY_MS : parseTime(sinceText);
+  if (since === null) throw httpError(400, "invalid_filter", "since must be an ISO 8601 time or epoch milliseconds");
+  return c.json(await statsSince(c.env.READ_MODEL, since));
+});
+
+search.get("/dead-letters", async (c) => {
+  const { limit, after } = pageArgs(c.req.query("limit"), c.req.query("cursor"));
+  const page = await listEvents(c.env.READ_MODEL, { delivery: "dead" }, limit, after);
+  return c.json({ dead_letters: page.events, next_cursor: page.next_cursor });
+});
+
+search.post("/redeliver", async (c) => {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw httpError(400, "invalid_json", "The body must be a JSON object of filters.");
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body))
+    throw httpError(400, "invalid_json", "The body must be a JSON object of filters.");
+  const filter = filterOf(body as Record<string, unknown>);
+  if (isEmpty(filter))
+    throw httpError(400, "filter_required", "Give at least one filter; redelivering every event is never implied.");
+  const requeued = await redeliverMatching(c.env, filter);
+  log("info", "admin bulk redelivery", { requeued });
+  return c.json({ requeued }, 202);
+});

@@ -1,0 +1,158 @@
+// What this ledger tells the read model (D1, readmodel/): a snapshot of its object and of the events
+// that changed since the last snapshot it applied, read from its own SQLite and sent in one batch.
+// Durable and idempotent without a queue row per change: what changed is found from the events' seq
+// and the outbox's change counter, both written in the transactions that change them, against a
+// cursor kept in `meta` and moved only after D1 took the snapshot. A D1 failure leaves the cursor,
+// so the same changes (and any newer) are sent again later; it never delays an acknowledgement or a
+// delivery. Costs: one `meta` row written per applied snapshot; no payloads or customer data leave.
+
+import { applySnapshot, type EventRow, type ObjectRow, type Snapshot } from "../readmodel/rows";
+import { objectName } from "./meta";
+
+interface Cursor {
+  readonly seq: number;
+  readonly changed: number;
+}
+
+const CURSOR_KEY = "read_model_cursor";
+
+type EventQueryRow = {
+  seq: number;
+  event_id: string;
+  provider: string;
+  kind: string;
+  object_ref: string;
+  status: string;
+  outcome: string;
+  source: string;
+  received_at: string;
+  merchant_order_ref: string | null;
+  delivery: string | null;
+  last_error: string | null;
+  delivery_updated_at: number | null;
+  attempts: number;
+  delivered_at: number | null;
+};
+
+function cursorOf(sql: SqlStorage): Cursor {
+  const raw = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", CURSOR_KEY).toArray()[0]?.value;
+  return raw ? (JSON.parse(raw) as Cursor) : { seq: 0, changed: 0 };
+}
+
+function latest(sql: SqlStorage): Cursor {
+  return sql
+    .exec<{ seq: number; changed: number }>(
+      `SELECT (SELECT coalesce(max(seq), 0) FROM events) AS seq, (SELECT coalesce(max(changed), 0) FROM outbox) AS changed`,
+    )
+    .one();
+}
+
+/** Whether something changed that the read model has not taken yet. */
+export function readModelBehind(sql: SqlStorage): boolean {
+  const [at, now] = [cursorOf(sql), latest(sql)];
+  return now.seq > at.seq || now.changed > at.changed;
+}
+
+/** Sends what changed since the last snapshot; throws when D1 fails (nothing is lost: retried). */
+export async function flushReadModel(sql: SqlStorage, db: D1Database): Promise<number> {
+  const since = cursorOf(sql);
+  const upTo = latest(sql);
+  if (upTo.seq <= since.seq && upTo.changed <= since.changed) return 0;
+  const snapshot = readSnapshot(sql, since, upTo);
+  if (snapshot === null) return 0;
+  await applySnapshot(db, snapshot);
+  sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", CURSOR_KEY, JSON.stringify(upTo));
+  return snapshot.events.length;
+}
+
+function readSnapshot(sql: SqlStorage, since: Cursor, upTo: Cursor): Snapshot | null {
+  const name = objectName(sql);
+  const object = objectRow(sql, name);
+  if (object === null) return null;
+  const events = sql
+    .exec<EventQueryRow>(
+      `SELECT e.seq, e.event_id, e.provider, e.kind, e.object_ref, e.status, e.outcome, e.source, e.received_at,
+              CASE WHEN json_valid(e.payload) AND json_type(e.payload, '$.merchant_order_ref') = 'text'
+                   THEN json_extract(e.payload, '$.merchant_order_ref') END AS merchant_order_ref,
+              o.state AS delivery, o.last_error, o.updated_at AS delivery_updated_at,
+              (SELECT count(*) FROM delivery_attempts a WHERE a.event_id = e.event_id) AS attempts,
+              (SELECT max(finished_at) FROM delivery_attempts a
+                WHERE a.event_id = e.event_id AND a.outcome = 'delivered') AS delivered_at
+         FROM events e LEFT JOIN outbox o ON o.seq = e.seq
+        WHERE e.seq > ? OR o.changed > ?
+        ORDER BY e.seq`,
+      since.seq,
+      since.changed,
+    )
+    .toArray()
+    .map(eventRow);
+  return { version: upTo.seq + upTo.changed, object, events };
+}
+
+function eventRow(r: EventQueryRow): EventRow {
+  return {
+    event_id: r.event_id,
+    provider: r.provider,
+    kind: r.kind,
+    object_ref: r.object_ref,
+    merchant_order_ref: r.merchant_order_ref,
+    type: `${r.provider}.${r.kind}.${r.status.toLowerCase()}`,
+    status: r.status,
+    outcome: r.outcome,
+    source: r.source,
+    received_at: Date.parse(r.received_at),
+    seq: r.seq,
+    delivery: r.delivery,
+    attempts: r.attempts,
+    last_error: r.last_error,
+    delivered_at: r.delivered_at,
+    delivery_updated_at: r.delivery_updated_at,
+  };
+}
+
+/** The ledger's own object: its state, its events' span, and its outbox's counts. */
+function objectRow(sql: SqlStorage, name: string): ObjectRow | null {
+  const [provider = "", kind = "", ...rest] = name.split(":");
+  const ref = rest.join(":");
+  const span = sql
+    .exec<{ first: string | null; last: string | null; merchant_order_ref: string | null }>(
+      `SELECT min(received_at) AS first, max(received_at) AS last,
+              (SELECT json_extract(payload, '$.merchant_order_ref') FROM events
+                WHERE kind = ? AND json_valid(payload) AND json_type(payload, '$.merchant_order_ref') = 'text'
+                ORDER BY seq DESC LIMIT 1) AS merchant_order_ref
+         FROM events`,
+      kind,
+    )
+    .one();
+  if (span.first === null || span.last === null) return null;
+  const state = sql
+    .exec<{ status: string; terminal: number }>(
+      "SELECT status, terminal FROM object_state WHERE kind = ? AND object_ref = ?",
+      kind,
+      ref,
+    )
+    .toArray()[0];
+  const counts = sql
+    .exec<{ pending: number; delivered: number; dead: number; oldest: string | null }>(
+      `SELECT coalesce(sum(o.state = 'pending'), 0) AS pending, coalesce(sum(o.state = 'delivered'), 0) AS delivered,
+              coalesce(sum(o.state = 'dead'), 0) AS dead,
+              min(CASE WHEN o.state = 'pending' THEN e.received_at END) AS oldest
+         FROM outbox o JOIN events e ON e.seq = o.seq`,
+    )
+    .one();
+  return {
+    object: name,
+    provider,
+    kind,
+    object_ref: ref,
+    merchant_order_ref: span.merchant_order_ref,
+    status: state?.status ?? null,
+    finished: state?.terminal ?? 0,
+    first_seen_at: Date.parse(span.first),
+    last_seen_at: Date.parse(span.last),
+    pending: counts.pending,
+    delivered: counts.delivered,
+    dead: counts.dead,
+    oldest_pending_at: counts.oldest === null ? null : Date.parse(counts.oldest),
+  };
+}

@@ -1,0 +1,104 @@
+// The read model's rows as a ledger sends them, and the one batch that applies a snapshot to D1.
+// Idempotent: every upsert is guarded by the snapshot's version, so a snapshot applied twice, or
+// after a newer one, changes nothing. Assumes: D1 runs a batch as one transaction (all or nothing).
+
+export interface ObjectRow {
+  readonly object: string;
+  readonly provider: string;
+  readonly kind: string;
+  readonly object_ref: string;
+  readonly merchant_order_ref: string | null;
+  readonly status: string | null;
+  readonly finished: number;
+  readonly first_seen_at: number;
+  readonly last_seen_at: number;
+  readonly pending: number;
+  readonly delivered: number;
+  readonly dead: number;
+  readonly oldest_pending_at: number | null;
+}
+
+export interface EventRow {
+  readonly event_id: string;
+  readonly provider: string;
+  readonly kind: string;
+  readonly object_ref: string;
+  readonly merchant_order_ref: string | null;
+  readonly type: string;
+  readonly status: string;
+  readonly outcome: string;
+  readonly source: string;
+  readonly received_at: number;
+  readonly seq: number;
+  readonly delivery: string | null;
+  readonly attempts: number;
+  readonly last_error: string | null;
+  readonly delivered_at: number | null;
+  readonly delivery_updated_at: number | null;
+}
+
+export interface Snapshot {
+  /** Monotonic per ledger: a row is only replaced by a snapshot at least as new. */
+  readonly version: number;
+  readonly object: ObjectRow;
+  /** The events that changed since the ledger's last applied snapshot. */
+  readonly events: readonly EventRow[];
+}
+
+const OBJECT_COLUMNS = [
+  "object",
+  "provider",
+  "kind",
+  "object_ref",
+  "merchant_order_ref",
+  "status",
+  "finished",
+  "first_seen_at",
+  "last_seen_at",
+  "pending",
+  "delivered",
+  "dead",
+  "oldest_pending_at",
+] as const;
+
+const EVENT_COLUMNS = [
+  "event_id",
+  "provider",
+  "kind",
+  "object_ref",
+  "merchant_order_ref",
+  "type",
+  "status",
+  "outcome",
+  "source",
+  "received_at",
+  "seq",
+  "delivery",
+  "attempts",
+  "last_error",
+  "delivered_at",
+  "delivery_updated_at",
+] as const;
+
+function upsert(table: string, key: string, columns: readonly string[], extra: readonly string[]): string {
+  const all = [...columns, ...extra];
+  const updates = all.filter((c) => c !== key).map((c) => `${c} = excluded.${c}`);
+  return `INSERT INTO ${table} (${all.join(", ")}) VALUES (${all.map(() => "?").join(", ")})
+    ON CONFLICT (${key}) DO UPDATE SET ${updates.join(", ")} WHERE excluded.version >= ${table}.version`;
+}
+
+const OBJECT_UPSERT = upsert("objects", "object", OBJECT_COLUMNS, ["version"]);
+const EVENT_UPSERT = upsert("events", "event_id", EVENT_COLUMNS, ["object", "ledger_ref", "version"]);
+
+/** Applies one ledger's snapshot in one batch (one D1 query). Throws when D1 fails: the ledger keeps
+ *  the changes and tries again later. */
+export async function applySnapshot(db: D1Database, snapshot: Snapshot): Promise<void> {
+  const { object, version } = snapshot;
+  const statements = [
+    db.prepare(OBJECT_UPSERT).bind(...OBJECT_COLUMNS.map((c) => object[c]), version),
+    ...snapshot.events.map((e) =>
+      db.prepare(EVENT_UPSERT).bind(...EVENT_COLUMNS.map((c) => e[c]), object.object, object.object_ref, version),
+    ),
+  ];
+  await db.batch(statements);
+}
