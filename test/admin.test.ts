@@ -1,22 +1,15 @@
 // The operator API: closed unless configured, bearer-token auth, object reports, dead letters
 // after the retry budget (moved through with the injected clock), and redelivery.
 import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { RETRY_DELAYS_SECONDS } from "../src/egress/schedule";
 import worker from "../src/index";
 import { BASE, KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef } from "./helpers";
 import { origin, testClock } from "./stand-ins";
 import { testEnv } from "./env";
+import { TOKEN, adminFetch } from "./admin-helpers";
 
-const TOKEN = "test-admin-token";
 const LINK = KINDS["payment-link"];
-
-async function adminFetch(path: string, init: RequestInit = {}, token: string | null = TOKEN): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (token !== null) headers.set("authorization", `Bearer ${token}`);
-  return worker.fetch(new Request(`${BASE}/admin${path}`, { ...init, headers }), env, createExecutionContext());
-}
 
 const statusOf = (body: string) => (JSON.parse(body) as { status: string }).status;
 
