@@ -12,6 +12,8 @@ export interface AppVariables {
   portoneKind: PortOneKind;
   /** The generic source of the route (set by requireSource). */
   source: Source;
+  /** The console session's CSRF token, for its forms (set by the console's session check). */
+  csrf: string;
   /** The request body as text, read within the size limit (set by the rawBody middleware). */
   rawBody: string;
   /** The webhook proven genuine (set by a provider's verification middleware). */

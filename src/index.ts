@@ -3,6 +3,7 @@
 
 import { Hono } from "hono";
 import { admin } from "./admin/routes";
+import { consoleApp } from "./admin/console/app";
 import { loadConfig } from "./config";
 import type { AppEnv } from "./env";
 import { errorResponse, notFound, onError } from "./lib/http-errors";
@@ -55,6 +56,7 @@ app.all("/webhooks/*", (c) =>
 );
 
 app.route("/admin", admin);
+app.route("/console", consoleApp);
 
 app.notFound(notFound);
 app.onError(onError);

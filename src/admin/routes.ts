@@ -2,35 +2,18 @@
 // or of an object's dead letters (from its Durable Object, the authority); search, stats, dead
 // letters and bulk redelivery across objects (from the read model, search.ts).
 
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
-import { ledgerFor } from "../ledger/ledger";
 import { log } from "../lib/log";
 import { adminAuth } from "./auth";
+import { stubFor } from "./object-stub";
 import { search } from "./search";
-
-/** PortOne's kinds with a ledger (the generic sources' come from WEBHOOK_SOURCES); any other
- *  name would only create an empty Durable Object. */
-const KNOWN_OBJECTS: Readonly<Record<string, readonly string[]>> = {
-  portone: ["payment", "payment_link", "subscription_link"],
-};
 
 export const admin = new Hono<AppEnv>();
 admin.use("*", adminAuth());
 
 const objectPath = "/objects/:provider/:kind/:ref";
-
-function stubFor(c: Context<AppEnv>, provider: string, kind: string, ref: string) {
-  const configured = c.var.config.sources;
-  const source = configured.ok ? configured.value.get(provider) : undefined;
-  if (!KNOWN_OBJECTS[provider]?.includes(kind) && source?.kind !== kind) {
-    const sources = configured.ok ? [...configured.value.values()].map((src) => `${src.name}/${src.kind}`) : [];
-    const named = [`portone/<${KNOWN_OBJECTS.portone?.join("|")}>`, ...sources].join(", ");
-    throw httpError(404, "unknown_object_kind", `Objects are named /objects/<provider>/<kind>/<ref>, with ${named}.`);
-  }
-  return ledgerFor(c.env, provider, kind, ref);
-}
 
 admin.get(objectPath, async (c) => {
   const { provider, kind, ref } = c.req.param();

@@ -1,0 +1,161 @@
+// The operator console at /console: closed (404) without ADMIN_TOKEN; every page but the login
+// form needs a session; every POST needs the session, a same-origin request and the session's CSRF
+// token. Pages are plain HTML forms and links: they work without JavaScript.
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { csrf } from "hono/csrf";
+import type { Config } from "../../config";
+import type { AppEnv } from "../../env";
+import { clock } from "../../lib/clock";
+import { httpError } from "../../lib/http-errors";
+import { log } from "../../lib/log";
+import { deliveryLatency, eventsPerHour } from "../../readmodel/overview";
+import { parseFilter } from "../../readmodel/filters";
+import { decodeCursor, listEvents, statsSince } from "../../readmodel/queries";
+import { stubFor } from "../object-stub";
+import { redeliverMatching } from "../redeliver";
+import { DeadLettersPage, DestinationsPage, ObjectPage } from "./object-page";
+import { EventsPage, LoginPage, OverviewPage } from "./pages";
+import { csrfMatches, csrfToken, endSession, sessionOf, startSession, tokenMatches } from "./session";
+
+const DAY = 24 * 3600 * 1000;
+const HEADERS: Record<string, string> = {
+  "content-security-policy":
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+};
+
+export const consoleApp = new Hono<AppEnv>();
+
+/** ADMIN_TOKEN, or a 404 as if the console did not exist. */
+function adminToken(config: Config, request: Request): string {
+  const token = config.adminToken;
+  if (token === undefined)
+    throw httpError(404, "not_found", `No route for ${request.method} ${new URL(request.url).pathname}.`);
+  return token;
+}
+const tokenOf = (c: Context<AppEnv>): string => adminToken(c.var.config, c.req.raw);
+
+consoleApp.use("*", async (c, next) => {
+  adminToken(c.var.config, c.req.raw); // closed unless configured
+  await next();
+  for (const [name, value] of Object.entries(HEADERS)) c.header(name, value);
+});
+// Cross-site form POSTs are refused by Origin / Sec-Fetch-Site, the login form's included.
+consoleApp.use("*", csrf());
+
+consoleApp.get("/login", (c) => c.html(<LoginPage />));
+
+consoleApp.post("/login", async (c) => {
+  const form = await c.req.parseBody();
+  const token = tokenOf(c);
+  if (typeof form.token !== "string" || !(await tokenMatches(form.token, token))) {
+    log("warn", "console login refused", { path: c.req.path });
+    return c.html(<LoginPage problem="That is not the admin token." />, 401);
+  }
+  await startSession(c, token);
+  return c.redirect("/console", 303);
+});
+
+const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = tokenOf(c);
+  const session = await sessionOf(c, token);
+  if (session === null) return c.redirect("/console/login", 303);
+  if (c.req.method === "POST") {
+    const form = await c.req.parseBody();
+    if (!(await csrfMatches(session, token, form.csrf))) {
+      log("warn", "console form refused: CSRF token missing or wrong", { path: c.req.path });
+      return c.text("Forbidden: this form is not from your session.", 403);
+    }
+  }
+  c.set("csrf", await csrfToken(session, token));
+  await next();
+};
+consoleApp.use("*", requireSession);
+
+consoleApp.post("/logout", (c) => {
+  endSession(c);
+  return c.redirect("/console/login", 303);
+});
+
+consoleApp.get("/", async (c) => {
+  const db = c.env.READ_MODEL;
+  const now = clock.now();
+  const [day, week, latency, hours] = await Promise.all([
+    statsSince(db, now - DAY),
+    statsSince(db, now - 7 * DAY),
+    deliveryLatency(db, now - DAY),
+    eventsPerHour(db, now, 24),
+  ]);
+  return c.html(<OverviewPage csrf={c.var.csrf} day={day} week={week} latency={latency} hours={hours} />);
+});
+
+consoleApp.get("/events", async (c) => {
+  const query = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== ""));
+  const filter = parseFilter(query);
+  if (!filter.ok) throw httpError(400, "invalid_filter", filter.error);
+  const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
+  if (cursor !== null && !cursor.ok) throw httpError(400, "invalid_cursor", cursor.error);
+  const page = await listEvents(c.env.READ_MODEL, filter.value, 50, cursor?.value ?? null);
+  const { cursor: _cursor, ...rest } = query;
+  return c.html(<EventsPage csrf={c.var.csrf} query={rest} page={page} />);
+});
+
+const objectPath = "/objects/:provider/:kind/:ref";
+const flashes: Record<string, string> = {
+  redelivered: "Re-queued: it will be sent again with its original webhook-id.",
+  none: "Nothing to re-queue.",
+};
+
+consoleApp.get(objectPath, async (c) => {
+  const { provider, kind, ref } = c.req.param();
+  const report = await stubFor(c, provider, kind, ref).inspect();
+  if (report.events.length === 0) throw httpError(404, "not_found", "No event was ever recorded for this object.");
+  const path = `/console/objects/${[provider, kind, ref].map(encodeURIComponent).join("/")}`;
+  const flash = flashes[c.req.query("done") ?? ""];
+  return c.html(
+    <ObjectPage csrf={c.var.csrf} path={path} name={`${provider}:${kind}:${ref}`} report={report} flash={flash} />,
+  );
+});
+
+consoleApp.post(`${objectPath}/events/:eventId/redeliver`, async (c) => {
+  const { provider, kind, ref, eventId } = c.req.param();
+  const requeued = await stubFor(c, provider, kind, ref).redeliver([eventId]);
+  log("info", "console redelivery", { object_ref: ref, kind, event_id: eventId, requeued: requeued.length });
+  return c.redirect(
+    `${new URL(c.req.url).pathname.replace(/\/events\/[^/]+\/redeliver$/, "")}?done=${requeued.length ? "redelivered" : "none"}`,
+    303,
+  );
+});
+
+consoleApp.post(`${objectPath}/redeliver-dead`, async (c) => {
+  const { provider, kind, ref } = c.req.param();
+  const requeued = await stubFor(c, provider, kind, ref).redeliverDead();
+  log("info", "console redelivery of dead letters", { object_ref: ref, kind, count: requeued.length });
+  return c.redirect(
+    `${new URL(c.req.url).pathname.replace(/\/redeliver-dead$/, "")}?done=${requeued.length ? "redelivered" : "none"}`,
+    303,
+  );
+});
+
+consoleApp.get("/dead-letters", async (c) => {
+  const page = await listEvents(c.env.READ_MODEL, { delivery: "dead" }, 200, null);
+  const done = c.req.query("requeued");
+  const flash = done === undefined ? undefined : `Re-queued ${Number(done)} event(s) with their original webhook-id.`;
+  return c.html(<DeadLettersPage csrf={c.var.csrf} events={page.events} flash={flash} />);
+});
+
+consoleApp.post("/dead-letters/redeliver", async (c) => {
+  const requeued = await redeliverMatching(c.env, { delivery: "dead" });
+  log("info", "console bulk redelivery of dead letters", { requeued });
+  return c.redirect(`/console/dead-letters?requeued=${requeued}`, 303);
+});
+
+consoleApp.get("/destinations", (c) => {
+  const forward = c.var.config.forward;
+  const destination = forward.ok
+    ? { host: new URL(forward.value.url).host, problem: null }
+    : { host: "—", problem: `not configured: ${forward.error.key}` };
+  return c.html(<DestinationsPage csrf={c.var.csrf} destination={destination} />);
+});

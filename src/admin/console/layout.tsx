@@ -1,0 +1,79 @@
+// The console's page frame: one small inline stylesheet, no script (every page works without
+// JavaScript), a navigation bar, and the logout form carrying the session's CSRF token.
+import type { Child, FC } from "hono/jsx";
+
+const STYLE = `
+*{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2330;background:#f6f7f9}
+header{background:#1d2330;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;align-items:center}
+header a{color:#cfd8ea;text-decoration:none}header a:hover,header a[aria-current]{color:#fff;text-decoration:underline}
+header strong{margin-right:.5rem}header form{margin-left:auto}
+main{max-width:1100px;margin:0 auto;padding:1rem}h1{font-size:1.35rem;margin:.4rem 0 1rem}h2{font-size:1.05rem;margin:1.4rem 0 .5rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:.6rem}
+.card{background:#fff;border:1px solid #dde2ea;border-radius:8px;padding:.6rem .8rem}.card b{display:block;font-size:1.4rem}
+.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #dde2ea}
+th,td{text-align:left;padding:.4rem .55rem;border-bottom:1px solid #eef1f5;vertical-align:top;white-space:nowrap}
+th{background:#f0f3f7;font-weight:600}td.wrap{white-space:normal;word-break:break-all}
+code{font:13px ui-monospace,Menlo,Consolas,monospace}
+.state{font-weight:600}.delivered{color:#1a7f37}.pending{color:#9a6700}.dead,.failed,.error{color:#cf222e}.stale{color:#6e7781}
+form.inline{display:inline}input,select,button{font:inherit;padding:.35rem .5rem;border:1px solid #b8c1cf;border-radius:6px;background:#fff}
+button{background:#1d2330;color:#fff;border-color:#1d2330;cursor:pointer}button.light{background:#fff;color:#1d2330}
+.search{display:flex;flex-wrap:wrap;gap:.4rem;margin-bottom:.8rem}.search input[name=q]{flex:1 1 16rem}
+.note{color:#57606a;font-size:.9rem}.flash{background:#dafbe1;border:1px solid #4ac26b;padding:.5rem .8rem;border-radius:6px}
+.problem{background:#ffebe9;border:1px solid #ff8182;padding:.5rem .8rem;border-radius:6px}
+svg{max-width:100%;height:auto;background:#fff;border:1px solid #dde2ea;border-radius:8px}
+`;
+
+const NAV: ReadonlyArray<readonly [string, string]> = [
+  ["/console", "Overview"],
+  ["/console/events", "Events"],
+  ["/console/dead-letters", "Dead letters"],
+  ["/console/destinations", "Destinations"],
+];
+
+export const Page: FC<{ title: string; current?: string; csrf?: string; children?: Child }> = ({
+  title,
+  current,
+  csrf,
+  children,
+}) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="referrer" content="no-referrer" />
+      <title>{`${title} · webhook gateway`}</title>
+      <style>{STYLE}</style>
+    </head>
+    <body>
+      <header>
+        <strong>Webhook gateway</strong>
+        {csrf !== undefined &&
+          NAV.map(([href, label]) => (
+            <a href={href} aria-current={href === current ? "page" : undefined}>
+              {label}
+            </a>
+          ))}
+        {csrf !== undefined && (
+          <form method="post" action="/console/logout">
+            <input type="hidden" name="csrf" value={csrf} />
+            <button class="light" type="submit">
+              Log out
+            </button>
+          </form>
+        )}
+      </header>
+      <main>
+        <h1>{title}</h1>
+        {children}
+      </main>
+    </body>
+  </html>
+);
+
+/** A delivery state or outcome as text, coloured by class (never by colour alone). */
+export const State: FC<{ value: string | null | undefined }> = ({ value }) => (
+  <span class={`state ${value ?? "stale"}`}>{value ?? "not forwarded"}</span>
+);
+
+export const when = (iso: string | null | undefined): string =>
+  iso ? iso.replace("T", " ").replace(/\.\d+Z$/, " UTC") : "—";

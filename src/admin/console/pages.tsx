@@ -1,0 +1,167 @@
+// The console's pages, server-rendered. Nothing secret or personal is shown: ids, types, statuses,
+// delivery states, times, counts and errors; never a payload, its unverified fields, or a token.
+import type { FC } from "hono/jsx";
+import type { EventItem, Page as EventPage, Stats } from "../../readmodel/queries";
+import type { HourCount, Latency } from "../../readmodel/overview";
+import { Page, State, when } from "./layout";
+
+export const LoginPage: FC<{ problem?: string }> = ({ problem }) => (
+  <Page title="Log in">
+    {problem && <p class="problem">{problem}</p>}
+    <form method="post" action="/console/login">
+      <p>
+        <label>
+          Admin token <input type="password" name="token" autocomplete="current-password" required autofocus />
+        </label>{" "}
+        <button type="submit">Log in</button>
+      </p>
+      <p class="note">The token is the gateway's ADMIN_TOKEN. The session lasts 8 hours.</p>
+    </form>
+  </Page>
+);
+
+const Counts: FC<{ label: string; stats: Stats }> = ({ label, stats }) => (
+  <>
+    <h2>{label}</h2>
+    <div class="cards">
+      {(["accepted", "stale", "delivered", "pending", "dead"] as const).map((k) => (
+        <div class="card">
+          <b>{stats[k]}</b>
+          {k}
+        </div>
+      ))}
+    </div>
+  </>
+);
+
+const Chart: FC<{ hours: readonly HourCount[] }> = ({ hours }) => {
+  const max = Math.max(1, ...hours.map((h) => h.accepted + h.stale));
+  const [w, h, bar] = [24 * 20, 120, 14];
+  return (
+    <svg
+      viewBox={`0 0 ${w} ${h + 20}`}
+      width={w}
+      height={h + 20}
+      role="img"
+      aria-label="Events per hour, last 24 hours"
+    >
+      {hours.map((hour, i) => {
+        const a = (hour.accepted / max) * h;
+        const s = (hour.stale / max) * h;
+        return (
+          <g>
+            <title>{`${new Date(hour.hour).toISOString().slice(11, 13)}:00 UTC: ${hour.accepted} accepted, ${hour.stale} stale`}</title>
+            <rect x={i * 20 + 3} y={h - a - s} width={bar} height={s} fill="#afb8c1" />
+            <rect x={i * 20 + 3} y={h - a} width={bar} height={a} fill="#2f6fde" />
+          </g>
+        );
+      })}
+      <text x="2" y={h + 15} font-size="11" fill="#57606a">
+        24 h ago
+      </text>
+      <text x={w - 40} y={h + 15} font-size="11" fill="#57606a">
+        now
+      </text>
+    </svg>
+  );
+};
+
+export const OverviewPage: FC<{
+  csrf: string;
+  day: Stats;
+  week: Stats;
+  latency: Latency;
+  hours: readonly HourCount[];
+}> = ({ csrf, day, week, latency, hours }) => (
+  <Page title="Overview" current="/console" csrf={csrf}>
+    <Counts label="Last 24 hours" stats={day} />
+    <Counts label="Last 7 days" stats={week} />
+    <h2>Delivery</h2>
+    <div class="cards">
+      <div class="card">
+        <b>{day.oldest_pending_at ? when(day.oldest_pending_at) : "none"}</b>oldest pending event
+      </div>
+      <div class="card">
+        <b>{latency.p50_ms === null ? "—" : `${latency.p50_ms} ms`}</b>latency p50 (24 h)
+      </div>
+      <div class="card">
+        <b>{latency.p95_ms === null ? "—" : `${latency.p95_ms} ms`}</b>latency p95 (24 h)
+      </div>
+    </div>
+    <h2>Events per hour</h2>
+    <Chart hours={hours} />
+    <p class="note">
+      Blue: accepted; grey: stale. Counts come from the read model, which trails the objects by seconds.
+    </p>
+  </Page>
+);
+
+export const EventsTable: FC<{ events: readonly EventItem[] }> = ({ events }) => (
+  <div class="scroll">
+    <table>
+      <thead>
+        <tr>
+          <th>Received</th>
+          <th>Event id</th>
+          <th>Type</th>
+          <th>Status</th>
+          <th>Delivery</th>
+          <th>Attempts</th>
+          <th>Object</th>
+          <th>Merchant order</th>
+        </tr>
+      </thead>
+      <tbody>
+        {events.map((e) => (
+          <tr>
+            <td>{when(e.received_at)}</td>
+            <td>
+              <code>{e.event_id}</code>
+            </td>
+            <td>{e.type}</td>
+            <td>{e.status}</td>
+            <td>
+              <State value={e.outcome === "stale" ? "stale" : e.delivery} />
+            </td>
+            <td>{e.attempts}</td>
+            <td>
+              <a href={`/console/objects/${e.object.split(":").map(encodeURIComponent).join("/")}`}>{e.object_ref}</a>
+            </td>
+            <td>{e.merchant_order_ref ?? ""}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+    {events.length === 0 && <p class="note">No event matches.</p>}
+  </div>
+);
+
+export const EventsPage: FC<{ csrf: string; query: Record<string, string>; page: EventPage }> = ({
+  csrf,
+  query,
+  page,
+}) => {
+  const next = page.next_cursor === null ? null : new URLSearchParams({ ...query, cursor: page.next_cursor });
+  return (
+    <Page title="Events" current="/console/events" csrf={csrf}>
+      <form class="search" method="get" action="/console/events">
+        <input type="search" name="q" value={query.q ?? ""} placeholder="object ref, merchant_order_ref or event id" />
+        <select name="delivery">
+          {["", "pending", "delivered", "dead"].map((d) => (
+            <option value={d} selected={(query.delivery ?? "") === d}>
+              {d === "" ? "any delivery" : d}
+            </option>
+          ))}
+        </select>
+        <input name="type" value={query.type ?? ""} placeholder="type, e.g. portone.payment.success" />
+        <button type="submit">Search</button>
+      </form>
+      <EventsTable events={page.events} />
+      {next && (
+        <p>
+          <a href={`/console/events?${next.toString()}`}>Older events →</a>
+        </p>
+      )}
+    </Page>
+  );
+};

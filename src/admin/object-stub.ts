@@ -1,0 +1,23 @@
+// The Durable Object of an object named in a URL, refused (404) unless its provider and kind can
+// have one: PortOne's kinds, or a generic source's from WEBHOOK_SOURCES. Any other name would only
+// create an empty Durable Object.
+
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { ledgerFor } from "../ledger/ledger";
+import { httpError } from "../lib/http-errors";
+
+const KNOWN_OBJECTS: Readonly<Record<string, readonly string[]>> = {
+  portone: ["payment", "payment_link", "subscription_link"],
+};
+
+export function stubFor(c: Context<AppEnv>, provider: string, kind: string, ref: string) {
+  const configured = c.var.config.sources;
+  const source = configured.ok ? configured.value.get(provider) : undefined;
+  if (!KNOWN_OBJECTS[provider]?.includes(kind) && source?.kind !== kind) {
+    const sources = configured.ok ? [...configured.value.values()].map((src) => `${src.name}/${src.kind}`) : [];
+    const named = [`portone/<${KNOWN_OBJECTS.portone?.join("|")}>`, ...sources].join(", ");
+    throw httpError(404, "unknown_object_kind", `Objects are named /objects/<provider>/<kind>/<ref>, with ${named}.`);
+  }
+  return ledgerFor(c.env, provider, kind, ref);
+}

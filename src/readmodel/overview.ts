@@ -1,0 +1,50 @@
+// The console's overview from the read model: counts over a window, delivery latency percentiles,
+// and events per hour for a small chart. Each is one D1 query.
+
+export interface Latency {
+  readonly p50_ms: number | null;
+  readonly p95_ms: number | null;
+  readonly samples: number;
+}
+
+/** From received to delivered, over the events delivered since `since` (at most the last 10,000). */
+export async function deliveryLatency(db: D1Database, since: number): Promise<Latency> {
+  const { results } = await db
+    .prepare(
+      `SELECT delivered_at - received_at AS ms FROM events
+        WHERE delivery = 'delivered' AND delivered_at IS NOT NULL AND received_at >= ?
+        ORDER BY received_at DESC LIMIT 10000`,
+    )
+    .bind(since)
+    .all<{ ms: number }>();
+  const sorted = results.map((r) => r.ms).sort((a, b) => a - b);
+  const at = (p: number): number | null =>
+    sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? null);
+  return { p50_ms: at(0.5), p95_ms: at(0.95), samples: sorted.length };
+}
+
+export interface HourCount {
+  /** Start of the hour, epoch ms. */
+  readonly hour: number;
+  readonly accepted: number;
+  readonly stale: number;
+}
+
+/** Events per hour for the `hours` hours up to `now`, oldest first, empty hours included. */
+export async function eventsPerHour(db: D1Database, now: number, hours: number): Promise<HourCount[]> {
+  const HOUR = 3600_000;
+  const start = Math.floor(now / HOUR) * HOUR - (hours - 1) * HOUR;
+  const { results } = await db
+    .prepare(
+      `SELECT (received_at / ${HOUR}) * ${HOUR} AS hour, sum(outcome = 'accepted') AS accepted,
+              sum(outcome = 'stale') AS stale
+         FROM events WHERE received_at >= ? GROUP BY 1`,
+    )
+    .bind(start)
+    .all<HourCount>();
+  const byHour = new Map(results.map((r) => [r.hour, r]));
+  return Array.from({ length: hours }, (_, i) => {
+    const hour = start + i * HOUR;
+    return byHour.get(hour) ?? { hour, accepted: 0, stale: 0 };
+  });
+}

@@ -1,0 +1,114 @@
+// The operator console, server side (the browser tests in browser/ drive it in Chromium): closed
+// without ADMIN_TOKEN, a login that sets a hardened session cookie, sessions required, CSRF checks
+// on every POST, and pages that show ids and states but nothing secret or personal.
+import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index";
+import { TOKEN } from "./admin-helpers";
+import { testEnv } from "./env";
+import { BASE, KINDS, deliver, eventFor, ledgerOf, uniqueRef } from "./helpers";
+
+function request(path: string, init: RequestInit = {}, e: Env = env): Promise<Response> {
+  return Promise.resolve(
+    worker.fetch(new Request(`${BASE}${path}`, { redirect: "manual", ...init }), e, createExecutionContext()),
+  );
+}
+
+function form(fields: Record<string, string>, headers: Record<string, string> = { origin: BASE }): RequestInit {
+  return {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+    body: new URLSearchParams(fields).toString(),
+  };
+}
+
+async function login(): Promise<string> {
+  const response = await request("/console/login", form({ token: TOKEN }));
+  expect(response.status).toBe(303);
+  expect(response.headers.get("location")).toBe("/console");
+  const cookie = response.headers.get("set-cookie") ?? "";
+  expect(cookie).toMatch(/HttpOnly/);
+  expect(cookie).toMatch(/SameSite=Strict/);
+  expect(cookie).toMatch(/Path=\/console/);
+  expect(cookie).toMatch(/Secure/); // https://gateway.test is not loopback
+  return cookie.split(";")[0] ?? "";
+}
+
+const csrfOf = (html: string): string => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+
+describe("the console", () => {
+  it("is 404 without ADMIN_TOKEN, on every page and the login", async () => {
+    const closed = testEnv({ ADMIN_TOKEN: undefined });
+    for (const path of ["/console", "/console/login", "/console/events"]) {
+      expect((await request(path, {}, closed)).status).toBe(404);
+    }
+    expect((await request("/console/login", form({ token: "x" }), closed)).status).toBe(404);
+  });
+
+  it("sends a request without a session to the login form, and refuses a wrong token", async () => {
+    const page = await request("/console/events");
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/console/login");
+    const login = await request("/console/login");
+    expect(await login.text()).toContain('type="password" name="token"');
+    const wrong = await request("/console/login", form({ token: "not-the-token" }));
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("set-cookie")).toBeNull();
+    const forged = await request("/console", { headers: { cookie: "console_session=abc.123" } });
+    expect(forged.status).toBe(303);
+  });
+
+  it("refuses a cross-site POST, and a POST without the session's CSRF token", async () => {
+    const cookie = await login();
+    const crossSite = await request("/console/login", form({ token: TOKEN }, { origin: "https://evil.example" }));
+    expect(crossSite.status).toBe(403);
+    const overview = await request("/console", { headers: { cookie } });
+    const csrf = csrfOf(await overview.text());
+    expect(csrf).not.toBe("");
+    const action = "/console/dead-letters/redeliver";
+    expect((await request(action, form({ csrf }, { origin: "https://evil.example", cookie }))).status).toBe(403);
+    expect((await request(action, form({}, { origin: BASE, cookie }))).status).toBe(403);
+    expect((await request(action, form({ csrf: "forged" }, { origin: BASE, cookie }))).status).toBe(403);
+    const ok = await request(action, form({ csrf }, { origin: BASE, cookie }));
+    expect(ok.status).toBe(303);
+  });
+
+  it("finds an event by merchant_order_ref and shows its id, type, status and delivery as text, nothing personal", async () => {
+    const [ref, merchantRef] = [uniqueRef("con"), uniqueRef("order")];
+    await deliver("payment", await eventFor("payment", ref, "Success", { merchant_order_ref: merchantRef }));
+    expect(await runDurableObjectAlarm(ledgerOf(KINDS.payment, ref))).toBe(true);
+    const cookie = await login();
+    const page = await request(`/console/events?q=${merchantRef}`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain("portone.payment.success");
+    expect(html).toContain(">delivered<");
+    expect(html).toMatch(/evt_[0-9a-f]{32}/);
+    const timeline = await request(`/console/objects/portone/payment/${ref}`, { headers: { cookie } });
+    const body = await timeline.text();
+    expect(body).toContain("Redeliver");
+    for (const secret of [TOKEN, "buyer@example.com", "+15550100000", "4242"]) {
+      expect(html).not.toContain(secret);
+      expect(body).not.toContain(secret);
+    }
+  });
+
+  it("redelivers from an object's timeline and shows the new attempt", async () => {
+    const ref = uniqueRef("con-re");
+    await deliver("payment", await eventFor("payment", ref, "Pending"));
+    const stub = ledgerOf(KINDS.payment, ref);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const cookie = await login();
+    const path = `/console/objects/portone/payment/${ref}`;
+    const html = await (await request(path, { headers: { cookie } })).text();
+    const action = /<form class="inline" method="post" action="([^"]+\/redeliver)"/.exec(html)?.[1] ?? "";
+    const done = await request(action, form({ csrf: csrfOf(html) }, { origin: BASE, cookie }));
+    expect(done.status).toBe(303);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const after = await (await request(`${path}?done=redelivered`, { headers: { cookie } })).text();
+    expect(after.match(/<li>/g)).toHaveLength(2);
+    expect(after).toContain("Re-queued");
+  });
+});
