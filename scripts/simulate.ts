@@ -28,6 +28,7 @@ kinds: ${Object.keys(KINDS).join(", ")}
   --url URL       gateway base URL (default http://127.0.0.1:8787, the local \`npm run dev\`)
   --ref REF       the object's reference (default: the spec sample's, so a second run is a duplicate)
   --amount N      the amount (payment, payment-link, refund)
+  --merchant-order-ref R   the merchant's order reference (payment, payment-link, subscription-link)
   --secret S      PortOne Secret Key (default: $PORTONE_SECRET_KEY, else .dev.vars, else .dev.vars.example)
   --lifecycle     send the kind's whole lifecycle in order, for a new reference unless --ref is given
 Example: npm run simulate -- payment-link Success`;
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
       url: { type: "string", default: "http://127.0.0.1:8787" },
       ref: { type: "string" },
       amount: { type: "string" },
+      "merchant-order-ref": { type: "string" },
       secret: { type: "string" },
       lifecycle: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
       ? { status: step, ...(ref ? { [spec.kind.objectRefField]: ref } : {}) }
       : { refund_status: step, ...(ref ? { payment_txn_ref: ref } : {}) };
     if (amount !== undefined) fields.amount = amount;
+    if (values["merchant-order-ref"] !== undefined && spec.kind) fields.merchant_order_ref = values["merchant-order-ref"];
     const payload = { ...spec.sample, ...fields };
     await send(
       url,

@@ -76,7 +76,7 @@ function readSnapshot(sql: SqlStorage, since: Cursor, upTo: Cursor): Snapshot | 
                    THEN json_extract(e.payload, '$.merchant_order_ref') END AS merchant_order_ref,
               o.state AS delivery, o.last_error, o.updated_at AS delivery_updated_at,
               (SELECT count(*) FROM delivery_attempts a WHERE a.event_id = e.event_id) AS attempts,
-              (SELECT max(finished_at) FROM delivery_attempts a
+              (SELECT min(finished_at) FROM delivery_attempts a
                 WHERE a.event_id = e.event_id AND a.outcome = 'delivered') AS delivered_at
          FROM events e LEFT JOIN outbox o ON o.seq = e.seq
         WHERE e.seq > ? OR o.changed > ?

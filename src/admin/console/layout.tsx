@@ -6,13 +6,14 @@ const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2330;background:#f6f7f9}
 header{background:#1d2330;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;align-items:center}
 header a{color:#cfd8ea;text-decoration:none}header a:hover,header a[aria-current]{color:#fff;text-decoration:underline}
-header strong{margin-right:.5rem}header form{margin-left:auto}
-main{max-width:1100px;margin:0 auto;padding:1rem}h1{font-size:1.35rem;margin:.4rem 0 1rem}h2{font-size:1.05rem;margin:1.4rem 0 .5rem}
+header strong{margin-right:.5rem}header form{margin-left:auto}header button{padding:.2rem .6rem}
+main{max-width:1440px;margin:0 auto;padding:1rem}h1{font-size:1.35rem;margin:.4rem 0 1rem}h2{font-size:1.05rem;margin:1.4rem 0 .5rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:.6rem}
 .card{background:#fff;border:1px solid #dde2ea;border-radius:8px;padding:.6rem .8rem}.card b{display:block;font-size:1.4rem}
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #dde2ea}
 th,td{text-align:left;padding:.4rem .55rem;border-bottom:1px solid #eef1f5;vertical-align:top;white-space:nowrap}
-th{background:#f0f3f7;font-weight:600}td.wrap{white-space:normal;word-break:break-all}
+th{background:#f0f3f7;font-weight:600}td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:18rem}
+ol{margin:0;padding-left:1.3rem}
 code{font:13px ui-monospace,Menlo,Consolas,monospace}
 .state{font-weight:600}.delivered{color:#1a7f37}.pending{color:#9a6700}.dead,.failed,.error{color:#cf222e}.stale{color:#6e7781}
 form.inline{display:inline}input,select,button{font:inherit;padding:.35rem .5rem;border:1px solid #b8c1cf;border-radius:6px;background:#fff}

@@ -101,33 +101,33 @@ export const EventsTable: FC<{ events: readonly EventItem[] }> = ({ events }) =>
     <table>
       <thead>
         <tr>
-          <th>Received</th>
-          <th>Event id</th>
           <th>Type</th>
           <th>Status</th>
           <th>Delivery</th>
+          <th>Received</th>
           <th>Attempts</th>
           <th>Object</th>
           <th>Merchant order</th>
+          <th>Event id</th>
         </tr>
       </thead>
       <tbody>
         {events.map((e) => (
           <tr>
-            <td>{when(e.received_at)}</td>
-            <td>
-              <code>{e.event_id}</code>
-            </td>
             <td>{e.type}</td>
             <td>{e.status}</td>
             <td>
               <State value={e.outcome === "stale" ? "stale" : e.delivery} />
             </td>
+            <td>{when(e.received_at)}</td>
             <td>{e.attempts}</td>
             <td>
               <a href={`/console/objects/${e.object.split(":").map(encodeURIComponent).join("/")}`}>{e.object_ref}</a>
             </td>
             <td>{e.merchant_order_ref ?? ""}</td>
+            <td>
+              <code>{e.event_id}</code>
+            </td>
           </tr>
         ))}
       </tbody>

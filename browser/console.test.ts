@@ -1,0 +1,192 @@
+// The operator console in a real browser: Playwright drives Debian's Chromium (/usr/bin/chromium;
+// Playwright's own browser download is not used) against `npm run dev` with the committed local
+// defaults, a local merchant origin, and events sent by `npm run simulate`. Screenshots of what a
+// person sees are written to docs/console-*.png.
+// Run: `npm run test:browser` (needs `apt-get install chromium`).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const PORT = 8791;
+const GATEWAY = `http://127.0.0.1:${PORT}`;
+const TOKEN = "local-admin-token"; // .dev.vars.example
+const RUN = Date.now().toString(36);
+
+let dev: ChildProcess;
+let origin: http.Server;
+let originUrl = "";
+let browser: Browser;
+const state = mkdtempSync(join(tmpdir(), "gateway-browser-"));
+
+/** A merchant origin that takes every forward, and serves a cross-site page that posts to the console. */
+function startOrigin(): Promise<void> {
+  origin = http.createServer((req, res) => {
+    if (req.url === "/evil") {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(`<form id="f" method="post" action="${GATEWAY}/console/dead-letters/redeliver">
+        <input name="csrf" value="guess"></form><script>document.getElementById("f").submit()</script>`);
+      return;
+    }
+    req.resume();
+    req.on("end", () => res.writeHead(204).end());
+  });
+  return new Promise((resolve) =>
+    origin.listen(0, "127.0.0.1", () => {
+      originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+      resolve();
+    }),
+  );
+}
+
+async function waitForGateway(): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${GATEWAY}/console/login`)).status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error("npm run dev did not answer within 60 s");
+}
+
+function simulate(...args: string[]): void {
+  execFileSync(
+    process.execPath,
+    [join(ROOT, "node_modules/tsx/dist/cli.mjs"), join(ROOT, "scripts/simulate.ts"), ...args, "--url", GATEWAY],
+    {
+      cwd: ROOT,
+      stdio: "ignore",
+      env: { ...process.env, PORTONE_SECRET_KEY: "PORTONE_SECRET" },
+    },
+  );
+}
+
+async function login(page: Page): Promise<void> {
+  await page.goto(`${GATEWAY}/console/login`);
+  await page.fill('input[name="token"]', TOKEN);
+  await page.click('button[type="submit"]');
+  await page.waitForURL(`${GATEWAY}/console`);
+}
+
+/** Reloads until the text appears (the read model and the alarms trail by seconds). */
+async function eventually(page: Page, text: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await page.content()).includes(text)) return;
+    if (Date.now() > deadline) throw new Error(`"${text}" did not appear on ${page.url()}`);
+    await new Promise((r) => setTimeout(r, 500));
+    await page.reload();
+  }
+}
+
+before(async () => {
+  await startOrigin();
+  dev = spawn(process.execPath, [join(ROOT, "scripts/dev.mjs"), "--var", `MERCHANT_ORIGIN_URL:${originUrl}/webhooks`], {
+    cwd: ROOT,
+    stdio: "ignore",
+    env: { ...process.env, DEV_PORT: String(PORT), DEV_ENV_FILE: ".dev.vars.example", DEV_PERSIST_TO: state },
+    detached: true,
+  });
+  await waitForGateway();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (dev?.pid) process.kill(-dev.pid, "SIGTERM");
+  origin?.close();
+  rmSync(state, { recursive: true, force: true });
+});
+
+void describe("the operator console in Chromium", () => {
+  void it("refuses a wrong token and sends a visitor without a session to the login form", async () => {
+    const page = await browser.newPage();
+    const events = await page.goto(`${GATEWAY}/console/events`);
+    assert.equal(new URL(page.url()).pathname, "/console/login");
+    assert.equal(events?.status(), 200);
+    await page.fill('input[name="token"]', "wrong-token");
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === "POST"),
+      page.click('button[type="submit"]'),
+    ]);
+    assert.equal(answer.status(), 401);
+    assert.match(await page.content(), /That is not the admin token/);
+    await page.screenshot({ path: join(ROOT, "docs/console-login.png") });
+    await page.close();
+  });
+
+  void it("logs in, finds an event by merchant_order_ref, opens its timeline, redelivers, and sees the attempt", async () => {
+    const [ref, merchantRef] = [`browser_${RUN}`, `order_${RUN}`];
+    simulate("payment", "Pending", "--ref", ref, "--merchant-order-ref", merchantRef);
+    simulate("payment", "Success", "--ref", ref, "--merchant-order-ref", merchantRef);
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await login(page);
+    await page.click('header a:text("Events")');
+    await page.fill('input[name="q"]', merchantRef);
+    await page.click('form.search button[type="submit"]');
+    await eventually(page, "portone.payment.success");
+    await eventually(page, ">delivered<");
+    const rows = await page.locator("tbody tr").allInnerTexts();
+    assert.equal(rows.length, 2);
+    assert.match(rows[0] ?? "", /portone\.payment\.success.*Success.*delivered.*evt_[0-9a-f]{32}/s);
+    await page.screenshot({ path: join(ROOT, "docs/console-events.png"), fullPage: true });
+
+    await page.click(`a:text("${ref}") >> nth=0`);
+    await page.waitForURL(`${GATEWAY}/console/objects/portone/payment/${ref}`);
+    assert.equal(await page.locator("ol li").count(), 2);
+    await page.click('form.inline button:text("Redeliver") >> nth=0');
+    await page.waitForURL(/done=redelivered/);
+    assert.match(await page.content(), /Re-queued/);
+    await eventually(page, "</li><li>");
+    const attempts = await page.locator("tbody tr >> nth=0").locator("ol li").count();
+    assert.equal(attempts, 2, "the redelivered event shows a second attempt");
+    await page.screenshot({ path: join(ROOT, "docs/console-timeline.png"), fullPage: true });
+
+    await page.goto(`${GATEWAY}/console`);
+    await eventually(page, "latency p95");
+    await page.screenshot({ path: join(ROOT, "docs/console-overview.png"), fullPage: true });
+    await page.close();
+  });
+
+  void it("refuses a cross-site POST even with the session cookie", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await login(page);
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().startsWith(`${GATEWAY}/console/dead-letters/redeliver`)),
+      page.goto(`${originUrl}/evil`),
+    ]);
+    assert.equal(answer.status(), 403);
+    await context.close();
+  });
+
+  void it("is usable on a phone-sized screen", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await login(page);
+    await page.goto(`${GATEWAY}/console/events`);
+    await page.screenshot({ path: join(ROOT, "docs/console-phone.png") });
+    const overflow = Number(await page.evaluate("document.body.scrollWidth - window.innerWidth"));
+    assert.ok(overflow <= 1, `the page is ${overflow}px wider than the screen (tables scroll inside their box)`);
+    await page.close();
+  });
+});
