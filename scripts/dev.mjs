@@ -19,7 +19,15 @@ execFileSync(process.execPath, [wrangler, "d1", "migrations", "apply", "READ_MOD
   env,
 });
 
-const args = ["dev", "--ip", "127.0.0.1", "--port", process.env.DEV_PORT ?? "8787", ...persist, ...process.argv.slice(2)];
+const args = [
+  "dev",
+  "--ip",
+  "127.0.0.1",
+  "--port",
+  process.env.DEV_PORT ?? "8787",
+  ...persist,
+  ...process.argv.slice(2),
+];
 if (process.env.DEV_ENV_FILE) {
   args.push("--env-file", process.env.DEV_ENV_FILE);
 } else if (!existsSync(`${root}/.dev.vars`)) {

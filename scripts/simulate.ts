@@ -96,7 +96,8 @@ async function main(): Promise<void> {
       ? { status: step, ...(ref ? { [spec.kind.objectRefField]: ref } : {}) }
       : { refund_status: step, ...(ref ? { payment_txn_ref: ref } : {}) };
     if (amount !== undefined) fields.amount = amount;
-    if (values["merchant-order-ref"] !== undefined && spec.kind) fields.merchant_order_ref = values["merchant-order-ref"];
+    if (values["merchant-order-ref"] !== undefined && spec.kind)
+      fields.merchant_order_ref = values["merchant-order-ref"];
     const payload = { ...spec.sample, ...fields };
     await send(
       url,
