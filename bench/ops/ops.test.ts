@@ -1,8 +1,11 @@
 // Counts, not guesses, the billable operations per event: Worker requests, Durable Object RPC
 // requests and alarm invocations, KV reads and writes, and SQLite rows written (SQLite's own
-// total_changes()), for a new event on a new object, a new event on a known object, a redelivery
-// answered from KV, and a redelivery that misses KV. Runs inside workerd; prints one JSON line.
+// total_changes()), D1 rows written and D1 queries (counted by triggers in the read model: every
+// snapshot writes its object's row once, so object-row writes are batches), for a new event on a new
+// object, a new event on a known object, a redelivery answered from KV, and a redelivery that misses
+// KV. Runs inside workerd; prints one JSON line.
 import {
+  applyD1Migrations,
   createExecutionContext,
   env,
   runDurableObjectAlarm,
@@ -54,6 +57,29 @@ function counting(counts: Counts): Env {
   return { ...env, SEEN: kv, LEDGER: ledger } as Env;
 }
 
+/** Triggers that count the rows the read model writes (an upsert that changes nothing fires none). */
+async function countD1Writes(): Promise<void> {
+  const db = env.READ_MODEL;
+  await db.exec("CREATE TABLE IF NOT EXISTS bench_d1_writes (tbl TEXT PRIMARY KEY, n INTEGER NOT NULL)");
+  await db.exec("INSERT OR IGNORE INTO bench_d1_writes VALUES ('events', 0), ('objects', 0)");
+  for (const table of ["events", "objects"]) {
+    for (const op of ["INSERT", "UPDATE"]) {
+      await db.exec(
+        `CREATE TRIGGER IF NOT EXISTS bench_${table}_${op.toLowerCase()} AFTER ${op} ON ${table} BEGIN UPDATE bench_d1_writes SET n = n + 1 WHERE tbl = '${table}'; END`,
+      );
+    }
+  }
+}
+
+async function d1Writes(): Promise<{ events: number; objects: number }> {
+  const { results } = await env.READ_MODEL.prepare("SELECT tbl, n FROM bench_d1_writes").all<{
+    tbl: string;
+    n: number;
+  }>();
+  const of = (t: string) => results.find((r) => r.tbl === t)?.n ?? 0;
+  return { events: of("events"), objects: of("objects") };
+}
+
 async function rowsWritten(ref: string): Promise<number> {
   return runInDurableObject(
     ledgerFor(env, "portone", "payment_link", ref),
@@ -68,6 +94,7 @@ async function phase(
 ): Promise<void> {
   const counts: Counts = { worker_requests: 0, do_alarm_invocations: 0, sqlite_rows_written: 0 };
   const before = await Promise.all(bodies.map((b) => rowsWritten(b.ref)));
+  const d1Before = await d1Writes();
   const countingEnv = counting(counts);
   for (const { body } of bodies) {
     const ctx = createExecutionContext();
@@ -86,6 +113,9 @@ async function phase(
   const after = await Promise.all(bodies.map((b) => rowsWritten(b.ref)));
   // runInDurableObject itself is test plumbing, not an operation the gateway performs.
   counts.sqlite_rows_written = after.reduce((sum, n, i) => sum + n - (before[i] ?? 0), 0);
+  const d1After = await d1Writes();
+  counts.d1_rows_written = d1After.events - d1Before.events + d1After.objects - d1Before.objects;
+  counts.d1_queries = d1After.objects - d1Before.objects;
   result[name] = Object.fromEntries(
     Object.entries(counts).map(([k, v]) => [k, Math.round((v / bodies.length) * 100) / 100]),
   );
@@ -93,6 +123,8 @@ async function phase(
 
 it("counts the billable operations per event", async () => {
   installStandIns();
+  await applyD1Migrations(env.READ_MODEL, env.TEST_MIGRATIONS);
+  await countD1Writes();
   const run = `ops_${Date.now().toString(36)}`;
   const make = (status: string) =>
     Promise.all(
@@ -121,4 +153,7 @@ it("counts the billable operations per event", async () => {
     `BENCH_OPS ${JSON.stringify({ objects: OBJECTS, migration_rows_per_new_object: migrationRows, per_event: result })}`,
   );
   expect(result.new_event_known_object?.do_rpc_requests).toBe(1);
+  // The read model's targets: at most 2 D1 rows and 1 D1 query per new delivered event.
+  expect(result.new_event_known_object?.d1_rows_written).toBeLessThanOrEqual(2);
+  expect(result.new_event_known_object?.d1_queries).toBeLessThanOrEqual(1);
 });
