@@ -35,6 +35,12 @@ export interface ForwardConfig {
   readonly secret: Uint8Array;
 }
 
+/** Cloudflare Access in front of the console: the team's domain and the application's audience tag. */
+export interface AccessConfig {
+  readonly teamDomain: string;
+  readonly audience: string;
+}
+
 export interface Config {
   readonly portone: PortOneConfig;
   readonly forward: Result<ForwardConfig, ConfigError>;
@@ -43,6 +49,8 @@ export interface Config {
   readonly allowlist: Result<readonly CidrRange[] | null, ConfigError>;
   /** Absent: the admin API and console are closed (404). */
   readonly adminToken?: string;
+  /** null: the console's own token login; set: Cloudflare Access vouches for each console request. */
+  readonly access: Result<AccessConfig | null, ConfigError>;
   readonly logLevel: Level;
   /** Whether the KV "seen" hint is read and written (SEEN_HINT, default on). */
   readonly seenHint: boolean;
@@ -79,6 +87,7 @@ function readConfig(env: Env): Config {
     sources: sourcesConfig(text("WEBHOOK_SOURCES")),
     allowlist: allowlistConfig(text("ALLOWED_SOURCE_IPS")),
     ...(adminToken === undefined ? {} : { adminToken }),
+    access: accessConfig(text("CF_ACCESS_TEAM_DOMAIN"), text("CF_ACCESS_AUD")),
     logLevel: level === "warn" || level === "error" ? level : "info",
     seenHint: text("SEEN_HINT")?.toLowerCase() !== "off",
   };
@@ -143,4 +152,21 @@ function allowlistConfig(raw: string | undefined): Result<readonly CidrRange[] |
     ranges.push(range);
   }
   return ok(ranges);
+}
+
+/** Both or neither: one without the other would leave the console's protection ambiguous. */
+function accessConfig(
+  team: string | undefined,
+  audience: string | undefined,
+): Result<AccessConfig | null, ConfigError> {
+  if (team === undefined && audience === undefined) return ok(null);
+  if (team === undefined || audience === undefined)
+    return err({
+      key: team === undefined ? "CF_ACCESS_TEAM_DOMAIN" : "CF_ACCESS_AUD",
+      message: "is required with the other",
+    });
+  const domain = team.replace(/^https:\/\//, "").replace(/\/+$/, "");
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(domain))
+    return err({ key: "CF_ACCESS_TEAM_DOMAIN", message: "is not a host name such as myteam.cloudflareaccess.com" });
+  return ok({ teamDomain: domain, audience });
 }

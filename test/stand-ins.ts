@@ -8,6 +8,8 @@ import { outbound } from "../src/lib/outbound";
 
 export const ORIGIN_URL = "https://merchant.test/webhooks";
 export const PORTONE_API = "https://portone-api.test";
+/** A Cloudflare Access team (its certs endpoint) for the console's Access tests. */
+export const ACCESS_TEAM = "gateway-test.cloudflareaccess.com";
 
 export interface Received {
   readonly url: string;
@@ -48,6 +50,13 @@ export const origin = {
   acknowledged: [] as Received[],
 };
 
+export const accessTeam = {
+  handler: noRoute,
+  answer(handler: Handler): void {
+    this.handler = handler;
+  },
+};
+
 export const portoneApi = {
   requests: [] as Received[],
   handler: noRoute,
@@ -79,6 +88,7 @@ export function installStandIns(): void {
   origin.handler = accept;
   portoneApi.requests.length = 0;
   portoneApi.handler = noRoute;
+  accessTeam.handler = noRoute;
   outbound.fetch = async (input, init) => {
     const request = new Request(input, init);
     const seen: Received = {
@@ -92,6 +102,7 @@ export function installStandIns(): void {
       if (response.status >= 200 && response.status < 300) origin.acknowledged.push(seen);
       return response;
     }
+    if (request.url.startsWith(`https://${ACCESS_TEAM}/`)) return accessTeam.handler(request);
     if (request.url.startsWith(PORTONE_API)) {
       portoneApi.requests.push(seen);
       return portoneApi.handler(request);

@@ -15,7 +15,8 @@ import { stubFor } from "../object-stub";
 import { redeliverMatching } from "../redeliver";
 import { DeadLettersPage, DestinationsPage, ObjectPage } from "./object-page";
 import { EventsPage, LoginPage, OverviewPage } from "./pages";
-import { csrfMatches, csrfToken, endSession, sessionOf, startSession, tokenMatches } from "./session";
+import { accessIdentity } from "./access";
+import { csrfMatches, csrfToken, endSession, sessionOf, startSession, tokenMatches, type Session } from "./session";
 
 const DAY = 24 * 3600 * 1000;
 const HEADERS: Record<string, string> = {
@@ -45,6 +46,13 @@ consoleApp.use("*", async (c, next) => {
 // Cross-site form POSTs are refused by Origin / Sec-Fetch-Site, the login form's included.
 consoleApp.use("*", csrf());
 
+/** With Cloudflare Access configured, Access logs operators in: the token form is not offered. */
+consoleApp.use("/login", async (c, next) => {
+  const access = c.var.config.access;
+  if (access.ok && access.value !== null) return c.redirect("/console", 303);
+  await next();
+});
+
 consoleApp.get("/login", (c) => c.html(<LoginPage />));
 
 consoleApp.post("/login", async (c) => {
@@ -58,10 +66,29 @@ consoleApp.post("/login", async (c) => {
   return c.redirect("/console", 303);
 });
 
+/** The session: Cloudflare Access's vouched identity when configured, else the signed cookie. */
+async function sessionFor(c: Context<AppEnv>, token: string): Promise<Session | Response> {
+  const access = c.var.config.access;
+  if (!access.ok) {
+    log("error", "Cloudflare Access is misconfigured; the console is closed", { ...access.error });
+    throw httpError(
+      503,
+      "not_configured",
+      "CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD go together; the console is closed.",
+    );
+  }
+  if (access.value !== null) {
+    const who = await accessIdentity(c, access.value);
+    if (who === null) return c.text("Forbidden: Cloudflare Access did not vouch for this request.", 403);
+    return { nonce: `access:${who}`, expiresAt: Number.POSITIVE_INFINITY };
+  }
+  return (await sessionOf(c, token)) ?? c.redirect("/console/login", 303);
+}
+
 const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = tokenOf(c);
-  const session = await sessionOf(c, token);
-  if (session === null) return c.redirect("/console/login", 303);
+  const session = await sessionFor(c, token);
+  if (session instanceof Response) return session;
   if (c.req.method === "POST") {
     const form = await c.req.parseBody();
     if (!(await csrfMatches(session, token, form.csrf))) {
