@@ -1,7 +1,7 @@
 // Pre-signed bodies for the benchmark's scenarios, signed by the gateway's own PortOne signer.
-import { PAYMENT_LINK, SUBSCRIPTION_LINK } from "../src/providers/portone/kinds";
+import { PAYMENT_LINK } from "../src/providers/portone/kinds";
 import { withSignature } from "../src/providers/portone/sign";
-import { paymentLinkSample, subscriptionLinkSample } from "../fixtures/portone-samples";
+import { paymentLinkSample } from "../fixtures/portone-samples";
 
 export const SECRET = "PORTONE_SECRET";
 
@@ -17,12 +17,14 @@ export async function newEvents(run: string, count: number, objects: number): Pr
   );
 }
 
-/** `count` distinct events of one subscription (Active after each deduction). */
+/** `count` distinct events of one payment link, all Processing, each with another signed amount: an
+ *  event is named by its signed fields, so unsigned differences (a subscription's collected_count)
+ *  would make them one event and measure duplicates instead. */
 export async function hotObject(run: string, count: number): Promise<string[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const payload = { ...subscriptionLinkSample, order_ref: `${run}_hot`, status: "Active", collected_count: i + 1 };
-      return JSON.stringify(await withSignature(payload, SUBSCRIPTION_LINK, SECRET));
+      const payload = { ...paymentLinkSample, link_ref: `${run}_hot`, status: "Processing", amount: 500 + i };
+      return JSON.stringify(await withSignature(payload, PAYMENT_LINK, SECRET));
     }),
   );
 }

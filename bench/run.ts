@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { hotObject, newEvents, SECRET } from "./bodies";
 import { load, round, type LoadResult } from "./load";
 import { serve, type Served } from "./serve";
+import { benchSearch } from "./search";
 import { benchVerify } from "./verify";
 import { benchBindings } from "../fixtures/environments";
 
@@ -26,6 +27,8 @@ const { values: flags } = parseArgs({
     connections: { type: "string", default: "16" },
     verify: { type: "string", default: "20000" },
     "skip-ops": { type: "boolean", default: false },
+    "search-events": { type: "string", default: "100000" },
+    "search-requests": { type: "string", default: "300" },
   },
 });
 const N = Number(flags.requests),
@@ -140,7 +143,7 @@ async function main(): Promise<void> {
         const fresh = await newEvents(`${run}_${target.name}`, N, OBJECTS);
         const url = target.name === "gateway" ? `${served.url}/webhooks/portone/payment-link` : served.url;
         const hot = await hotObject(`${run}_${target.name}`, BURST);
-        const hotUrl = target.name === "gateway" ? `${served.url}/webhooks/portone/subscription-link` : served.url;
+        const hotUrl = url;
         await load(url, await newEvents(`${run}_${target.name}_warm`, 50, 50), 4, served.cpuMs); // warm up
         const scenarios: Record<Scenario, LoadResult> = {
           new_events: await load(url, fresh, CONNECTIONS, served.cpuMs),
@@ -172,6 +175,11 @@ async function main(): Promise<void> {
       };
     }
   }
+  console.error("read model search over seeded events…");
+  const search =
+    Number(flags["search-events"]) > 0
+      ? await benchSearch(ROOT, 8804, GATEWAY_VARS, Number(flags["search-events"]), Number(flags["search-requests"]))
+      : null;
   console.error("verification micro-benchmark…");
   const verify = await benchVerify(Number(flags.verify));
   console.error("bundle size…");
@@ -186,6 +194,7 @@ async function main(): Promise<void> {
     results,
     ratios,
     end_to_end_ms: e2e,
+    search,
     verify,
     bundle,
     ops,
@@ -193,7 +202,8 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });
   const file = join(ROOT, "bench/results", `${report.at.replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nops per event: ${JSON.stringify(ops)}`);
+  console.log(`\nread model search: ${JSON.stringify(search)}`);
+  console.log(`ops per event: ${JSON.stringify(ops)}`);
   console.log(`results written to ${file}`);
 }
 

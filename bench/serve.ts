@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const WRANGLER = join(import.meta.dirname, "..", "node_modules", "wrangler", "bin", "wrangler.js");
+export const WRANGLER = join(import.meta.dirname, "..", "node_modules", "wrangler", "bin", "wrangler.js");
 const TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 
 export interface Served {
@@ -21,8 +21,19 @@ export async function serve(
   config: string,
   port: number,
   vars: Record<string, string> = {},
+  /** Runs after the migrations and before the Worker starts, with the local state's folder. */
+  prepare?: (persist: string) => void,
 ): Promise<Served> {
   const persist = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  if (readFileSync(config, "utf8").includes("[[d1_databases]]")) {
+    // The read model's schema, as `npm run dev` applies it.
+    execFileSync(
+      process.execPath,
+      [WRANGLER, "d1", "migrations", "apply", "READ_MODEL", "--local", "-c", config, "--persist-to", persist],
+      { stdio: "ignore", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" } },
+    );
+  }
+  prepare?.(persist);
   const args = [
     WRANGLER,
     "dev",

@@ -1,12 +1,15 @@
 // The platform floor: exactly the platform operations the gateway performs per request, with none
 // of its logic. A new event: one KV read (a miss), one Durable Object RPC that runs the same seven
 // SQLite statements as the ledger's record() in a transaction and sets an alarm, one KV write
-// after it; the alarm then does the delivery's SQL, watchdog alarm and one POST to the origin.
+// after it; the alarm then does the delivery's SQL, watchdog alarm and one POST to the origin, and
+// ends as the gateway's does: one D1 batch writing an event row and an object row to the read model,
+// and the cursor row in its own storage.
 // A redelivery: one KV read (a hit). The ratio gateway / floor isolates our own code.
 import { DurableObject } from "cloudflare:workers";
 
 interface FloorEnv {
   ORIGIN_URL: string;
+  READ_MODEL: D1Database;
   SEEN: KVNamespace;
   FLOOR: DurableObjectNamespace<Floor>;
 }
@@ -74,8 +77,35 @@ export class Floor extends DurableObject<FloorEnv> {
       sql.exec("UPDATE attempts SET outcome = 'delivered' WHERE id = ?", id);
       sql.exec("UPDATE outbox SET state = 'delivered' WHERE seq = ?", head.seq);
     }
+    await this.#readModel();
     sql.exec("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1").toArray(); // the next-wake query's place
     await this.ctx.storage.deleteAlarm();
+  }
+
+  /** The read model's platform operations: one batch of two upserts, then the cursor row. */
+  async #readModel(): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const last = sql
+      .exec<{ seq: number; id: string }>("SELECT seq, id FROM events ORDER BY seq DESC LIMIT 1")
+      .toArray()[0];
+    if (!last) return;
+    const ref = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'name'").one().value;
+    const now = Date.now();
+    await this.env.READ_MODEL.batch([
+      this.env.READ_MODEL.prepare(
+        `INSERT INTO objects (object, provider, kind, object_ref, first_seen_at, last_seen_at, version)
+         VALUES (?, 'floor', 'floor', ?, ?, ?, ?) ON CONFLICT (object) DO UPDATE SET last_seen_at = excluded.last_seen_at,
+         version = excluded.version WHERE excluded.version >= objects.version`,
+      ).bind(ref, ref, now, now, last.seq),
+      this.env.READ_MODEL.prepare(
+        `INSERT INTO events (event_id, object, provider, kind, object_ref, ledger_ref, type, status, outcome, source,
+                             received_at, seq, delivery, attempts, version)
+         VALUES (?, ?, 'floor', 'floor', ?, ?, 'floor', 'x', 'accepted', 'webhook', ?, ?, 'delivered', 1, ?)
+         ON CONFLICT (event_id) DO UPDATE SET delivery = excluded.delivery, version = excluded.version
+         WHERE excluded.version >= events.version`,
+      ).bind(last.id, ref, ref, ref, now, last.seq, last.seq),
+    ]);
+    sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('cursor', ?)", String(last.seq));
   }
 }
 
@@ -84,7 +114,7 @@ export default {
     const body = await request.text();
     const payload = JSON.parse(body) as Record<string, string>;
     const ref = payload.link_ref ?? payload.order_ref ?? "x";
-    const id = `${ref}:${payload.status}:${String(payload.collected_count ?? "")}`;
+    const id = `${ref}:${payload.status}:${String(payload.amount ?? "")}`;
     if ((await env.SEEN.get(`seen:${id}`)) !== null) return Response.json({ result: "duplicate" });
     const result = await env.FLOOR.get(env.FLOOR.idFromName(ref)).record(ref, id, body);
     ctx.waitUntil(env.SEEN.put(`seen:${id}`, ref, { expirationTtl: 604800 }));
