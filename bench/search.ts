@@ -9,7 +9,7 @@ import { round } from "./load";
 import { serve, WRANGLER } from "./serve";
 
 const PER_OBJECT = 5;
-const ROWS_PER_INSERT = 500;
+const ROWS_PER_INSERT = 200; // D1 refuses statements over 100 KB
 const TOKEN = "bench-admin-token";
 
 export interface SearchResult {
