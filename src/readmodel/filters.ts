@@ -57,33 +57,29 @@ export function isEmpty(filter: EventFilter): boolean {
   return Object.keys(filter).length === 0;
 }
 
+/** Each single-valued filter's SQL condition over the events table. */
+const CONDITIONS: ReadonlyArray<readonly [Exclude<keyof EventFilter, "q">, string]> = [
+  ["type", "type = ?"],
+  ["status", "lower(status) = lower(?)"],
+  ["delivery", "delivery = ?"],
+  ["since", "received_at >= ?"],
+  ["until", "received_at < ?"],
+];
+
 /** SQL conditions and their values for a filter, over the events table. */
 export function whereOf(filter: EventFilter): { readonly sql: string; readonly args: Array<string | number> } {
   const clauses: string[] = [];
   const args: Array<string | number> = [];
   if (filter.q !== undefined) {
+    // An object ref (the event's own or its ledger's), a merchant_order_ref or an event id.
     clauses.push("(event_id = ? OR object_ref = ? OR ledger_ref = ? OR merchant_order_ref = ?)");
     args.push(filter.q, filter.q, filter.q, filter.q);
   }
-  if (filter.type !== undefined) {
-    clauses.push("type = ?");
-    args.push(filter.type);
-  }
-  if (filter.status !== undefined) {
-    clauses.push("lower(status) = lower(?)");
-    args.push(filter.status);
-  }
-  if (filter.delivery !== undefined) {
-    clauses.push("delivery = ?");
-    args.push(filter.delivery);
-  }
-  if (filter.since !== undefined) {
-    clauses.push("received_at >= ?");
-    args.push(filter.since);
-  }
-  if (filter.until !== undefined) {
-    clauses.push("received_at < ?");
-    args.push(filter.until);
+  for (const [name, condition] of CONDITIONS) {
+    const value = filter[name];
+    if (value === undefined) continue;
+    clauses.push(condition);
+    args.push(value);
   }
   return { sql: clauses.length > 0 ? clauses.join(" AND ") : "1 = 1", args };
 }
