@@ -6,29 +6,14 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
 import { log } from "../lib/log";
-import { isEmpty, parseFilter, parseTime, type EventFilter } from "../readmodel/filters";
-import { decodeCursor, listEvents, MAX_PAGE, statsSince } from "../readmodel/queries";
+import { isEmpty, parseTime } from "../readmodel/filters";
+import { listEvents, statsSince } from "../readmodel/queries";
+import { filterOf, pageArgs } from "./request-filters";
 import { redeliverMatching } from "./redeliver";
 
 export const search = new Hono<AppEnv>();
 
 const DAY_MS = 24 * 3600 * 1000;
-
-function filterOf(input: Readonly<Record<string, unknown>>): EventFilter {
-  const parsed = parseFilter(input);
-  if (!parsed.ok) throw httpError(400, "invalid_filter", parsed.error);
-  return parsed.value;
-}
-
-function pageArgs(limitText: string | undefined, cursorText: string | undefined) {
-  const limit = limitText === undefined ? 50 : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
-    throw httpError(400, "invalid_filter", `limit must be a whole number from 1 to ${MAX_PAGE}`);
-  if (cursorText === undefined || cursorText === "") return { limit, after: null };
-  const cursor = decodeCursor(cursorText);
-  if (!cursor.ok) throw httpError(400, "invalid_cursor", cursor.error);
-  return { limit, after: cursor.value };
-}
 
 search.get("/events", async (c) => {
   const query = c.req.query();

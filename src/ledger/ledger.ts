@@ -133,7 +133,7 @@ export class Ledger extends DurableObject<Env> {
    *  retried with backoff (the changes stay in this object); it never fails the run. */
   async #sendToReadModel(): Promise<void> {
     const sql = this.ctx.storage.sql;
-    if ((this.#readModelRetryAt ?? 0) > clock.now() || !readModelBehind(sql)) return;
+    if ((this.#readModelRetryAt ?? 0) > clock.now()) return; // flushReadModel sends nothing when nothing changed
     try {
       await flushReadModel(sql, this.env.READ_MODEL);
       this.#readModelRetryAt = null;

@@ -9,10 +9,10 @@ import { clock } from "../../lib/clock";
 import { httpError } from "../../lib/http-errors";
 import { log } from "../../lib/log";
 import { deliveryLatency, eventsPerHour } from "../../readmodel/overview";
-import { parseFilter } from "../../readmodel/filters";
-import { decodeCursor, listEvents, statsSince } from "../../readmodel/queries";
+import { listEvents, statsSince } from "../../readmodel/queries";
 import { stubFor } from "../object-stub";
 import { redeliverMatching } from "../redeliver";
+import { filterOf, pageArgs } from "../request-filters";
 import { DeadLettersPage, DestinationsPage, ObjectPage } from "./object-page";
 import { EventsPage, LoginPage, OverviewPage } from "./pages";
 import { accessIdentity } from "./access";
@@ -120,11 +120,8 @@ consoleApp.get("/", async (c) => {
 
 consoleApp.get("/events", async (c) => {
   const query = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== ""));
-  const filter = parseFilter(query);
-  if (!filter.ok) throw httpError(400, "invalid_filter", filter.error);
-  const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
-  if (cursor !== null && !cursor.ok) throw httpError(400, "invalid_cursor", cursor.error);
-  const page = await listEvents(c.env.READ_MODEL, filter.value, 50, cursor?.value ?? null);
+  const { after } = pageArgs(undefined, query.cursor);
+  const page = await listEvents(c.env.READ_MODEL, filterOf(query), 50, after);
   const { cursor: _cursor, ...rest } = query;
   return c.html(<EventsPage csrf={c.var.csrf} query={rest} page={page} />);
 });
