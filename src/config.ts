@@ -11,6 +11,13 @@ import { parseCidr, type CidrRange } from "./lib/cidr";
 import type { Level } from "./lib/log";
 import { err, ok, type Result } from "./lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "./lib/standard-webhooks";
+import {
+  DEFAULT_DESTINATION,
+  DEFAULT_TIMEOUT_MS,
+  destinationUrl,
+  parseDestinations,
+  type Destination,
+} from "./destinations";
 import { parseSources, type Source } from "./providers/sources/parse";
 
 /** A variable that is set but unusable: which one, and why (for logs; never its value). */
@@ -43,7 +50,10 @@ export interface AccessConfig {
 
 export interface Config {
   readonly portone: PortOneConfig;
+  /** The destination `default`: MERCHANT_ORIGIN_URL and FORWARD_SIGNING_SECRET. */
   readonly forward: Result<ForwardConfig, ConfigError>;
+  /** Where events go: `default` (unless only named destinations are configured) and DESTINATIONS. */
+  readonly destinations: Result<readonly Destination[], ConfigError>;
   readonly sources: Result<ReadonlyMap<string, Source>, ConfigError>;
   /** null: no allowlist (every source may post). */
   readonly allowlist: Result<readonly CidrRange[] | null, ConfigError>;
@@ -84,6 +94,7 @@ function readConfig(env: Env): Config {
       apiBaseUrl: (text("PORTONE_API_BASE_URL") ?? DEFAULT_PORTONE_API_BASE_URL).replace(/\/+$/, ""),
     },
     forward: forwardConfig(text("MERCHANT_ORIGIN_URL"), text("FORWARD_SIGNING_SECRET")),
+    destinations: destinationsConfig(text("MERCHANT_ORIGIN_URL"), text("FORWARD_SIGNING_SECRET"), text("DESTINATIONS")),
     sources: sourcesConfig(text("WEBHOOK_SOURCES")),
     allowlist: allowlistConfig(text("ALLOWED_SOURCE_IPS")),
     ...(adminToken === undefined ? {} : { adminToken }),
@@ -101,8 +112,33 @@ function list(raw: string | undefined): string[] {
     .filter((s) => s !== "");
 }
 
+/** `default` takes every type and is kept whenever its variables are set, or when nothing else is
+ *  configured (then a missing origin fails each attempt visibly, as before destinations existed). */
+function destinationsConfig(
+  url: string | undefined,
+  secret: string | undefined,
+  raw: string | undefined,
+): Result<readonly Destination[], ConfigError> {
+  const named = parseDestinations(raw);
+  if (!named.ok) {
+    const key = /^(DESTINATIONS(?:\.[a-zA-Z0-9_-]+(?:\.[a-zA-Z]+)?)?)/.exec(named.error)?.[1] ?? "DESTINATIONS";
+    return err({ key, message: named.error });
+  }
+  const withDefault = url !== undefined || secret !== undefined || named.value.length === 0;
+  const origin = destinationUrl(url);
+  const bytes = parseStandardSecret(secret);
+  const fallback: Destination = {
+    name: DEFAULT_DESTINATION,
+    url: origin ?? "",
+    secret: bytes ?? new Uint8Array(0),
+    types: null,
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+  };
+  return ok(withDefault ? [fallback, ...named.value] : named.value);
+}
+
 function forwardConfig(url: string | undefined, secret: string | undefined): Result<ForwardConfig, ConfigError> {
-  const origin = originUrl(url);
+  const origin = destinationUrl(url);
   if (origin === null) {
     return err({
       key: "MERCHANT_ORIGIN_URL",
@@ -117,21 +153,6 @@ function forwardConfig(url: string | undefined, secret: string | undefined): Res
     });
   }
   return ok({ url: origin, secret: bytes });
-}
-
-/** An absolute https URL, or http to a loopback host (development); null otherwise. */
-function originUrl(raw: string | undefined): string | null {
-  if (raw === undefined) return null;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return null;
-  }
-  if (url.protocol === "https:") return url.href;
-  const loopback =
-    url.hostname === "localhost" || url.hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-  return url.protocol === "http:" && loopback ? url.href : null;
 }
 
 function sourcesConfig(raw: string | undefined): Result<ReadonlyMap<string, Source>, ConfigError> {

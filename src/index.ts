@@ -11,6 +11,7 @@ import { rawBody } from "./ingress/raw-body";
 import { MAX_BODY_BYTES } from "./lib/limits";
 import { setLogLevel } from "./lib/log";
 import { recordVerifiedEvent } from "./ingress/accept";
+import { requireDestinations } from "./ingress/require-destinations";
 import { sourceAllowlist } from "./ingress/source-allowlist";
 import { portOneKind, verifyPortOneWebhook } from "./ingress/portone";
 import { recordRefundHint } from "./ingress/portone-refund";
@@ -29,6 +30,7 @@ app.use("*", async (c, next) => {
 });
 
 app.use("/webhooks/*", sourceAllowlist());
+app.use("/webhooks/*", requireDestinations());
 
 app.post("/webhooks/portone/refund", rawBody({ maxBytes: MAX_BODY_BYTES }), recordRefundHint);
 app.post(

@@ -7,6 +7,7 @@
 import { fetchWithTimeout } from "../lib/outbound";
 import { DELIVERY_TIMEOUT_MS } from "./schedule";
 import type { Config } from "../config";
+import { DEFAULT_DESTINATION } from "../destinations";
 import { err, errorText, ok, type Result } from "../lib/result";
 import { signStandardWebhook, standardWebhookKey } from "../lib/standard-webhooks";
 
@@ -29,6 +30,8 @@ export interface ForwardEvent {
 export interface ForwardTarget {
   readonly url: string;
   readonly key: CryptoKey;
+  /** How long the destination has to answer, in ms. */
+  readonly timeoutMs: number;
 }
 
 /** What one attempt got: the origin's 2xx, or the failure to record (with its HTTP status, if any). */
@@ -61,14 +64,27 @@ export function envelopeOf(event: ForwardEvent): string {
 /** The origin and signing key, or why the configuration makes delivery impossible (an attempt's error). */
 export async function forwardTarget(forward: Config["forward"]): Promise<Result<ForwardTarget, string>> {
   if (!forward.ok) return err(`${forward.error.key} ${forward.error.message}`);
-  return ok({ url: forward.value.url, key: await standardWebhookKey(forward.value.secret) });
+  return ok({
+    url: forward.value.url,
+    key: await standardWebhookKey(forward.value.secret),
+    timeoutMs: DELIVERY_TIMEOUT_MS,
+  });
+}
+
+/** Where a destination's queue goes: `default` is MERCHANT_ORIGIN_URL (as forwardTarget), any other
+ *  a DESTINATIONS entry; one no longer configured is a failure to retry (and see in the attempts). */
+export async function targetFor(config: Config, destination: string): Promise<Result<ForwardTarget, string>> {
+  if (destination === DEFAULT_DESTINATION) return forwardTarget(config.forward);
+  const found = config.destinations.ok ? config.destinations.value.find((d) => d.name === destination) : undefined;
+  if (found === undefined) return err(`destination ${destination} is not configured (DESTINATIONS)`);
+  return ok({ url: found.url, key: await standardWebhookKey(found.secret), timeoutMs: found.timeoutMs });
 }
 
 export async function deliverOnce(
   target: ForwardTarget,
   event: ForwardEvent,
   nowMs: number,
-  timeoutMs: number = DELIVERY_TIMEOUT_MS,
+  timeoutMs: number = target.timeoutMs,
 ): Promise<AttemptResult> {
   const body = envelopeOf(event);
   const timestamp = Math.floor(nowMs / 1000);

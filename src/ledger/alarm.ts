@@ -10,7 +10,7 @@
 import type { Config } from "../config";
 import { clock } from "../lib/clock";
 import { err } from "../lib/result";
-import { deliverOnce, forwardTarget, type AttemptResult } from "../egress/deliver";
+import { deliverOnce, targetFor, type AttemptResult } from "../egress/deliver";
 import { retryDelayMs } from "../egress/schedule";
 import { log } from "../lib/log";
 import { confirmDueRefunds } from "./confirm";
@@ -41,16 +41,33 @@ export function earliest(a: number | null, b: number | null): number | null {
   return Math.min(a, b);
 }
 
-/** Forwards what is due, in order, until the head must wait or this run has done its share. */
+/** Forwards what is due to each destination, in order, until each head must wait or this run has done
+ *  its share. One destination's failures never hold another's queue. */
 async function deliverDue(
   storage: DurableObjectStorage,
   config: Config,
   outbox: Outbox,
   beforeEachForward: () => Promise<void>,
 ): Promise<void> {
-  for (let delivered = 0; delivered < MAX_DELIVERIES_PER_RUN; delivered++) {
-    const head = outbox.head();
-    if (head === null || head.nextAttemptAt > clock.now()) return;
+  let budget = MAX_DELIVERIES_PER_RUN;
+  for (const destination of outbox.pendingDestinations()) {
+    budget = await deliverTo(destination, budget, storage, config, outbox, beforeEachForward);
+    if (budget <= 0) return;
+  }
+}
+
+/** One destination's queue; returns the run's remaining budget. */
+async function deliverTo(
+  destination: string,
+  budget: number,
+  storage: DurableObjectStorage,
+  config: Config,
+  outbox: Outbox,
+  beforeEachForward: () => Promise<void>,
+): Promise<number> {
+  for (let left = budget; left > 0; left--) {
+    const head = outbox.head(destination);
+    if (head === null || head.nextAttemptAt > clock.now()) return left;
     await beforeEachForward();
     const now = clock.now();
 
@@ -62,15 +79,16 @@ async function deliverDue(
       continue; // the events queued behind a dead letter proceed
     }
     const at = clock.now() + delay;
-    outbox.scheduleRetry(head.seq, at, clock.now(), result.error.error);
+    outbox.scheduleRetry(head, at, clock.now(), result.error.error);
     log("warn", "forward failed; retry scheduled", {
       ...ids(head),
       attempt: head.cycleAttempts + 1,
       error: result.error.error,
       retry_at: new Date(at).toISOString(),
     });
-    return; // later events of this object wait behind the one being retried
+    return left - 1; // later events of this object wait, for this destination, behind the one being retried
   }
+  return 0;
 }
 
 async function attempt(
@@ -83,8 +101,8 @@ async function attempt(
   const attemptId = outbox.beginAttempt(head, now);
   let result: AttemptResult;
   try {
-    await armWatchdog(storage);
-    const target = await forwardTarget(config.forward);
+    const target = await targetFor(config, head.destination);
+    await armWatchdog(storage, target.ok ? target.value.timeoutMs : 0);
     result = target.ok ? await deliverOnce(target.value, head, now) : err({ httpStatus: null, error: target.error });
   } catch (thrown) {
     // The run is about to fail and be retried: the attempt it began is closed now, not left in flight.
@@ -94,7 +112,7 @@ async function attempt(
   const finishedAt = clock.now();
   if (result.ok) {
     outbox.finishAttempt(attemptId, finishedAt, "delivered", result.value.httpStatus, null);
-    outbox.setState(head.seq, "delivered", finishedAt, null);
+    outbox.setState(head, "delivered", finishedAt, null);
     log("info", "forwarded", { ...ids(head), http_status: result.value.httpStatus });
     return result;
   }
@@ -104,8 +122,13 @@ async function attempt(
 
 /** Kept, visible in the object's report and (after this run's snapshot) in the read model's list. */
 function deadLetter(outbox: Outbox, head: OutboxHead, error: string): void {
-  outbox.setState(head.seq, "dead", clock.now(), error);
+  outbox.setState(head, "dead", clock.now(), error);
   log("error", "forward dead-lettered after the retry budget", { ...ids(head), error });
 }
 
-const ids = (head: OutboxHead) => ({ event_id: head.eventId, kind: head.kind, object_ref: head.objectRef });
+const ids = (head: OutboxHead) => ({
+  event_id: head.eventId,
+  kind: head.kind,
+  object_ref: head.objectRef,
+  destination: head.destination,
+});

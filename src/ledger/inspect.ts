@@ -1,9 +1,11 @@
 // A read-only report of one object for the operator API: state, event history with each event's
-// delivery status, every delivery attempt, and the refunds being confirmed. Payloads are left out: they carry buyers' data.
+// delivery status (over its destinations), each destination's queue row, every delivery attempt, and
+// the refunds being confirmed. Payloads are left out: they carry buyers' data.
 
 export interface ObjectReport {
   state: Array<Record<string, SqlStorageValue>>;
   events: Array<Record<string, SqlStorageValue>>;
+  deliveries: Array<Record<string, SqlStorageValue>>;
   attempts: Array<Record<string, SqlStorageValue>>;
   refunds: Array<Record<string, SqlStorageValue>>;
 }
@@ -21,11 +23,23 @@ export function inspectObject(sql: SqlStorage): ObjectReport {
     state: rows("SELECT provider, kind, object_ref, status, terminal, last_event_id, updated_at FROM object_state"),
     events: rows(
       `SELECT e.seq, e.event_id, e.kind, e.object_ref, e.status, e.outcome, e.previous_status, e.received_at,
-              o.state AS delivery, o.cycle_attempts AS attempts_this_cycle, ${iso("o.next_attempt_at")} AS next_attempt_at, o.last_error
-         FROM events e LEFT JOIN outbox o ON o.seq = e.seq ORDER BY e.seq`,
+              CASE WHEN o.dead > 0 THEN 'dead' WHEN o.pending > 0 THEN 'pending' WHEN o.seq IS NOT NULL THEN 'delivered' END
+                AS delivery,
+              o.attempts_this_cycle, ${iso("o.next_attempt_at")} AS next_attempt_at, o.last_error
+         FROM events e LEFT JOIN (
+           SELECT seq, sum(state = 'dead') AS dead, sum(state = 'pending') AS pending,
+                  max(cycle_attempts) AS attempts_this_cycle,
+                  min(CASE WHEN state = 'pending' THEN next_attempt_at END) AS next_attempt_at, max(last_error) AS last_error
+             FROM outbox GROUP BY seq) o ON o.seq = e.seq
+        ORDER BY e.seq`,
+    ),
+    deliveries: rows(
+      `SELECT seq, event_id, destination, state, cycle_attempts AS attempts_this_cycle,
+              ${iso("next_attempt_at")} AS next_attempt_at, last_error
+         FROM outbox ORDER BY seq, destination`,
     ),
     attempts: rows(
-      `SELECT id, event_id, ${iso("started_at")} AS started_at, ${iso("finished_at")} AS finished_at, outcome, http_status, error
+      `SELECT id, event_id, destination, ${iso("started_at")} AS started_at, ${iso("finished_at")} AS finished_at, outcome, http_status, error
          FROM delivery_attempts ORDER BY id`,
     ),
     refunds: rows(

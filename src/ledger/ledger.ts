@@ -15,7 +15,8 @@ import { earliest, runAlarm } from "./alarm";
 import { inspectObject, type ObjectReport } from "./inspect";
 import { objectName, rememberObjectName } from "./meta";
 import { flushReadModel, readModelBehind } from "./read-model";
-import { Outbox } from "./outbox";
+import { Outbox, type Route } from "./outbox";
+import { takes } from "../destinations";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
 import { Refunds, type RefundHintInput } from "./refunds";
 import { migrate } from "./schema";
@@ -49,7 +50,7 @@ export class Ledger extends DurableObject<Env> {
     super(ctx, env);
     this.#config = loadConfig(env);
     setLogLevel(this.#config.logLevel);
-    this.#outbox = new Outbox(ctx.storage.sql);
+    this.#outbox = new Outbox(ctx.storage.sql, routeOf(this.#config));
     this.#refunds = new Refunds(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
@@ -187,6 +188,16 @@ export class Ledger extends DurableObject<Env> {
     if (requeued.length > 0) await this.ctx.storage.setAlarm(now);
     return requeued;
   }
+}
+
+/** The destinations that take a type. With DESTINATIONS invalid nothing can be routed: recording
+ *  throws (the provider gets a 5xx and retries; an alarm run retries) instead of losing a destination. */
+function routeOf(config: Config): Route {
+  return (type) => {
+    if (!config.destinations.ok)
+      throw new Error(`${config.destinations.error.key}: ${config.destinations.error.message}`);
+    return config.destinations.value.filter((d) => takes(d, type)).map((d) => d.name);
+  };
 }
 
 /** The name of the Durable Object that holds a payment object. */

@@ -1,5 +1,6 @@
-// The outbox's SQL: which accepted event is next to forward, and what became of each attempt.
-// Pure storage helpers; the Ledger decides when to call them.
+// The outbox's SQL: one queue per destination (a row per accepted event and destination that takes
+// its type), which event is next to forward to each, and what became of each attempt. Pure storage
+// helpers; the Ledger decides when to call them.
 
 import type { ForwardEvent } from "../egress/deliver";
 
@@ -7,12 +8,14 @@ export type OutboxState = "pending" | "delivered" | "dead";
 
 export interface OutboxHead extends ForwardEvent {
   readonly seq: number;
+  readonly destination: string;
   readonly cycleAttempts: number;
   readonly nextAttemptAt: number;
 }
 
 type HeadRow = {
   seq: number;
+  destination: string;
   event_id: string;
   cycle_attempts: number;
   next_attempt_at: number;
@@ -31,46 +34,70 @@ type HeadRow = {
  *  knows what changed since its last snapshot (ledger/index.ts) without a row of its own. */
 const NEXT_CHANGE = "(SELECT coalesce(max(changed), 0) + 1 FROM outbox)";
 
-export class Outbox {
-  constructor(private readonly sql: SqlStorage) {}
+/** The destinations that take an event type; throws when they cannot be known (a configuration
+ *  error), so nothing is recorded without its queues. */
+export type Route = (type: string) => readonly string[];
 
-  enqueue(seq: number, eventId: string, now: number): void {
-    this.sql.exec(
-      `INSERT INTO outbox (seq, event_id, state, cycle_attempts, next_attempt_at, updated_at, changed)
-       VALUES (?, ?, 'pending', 0, ?, ?, ${NEXT_CHANGE})`,
-      seq,
-      eventId,
-      now,
-      now,
-    );
+export class Outbox {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly route: Route,
+  ) {}
+
+  /** Queues an accepted event for each destination that takes its type. */
+  enqueue(seq: number, eventId: string, type: string, now: number): void {
+    for (const destination of this.route(type)) {
+      this.sql.exec(
+        `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, updated_at, changed)
+         VALUES (?, ?, ?, 'pending', 0, ?, ?, ${NEXT_CHANGE})`,
+        seq,
+        destination,
+        eventId,
+        now,
+        now,
+      );
+    }
+  }
+
+  /** The destinations with something pending. */
+  pendingDestinations(): string[] {
+    return this.sql
+      .exec<{ destination: string }>(
+        "SELECT DISTINCT destination FROM outbox WHERE state = 'pending' ORDER BY destination",
+      )
+      .toArray()
+      .map((r) => r.destination);
   }
 
   hasPending(): boolean {
     return this.sql.exec("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1").toArray().length > 0;
   }
 
-  /** When the head of the queue is due (null: nothing pending): the outbox's next alarm. */
+  /** When the earliest of the destinations' queue heads is due (null: nothing pending). */
   nextDue(): number | null {
-    return (
-      this.sql
-        .exec<{ at: number }>("SELECT next_attempt_at AS at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1")
-        .toArray()[0]?.at ?? null
-    );
+    return this.sql
+      .exec<{ at: number | null }>(
+        `SELECT min(next_attempt_at) AS at FROM
+           (SELECT next_attempt_at, min(seq) FROM outbox WHERE state = 'pending' GROUP BY destination)`,
+      )
+      .one().at;
   }
 
-  /** The earliest pending event: events of one object are forwarded strictly in this order. */
-  head(): OutboxHead | null {
+  /** A destination's earliest pending event: each destination gets an object's events in this order. */
+  head(destination: string): OutboxHead | null {
     const row = this.sql
       .exec<HeadRow>(
-        `SELECT o.seq, o.event_id, o.cycle_attempts, o.next_attempt_at, e.provider, e.kind, e.object_ref,
-                e.status, e.previous_status, e.received_at, e.payload, e.unverified, e.source
+        `SELECT o.seq, o.destination, o.event_id, o.cycle_attempts, o.next_attempt_at, e.provider, e.kind,
+                e.object_ref, e.status, e.previous_status, e.received_at, e.payload, e.unverified, e.source
            FROM outbox o JOIN events e ON e.seq = o.seq
-          WHERE o.state = 'pending' ORDER BY o.seq LIMIT 1`,
+          WHERE o.destination = ? AND o.state = 'pending' ORDER BY o.seq LIMIT 1`,
+        destination,
       )
       .toArray()[0];
     if (!row) return null;
     return {
       seq: row.seq,
+      destination: row.destination,
       eventId: row.event_id,
       cycleAttempts: row.cycle_attempts,
       nextAttemptAt: row.next_attempt_at,
@@ -89,14 +116,18 @@ export class Outbox {
   /** Records an attempt as in flight before the request; returns its id. */
   beginAttempt(head: OutboxHead, now: number): number {
     this.sql.exec(
-      `UPDATE outbox SET cycle_attempts = cycle_attempts + 1, updated_at = ?, changed = ${NEXT_CHANGE} WHERE seq = ?`,
+      `UPDATE outbox SET cycle_attempts = cycle_attempts + 1, updated_at = ?, changed = ${NEXT_CHANGE}
+        WHERE seq = ? AND destination = ?`,
       now,
       head.seq,
+      head.destination,
     );
     return this.sql
       .exec<{ id: number }>(
-        "INSERT INTO delivery_attempts (event_id, started_at, outcome) VALUES (?, ?, 'in_flight') RETURNING id",
+        `INSERT INTO delivery_attempts (event_id, destination, started_at, outcome)
+         VALUES (?, ?, ?, 'in_flight') RETURNING id`,
         head.eventId,
+        head.destination,
         now,
       )
       .one().id;
@@ -128,27 +159,32 @@ export class Outbox {
     );
   }
 
-  setState(seq: number, state: OutboxState, now: number, lastError: string | null): void {
+  setState(head: OutboxHead, state: OutboxState, now: number, lastError: string | null): void {
     this.sql.exec(
-      `UPDATE outbox SET state = ?, last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE} WHERE seq = ?`,
+      `UPDATE outbox SET state = ?, last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE}
+        WHERE seq = ? AND destination = ?`,
       state,
       lastError,
       now,
-      seq,
+      head.seq,
+      head.destination,
     );
   }
 
-  scheduleRetry(seq: number, at: number, now: number, lastError: string): void {
+  scheduleRetry(head: OutboxHead, at: number, now: number, lastError: string): void {
     this.sql.exec(
-      `UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE} WHERE seq = ?`,
+      `UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE}
+        WHERE seq = ? AND destination = ?`,
       at,
       lastError,
       now,
-      seq,
+      head.seq,
+      head.destination,
     );
   }
 
-  /** Puts events back in the queue with a fresh retry budget; returns the event ids re-queued. */
+  /** Puts events back in their destinations' queues with a fresh retry budget; returns the ids of the
+   *  events re-queued (once each, whatever the number of destinations). */
   requeue(where: { eventIds: readonly string[] } | { state: "dead" }, now: number): string[] {
     const [clause, arg] =
       "eventIds" in where
@@ -163,6 +199,7 @@ export class Outbox {
         arg,
       )
       .toArray()
-      .map((r) => r.event_id);
+      .map((r) => r.event_id)
+      .filter((id, i, all) => all.indexOf(id) === i);
   }
 }

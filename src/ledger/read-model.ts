@@ -16,6 +16,14 @@ interface Cursor {
 
 const CURSOR_KEY = "read_model_cursor";
 
+/** An event's delivery over its destinations: dead if any destination gave up on it, else pending
+ *  while any still waits, else delivered. */
+const PER_EVENT = `SELECT seq,
+    CASE WHEN sum(state = 'dead') > 0 THEN 'dead' WHEN sum(state = 'pending') > 0 THEN 'pending' ELSE 'delivered' END
+      AS delivery,
+    max(last_error) AS last_error, max(updated_at) AS delivery_updated_at, max(changed) AS changed
+  FROM outbox GROUP BY seq`;
+
 type EventQueryRow = {
   seq: number;
   event_id: string;
@@ -74,11 +82,11 @@ function readSnapshot(sql: SqlStorage, since: Cursor, upTo: Cursor): Snapshot | 
       `SELECT e.seq, e.event_id, e.provider, e.kind, e.object_ref, e.status, e.outcome, e.source, e.received_at,
               CASE WHEN json_valid(e.payload) AND json_type(e.payload, '$.merchant_order_ref') = 'text'
                    THEN json_extract(e.payload, '$.merchant_order_ref') END AS merchant_order_ref,
-              o.state AS delivery, o.last_error, o.updated_at AS delivery_updated_at,
+              o.delivery, o.last_error, o.delivery_updated_at,
               (SELECT count(*) FROM delivery_attempts a WHERE a.event_id = e.event_id) AS attempts,
               (SELECT min(finished_at) FROM delivery_attempts a
                 WHERE a.event_id = e.event_id AND a.outcome = 'delivered') AS delivered_at
-         FROM events e LEFT JOIN outbox o ON o.seq = e.seq
+         FROM events e LEFT JOIN (${PER_EVENT}) o ON o.seq = e.seq
         WHERE e.seq > ? OR o.changed > ?
         ORDER BY e.seq`,
       since.seq,
@@ -137,7 +145,7 @@ function objectRow(sql: SqlStorage, name: string): ObjectRow | null {
       `SELECT coalesce(sum(o.state = 'pending'), 0) AS pending, coalesce(sum(o.state = 'delivered'), 0) AS delivered,
               coalesce(sum(o.state = 'dead'), 0) AS dead,
               min(CASE WHEN o.state = 'pending' THEN e.received_at END) AS oldest
-         FROM outbox o JOIN events e ON e.seq = o.seq`,
+         FROM (SELECT seq, delivery AS state FROM (${PER_EVENT})) o JOIN events e ON e.seq = o.seq`,
     )
     .one();
   return {

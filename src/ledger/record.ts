@@ -95,7 +95,7 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
     .one().seq;
   if (result === "accepted") {
     writeState(sql, input, advance(state, input.status, input.position));
-    outbox.enqueue(seq, input.eventId, now);
+    outbox.enqueue(seq, input.eventId, `${input.provider}.${input.kind}.${input.status.toLowerCase()}`, now);
   }
   return { result, eventId: input.eventId, seq, status: input.status, previousStatus };
 }

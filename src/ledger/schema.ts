@@ -127,6 +127,33 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE outbox ADD COLUMN changed INTEGER NOT NULL DEFAULT 0",
     ],
   },
+  {
+    version: 7,
+    statements: [
+      // One queue per destination: an accepted event gets a row for each destination that takes its
+      // type (order kept per object and destination). Rows from before destinations existed become
+      // the `default` destination's, with their state, attempts and retry time unchanged.
+      `CREATE TABLE outbox_by_destination (
+         seq INTEGER NOT NULL,
+         destination TEXT NOT NULL,
+         event_id TEXT NOT NULL,
+         state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+         cycle_attempts INTEGER NOT NULL DEFAULT 0,
+         next_attempt_at INTEGER NOT NULL,
+         last_error TEXT,
+         updated_at INTEGER NOT NULL,
+         changed INTEGER NOT NULL DEFAULT 0,
+         PRIMARY KEY (seq, destination)
+       ) WITHOUT ROWID`,
+      `INSERT INTO outbox_by_destination
+         SELECT seq, 'default', event_id, state, cycle_attempts, next_attempt_at, last_error, updated_at, changed
+           FROM outbox`,
+      "DROP TABLE outbox",
+      "ALTER TABLE outbox_by_destination RENAME TO outbox",
+      "CREATE INDEX outbox_by_state ON outbox (destination, state, seq)",
+      "ALTER TABLE delivery_attempts ADD COLUMN destination TEXT NOT NULL DEFAULT 'default'",
+    ],
+  },
 ];
 
 export async function migrate(storage: DurableObjectStorage): Promise<void> {

@@ -8,6 +8,7 @@ import { DELIVERY_TIMEOUT_MS } from "../egress/schedule";
 /** Margin past the request timeout before the watchdog fires, in ms. */
 const WATCHDOG_MARGIN_MS = 5_000;
 
-export async function armWatchdog(storage: DurableObjectStorage): Promise<void> {
-  await storage.setAlarm(clock.now() + DELIVERY_TIMEOUT_MS + WATCHDOG_MARGIN_MS);
+/** `timeoutMs`: the request's own timeout (a destination's), at least the default one. */
+export async function armWatchdog(storage: DurableObjectStorage, timeoutMs = DELIVERY_TIMEOUT_MS): Promise<void> {
+  await storage.setAlarm(clock.now() + Math.max(timeoutMs, DELIVERY_TIMEOUT_MS) + WATCHDOG_MARGIN_MS);
 }

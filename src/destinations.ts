@@ -1,0 +1,97 @@
+// Destinations: where forwarded events go. MERCHANT_ORIGIN_URL and FORWARD_SIGNING_SECRET make the
+// destination `default` (every type); DESTINATIONS adds named ones as JSON:
+//   {"erp": {"url": "https://…", "secret": "whsec_…", "types": ["portone.payment.*"], "timeoutMs": 10000}}
+// Validated once (by loadConfig), with the same validators as the default's (URL, whsec secret);
+// an error names the key (DESTINATIONS.erp.url). `types` are globs on the event type, where `*`
+// stands for any run of characters; without `types` a destination takes every type.
+
+import { err, ok, type Result } from "./lib/result";
+import { MIN_SECRET_BYTES, parseStandardSecret } from "./lib/standard-webhooks";
+
+export interface Destination {
+  readonly name: string;
+  readonly url: string;
+  /** Standard Webhooks key bytes (from whsec_ + base64). */
+  readonly secret: Uint8Array;
+  /** Type globs, compiled; null: every type. */
+  readonly types: readonly RegExp[] | null;
+  /** How long the destination has to answer, in ms. */
+  readonly timeoutMs: number;
+}
+
+export const DEFAULT_DESTINATION = "default";
+export const DEFAULT_TIMEOUT_MS = 10_000;
+const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const MAX_TIMEOUT_MS = 30_000;
+
+/** An absolute https URL, or http to a loopback host (development); null otherwise. */
+export function destinationUrl(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (url.protocol === "https:") return url.href;
+  const loopback =
+    url.hostname === "localhost" || url.hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  return url.protocol === "http:" && loopback ? url.href : null;
+}
+
+export function typeGlob(glob: string): RegExp {
+  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
+  return new RegExp(`^${escaped}$`, "i");
+}
+
+export function takes(destination: Destination, type: string): boolean {
+  return destination.types === null || destination.types.some((glob) => glob.test(type));
+}
+
+/** The named destinations of DESTINATIONS, or the message for `DESTINATIONS…: message`. */
+export function parseDestinations(raw: string | undefined): Result<Destination[], string> {
+  if (raw === undefined) return ok([]);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return err("DESTINATIONS is not valid JSON");
+  }
+  if (!isRecord(json)) return err("DESTINATIONS must be a JSON object of destinations by name");
+  const out: Destination[] = [];
+  for (const [name, value] of Object.entries(json)) {
+    const parsed = parseOne(name, value);
+    if (!parsed.ok) return err(`DESTINATIONS.${name}${parsed.error}`);
+    out.push(parsed.value);
+  }
+  return ok(out);
+}
+
+function parseOne(name: string, v: unknown): Result<Destination, string> {
+  if (!NAME.test(name) || name === DEFAULT_DESTINATION)
+    return err(": a name is lower-case letters, digits, - and _, and not 'default'");
+  if (!isRecord(v)) return err(": must be an object");
+  const url = destinationUrl(typeof v.url === "string" ? v.url.trim() : undefined);
+  if (url === null) return err(".url: an absolute https URL (http only to a loopback host)");
+  const secret = typeof v.secret === "string" ? parseStandardSecret(v.secret) : null;
+  if (secret === null) return err(`.secret: whsec_ + base64 of at least ${MIN_SECRET_BYTES} bytes`);
+  const types = v.types ?? null;
+  if (
+    types !== null &&
+    (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === "string" && t !== ""))
+  )
+    return err('.types: a non-empty list of type globs such as "portone.payment.*"');
+  const timeoutMs = v.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (typeof timeoutMs !== "number" || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > MAX_TIMEOUT_MS)
+    return err(`.timeoutMs: a whole number of milliseconds from 100 to ${MAX_TIMEOUT_MS}`);
+  // Not enforced yet (that needs the per-destination gate): refused rather than silently ignored,
+  // since a merchant who sets a limit relies on it.
+  for (const limit of ["maxPerSecond", "maxConcurrency"] as const) {
+    if (v[limit] !== undefined) return err(`.${limit}: not supported yet (no rate or concurrency limit is enforced)`);
+  }
+  return ok({ name, url, secret, types: types === null ? null : (types as string[]).map(typeGlob), timeoutMs });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
