@@ -5,6 +5,7 @@
 // an error names the key (DESTINATIONS.erp.url). `types` are globs on the event type, where `*`
 // stands for any run of characters; without `types` a destination takes every type.
 
+import { isRecord, parseNamedJson } from "./lib/named-json";
 import { err, ok, type Result } from "./lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "./lib/standard-webhooks";
 
@@ -51,20 +52,8 @@ export function takes(destination: Destination, type: string): boolean {
 /** The named destinations of DESTINATIONS, or the message for `DESTINATIONS…: message`. */
 export function parseDestinations(raw: string | undefined): Result<Destination[], string> {
   if (raw === undefined) return ok([]);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return err("DESTINATIONS is not valid JSON");
-  }
-  if (!isRecord(json)) return err("DESTINATIONS must be a JSON object of destinations by name");
-  const out: Destination[] = [];
-  for (const [name, value] of Object.entries(json)) {
-    const parsed = parseOne(name, value);
-    if (!parsed.ok) return err(`DESTINATIONS.${name}${parsed.error}`);
-    out.push(parsed.value);
-  }
-  return ok(out);
+  const parsed = parseNamedJson("DESTINATIONS", raw, parseOne);
+  return parsed.ok ? ok(parsed.value.map(([, destination]) => destination)) : parsed;
 }
 
 function parseOne(name: string, v: unknown): Result<Destination, string> {
@@ -90,8 +79,4 @@ function parseOne(name: string, v: unknown): Result<Destination, string> {
     if (v[limit] !== undefined) return err(`.${limit}: not supported yet (no rate or concurrency limit is enforced)`);
   }
   return ok({ name, url, secret, types: types === null ? null : (types as string[]).map(typeGlob), timeoutMs });
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }

@@ -4,6 +4,7 @@
 // these routes only. Each source says how to verify it and where its object reference and status
 // are in the payload, so its events are deduplicated, serialized and forwarded like PortOne's.
 
+import { isRecord, parseNamedJson } from "../../lib/named-json";
 import { err, ok, type Result } from "../../lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "../../lib/standard-webhooks";
 import type { Lifecycle } from "../types";
@@ -55,20 +56,11 @@ const RESERVED = new Set(["portone"]);
 
 export function parseSources(raw: string): SourcesConfig {
   if (raw.trim() === "") return ok(new Map());
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return err("WEBHOOK_SOURCES is not valid JSON");
-  }
-  if (!isRecord(json)) return err("WEBHOOK_SOURCES must be a JSON object of sources by name");
-  const sources = new Map<string, Source>();
-  for (const [name, value] of Object.entries(json)) {
+  const parsed = parseNamedJson("WEBHOOK_SOURCES", raw, (name, value) => {
     const source = parseSource(name, value);
-    if (!source.ok) return err(`WEBHOOK_SOURCES.${name}: ${source.error}`);
-    sources.set(name, source.value);
-  }
-  return ok(sources);
+    return source.ok ? source : err(`: ${source.error}`);
+  });
+  return parsed.ok ? ok(new Map(parsed.value)) : parsed;
 }
 
 /** Each step gives its value, or the message for `WEBHOOK_SOURCES.<name>: <message>`. */
@@ -172,8 +164,4 @@ function parseLifecycle(v: unknown): Parsed<Lifecycle> {
     return err("lifecycle.terminal: a list of statuses");
   const ranks = Object.fromEntries(order.map((s, i) => [s.toLowerCase(), i]));
   return ok({ ranks, terminal: terminal.map((s) => s.toLowerCase()) });
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
