@@ -132,7 +132,10 @@ function destinationsConfig(
     url: origin ?? "",
     secret: bytes ?? new Uint8Array(0),
     types: null,
+    matchers: null,
     timeoutMs: DEFAULT_TIMEOUT_MS,
+    maxPerSecond: null,
+    maxConcurrency: null,
   };
   return ok(withDefault ? [fallback, ...named.value] : named.value);
 }

@@ -14,10 +14,16 @@ export interface Destination {
   readonly url: string;
   /** Standard Webhooks key bytes (from whsec_ + base64). */
   readonly secret: Uint8Array;
-  /** Type globs, compiled; null: every type. */
-  readonly types: readonly RegExp[] | null;
+  /** Type globs as configured; null: every type. */
+  readonly types: readonly string[] | null;
+  /** The same globs, compiled. */
+  readonly matchers: readonly RegExp[] | null;
   /** How long the destination has to answer, in ms. */
   readonly timeoutMs: number;
+  /** Sends per second at most (null: no limit), enforced by the destination's gate. */
+  readonly maxPerSecond: number | null;
+  /** Requests in flight at once at most (null: no limit), enforced by the destination's gate. */
+  readonly maxConcurrency: number | null;
 }
 
 export const DEFAULT_DESTINATION = "default";
@@ -46,7 +52,7 @@ export function typeGlob(glob: string): RegExp {
 }
 
 export function takes(destination: Destination, type: string): boolean {
-  return destination.types === null || destination.types.some((glob) => glob.test(type));
+  return destination.matchers === null || destination.matchers.some((glob) => glob.test(type));
 }
 
 /** The named destinations of DESTINATIONS, or the message for `DESTINATIONS…: message`. */
@@ -73,10 +79,21 @@ function parseOne(name: string, v: unknown): Result<Destination, string> {
   const timeoutMs = v.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (typeof timeoutMs !== "number" || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > MAX_TIMEOUT_MS)
     return err(`.timeoutMs: a whole number of milliseconds from 100 to ${MAX_TIMEOUT_MS}`);
-  // Not enforced yet (that needs the per-destination gate): refused rather than silently ignored,
-  // since a merchant who sets a limit relies on it.
+  const limits: Record<"maxPerSecond" | "maxConcurrency", number | null> = { maxPerSecond: null, maxConcurrency: null };
   for (const limit of ["maxPerSecond", "maxConcurrency"] as const) {
-    if (v[limit] !== undefined) return err(`.${limit}: not supported yet (no rate or concurrency limit is enforced)`);
+    const value = v[limit];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 10_000)
+      return err(`.${limit}: a whole number from 1 to 10000`);
+    limits[limit] = value;
   }
-  return ok({ name, url, secret, types: types === null ? null : (types as string[]).map(typeGlob), timeoutMs });
+  return ok({
+    name,
+    url,
+    secret,
+    types: types as string[] | null,
+    matchers: types === null ? null : (types as string[]).map(typeGlob),
+    timeoutMs,
+    ...limits,
+  });
 }

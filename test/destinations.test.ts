@@ -110,12 +110,15 @@ describe("destinations", () => {
       error: expect.stringContaining("DESTINATIONS.erp.secret") as unknown,
     });
     expect(parseDestinations('{"default": {}}')).toMatchObject({ ok: false });
-    // Limits are not enforced yet: asking for one is refused, never silently ignored.
+    const limited = parseDestinations(
+      '{"x": {"url": "https://x.example", "secret": "whsec_ZXJwLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODk=", "maxPerSecond": 20, "maxConcurrency": 4}}',
+    );
+    expect(limited.ok && limited.value[0]).toMatchObject({ maxPerSecond: 20, maxConcurrency: 4 });
     expect(
       parseDestinations(
-        '{"x": {"url": "https://x.example", "secret": "whsec_ZXJwLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODk=", "maxPerSecond": 20}}',
+        '{"x": {"url": "https://x.example", "secret": "whsec_ZXJwLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODk=", "maxConcurrency": 0}}',
       ),
-    ).toMatchObject({ error: expect.stringContaining("DESTINATIONS.x.maxPerSecond") as unknown });
+    ).toMatchObject({ error: expect.stringContaining("DESTINATIONS.x.maxConcurrency") as unknown });
     expect(
       parseDestinations(
         '{"x": {"url": "https://x.example", "secret": "whsec_ZXJwLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODk=", "types": []}}',
@@ -136,7 +139,7 @@ describe("destinations", () => {
     const onlyNamed = loadConfig(
       testEnv({ MERCHANT_ORIGIN_URL: undefined, FORWARD_SIGNING_SECRET: undefined }),
     ).destinations;
-    expect(onlyNamed.ok && onlyNamed.value.map((d) => d.name)).toEqual(["erp", "analytics"]);
+    expect(onlyNamed.ok && onlyNamed.value.map((d) => d.name)).toEqual(["erp", "limited", "analytics"]);
     const onlyDefault = loadConfig(testEnv({ DESTINATIONS: undefined })).destinations;
     expect(onlyDefault.ok && onlyDefault.value.map((d) => d.name)).toEqual(["default"]);
   });

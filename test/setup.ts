@@ -3,6 +3,7 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, vi } from "vitest";
+import { gateFor } from "../src/egress/gate";
 import { clock } from "../src/lib/clock";
 import { outbound } from "../src/lib/outbound";
 import { installStandIns } from "./stand-ins";
@@ -14,7 +15,15 @@ beforeAll(async () => {
   await applyD1Migrations(env.READ_MODEL, env.TEST_MIGRATIONS);
 });
 
-beforeEach(() => {
+/** Every test starts with its destinations' gates resumed (breaker closed, failures and slots
+ *  forgotten): a gate's state is the destination's, and one test's failing origin must not open
+ *  another test's breaker. (The injected clock restarts each test, so old slots would lie ahead.) */
+async function resetGates(): Promise<void> {
+  for (const name of ["default", "erp", "limited", "analytics"]) await gateFor(env, name).setPaused(name, false);
+}
+
+beforeEach(async () => {
+  await resetGates();
   installStandIns();
 });
 

@@ -7,6 +7,7 @@ import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
 import { log } from "../lib/log";
 import { adminAuth } from "./auth";
+import { destinationsApi } from "./destinations";
 import { stubFor } from "./object-stub";
 import { search } from "./search";
 
@@ -43,4 +44,5 @@ admin.post(`${objectPath}/redeliver-dead`, async (c) => {
   return c.json({ requeued }, 202);
 });
 
+admin.route("/destinations", destinationsApi);
 admin.route("/", search);

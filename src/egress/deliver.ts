@@ -32,6 +32,8 @@ export interface ForwardTarget {
   readonly key: CryptoKey;
   /** How long the destination has to answer, in ms. */
   readonly timeoutMs: number;
+  readonly maxPerSecond: number | null;
+  readonly maxConcurrency: number | null;
 }
 
 /** What one attempt got: the origin's 2xx, or the failure to record (with its HTTP status, if any). */
@@ -40,6 +42,8 @@ export type AttemptResult = Result<{ readonly httpStatus: number }, AttemptFailu
 export interface AttemptFailure {
   readonly httpStatus: number | null;
   readonly error: string;
+  /** The origin's Retry-After, in ms, with a 429 or 503. */
+  readonly retryAfterMs?: number;
 }
 
 /** The contract's envelope: `data` is only what was proven; the rest travels apart as `unverified`,
@@ -68,6 +72,8 @@ export async function forwardTarget(forward: Config["forward"]): Promise<Result<
     url: forward.value.url,
     key: await standardWebhookKey(forward.value.secret),
     timeoutMs: DELIVERY_TIMEOUT_MS,
+    maxPerSecond: null,
+    maxConcurrency: null,
   });
 }
 
@@ -77,15 +83,24 @@ export async function targetFor(config: Config, destination: string): Promise<Re
   if (destination === DEFAULT_DESTINATION) return forwardTarget(config.forward);
   const found = config.destinations.ok ? config.destinations.value.find((d) => d.name === destination) : undefined;
   if (found === undefined) return err(`destination ${destination} is not configured (DESTINATIONS)`);
-  return ok({ url: found.url, key: await standardWebhookKey(found.secret), timeoutMs: found.timeoutMs });
+  const { url, timeoutMs, maxPerSecond, maxConcurrency } = found;
+  return ok({ url, key: await standardWebhookKey(found.secret), timeoutMs, maxPerSecond, maxConcurrency });
 }
 
-export async function deliverOnce(
+/** One forward, ready to send: the destination, the signed headers and the envelope. */
+export interface SignedRequest {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly timeoutMs: number;
+}
+
+export async function signedRequest(
   target: ForwardTarget,
   event: ForwardEvent,
   nowMs: number,
   timeoutMs: number = target.timeoutMs,
-): Promise<AttemptResult> {
+): Promise<SignedRequest> {
   const body = envelopeOf(event);
   const timestamp = Math.floor(nowMs / 1000);
   const headers = {
@@ -95,18 +110,46 @@ export async function deliverOnce(
     "webhook-timestamp": String(timestamp),
     "webhook-signature": await signStandardWebhook(target.key, event.eventId, timestamp, body),
   };
+  return { url: target.url, headers, body, timeoutMs };
+}
+
+/** Sends a signed forward once. A 2xx takes it; anything else is a failure, with the origin's
+ *  Retry-After (429 or 503) when it gave one. */
+export async function send(request: SignedRequest): Promise<AttemptResult> {
   try {
     const response = await fetchWithTimeout(
-      target.url,
-      { method: "POST", headers, body, redirect: "manual" },
-      timeoutMs,
+      request.url,
+      { method: "POST", headers: request.headers, body: request.body, redirect: "manual" },
+      request.timeoutMs,
     );
     await response.body?.cancel();
     if (response.status >= 200 && response.status < 300) return ok({ httpStatus: response.status });
-    return err({ httpStatus: response.status, error: `origin answered ${response.status}` });
+    const retryAfterMs =
+      response.status === 429 || response.status === 503 ? retryAfter(response.headers.get("retry-after")) : null;
+    return err({
+      httpStatus: response.status,
+      error: `origin answered ${response.status}`,
+      ...(retryAfterMs === null ? {} : { retryAfterMs }),
+    });
   } catch (thrown) {
-    return err({ httpStatus: null, error: describeFailure(thrown, timeoutMs) });
+    return err({ httpStatus: null, error: describeFailure(thrown, request.timeoutMs) });
   }
+}
+
+export async function deliverOnce(
+  target: ForwardTarget,
+  event: ForwardEvent,
+  nowMs: number,
+  timeoutMs: number = target.timeoutMs,
+): Promise<AttemptResult> {
+  return send(await signedRequest(target, event, nowMs, timeoutMs));
+}
+
+/** Retry-After as seconds or an HTTP date, in ms from now (at most an hour); null when absent or unreadable. */
+function retryAfter(value: string | null): number | null {
+  if (value === null) return null;
+  const seconds = /^\d{1,6}$/.test(value.trim()) ? Number(value.trim()) : (Date.parse(value) - Date.now()) / 1000;
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 3600) * 1000 : null;
 }
 
 function describeFailure(thrown: unknown, timeoutMs: number): string {

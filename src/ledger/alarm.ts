@@ -9,8 +9,9 @@
 
 import type { Config } from "../config";
 import { clock } from "../lib/clock";
-import { err } from "../lib/result";
-import { deliverOnce, targetFor, type AttemptResult } from "../egress/deliver";
+import { err, errorText } from "../lib/result";
+import { signedRequest, targetFor, type AttemptResult, type SignedRequest } from "../egress/deliver";
+import { gateFor, type GateAnswer, type GateLimits } from "../egress/gate";
 import { retryDelayMs } from "../egress/schedule";
 import { log } from "../lib/log";
 import { confirmDueRefunds } from "./confirm";
@@ -25,13 +26,22 @@ const MAX_DELIVERIES_PER_RUN = 25;
  *  Interrupted attempts of an earlier instance are closed by the caller, once per instance. */
 export async function runAlarm(
   storage: DurableObjectStorage,
+  env: Env,
   config: Config,
   outbox: Outbox,
   refunds: Refunds | null,
   beforeEachForward: () => Promise<void>,
 ): Promise<void> {
   if (refunds) await confirmDueRefunds(storage, config.portone, outbox, refunds);
-  await deliverDue(storage, config, outbox, beforeEachForward);
+  await deliverDue({ storage, env, config, outbox, beforeEachForward });
+}
+
+interface RunContext {
+  readonly storage: DurableObjectStorage;
+  readonly env: Env;
+  readonly config: Config;
+  readonly outbox: Outbox;
+  readonly beforeEachForward: () => Promise<void>;
 }
 
 /** The earliest of two due times (null: nothing due). */
@@ -43,35 +53,25 @@ export function earliest(a: number | null, b: number | null): number | null {
 
 /** Forwards what is due to each destination, in order, until each head must wait or this run has done
  *  its share. One destination's failures never hold another's queue. */
-async function deliverDue(
-  storage: DurableObjectStorage,
-  config: Config,
-  outbox: Outbox,
-  beforeEachForward: () => Promise<void>,
-): Promise<void> {
+async function deliverDue(run: RunContext): Promise<void> {
   let budget = MAX_DELIVERIES_PER_RUN;
-  for (const destination of outbox.pendingDestinations()) {
-    budget = await deliverTo(destination, budget, storage, config, outbox, beforeEachForward);
+  for (const destination of run.outbox.pendingDestinations()) {
+    budget = await deliverTo(destination, budget, run);
     if (budget <= 0) return;
   }
 }
 
 /** One destination's queue; returns the run's remaining budget. */
-async function deliverTo(
-  destination: string,
-  budget: number,
-  storage: DurableObjectStorage,
-  config: Config,
-  outbox: Outbox,
-  beforeEachForward: () => Promise<void>,
-): Promise<number> {
+async function deliverTo(destination: string, budget: number, run: RunContext): Promise<number> {
+  const { outbox } = run;
   for (let left = budget; left > 0; left--) {
     const head = outbox.head(destination);
     if (head === null || head.nextAttemptAt > clock.now()) return left;
-    await beforeEachForward();
+    await run.beforeEachForward();
     const now = clock.now();
 
-    const result = await attempt(storage, config, outbox, head, now);
+    const result = await attempt(run, head, now);
+    if (result === "deferred") return left; // the gate said when to come back: no attempt was made
     if (result.ok) continue;
     const delay = retryDelayMs(head.cycleAttempts + 1, Math.random());
     if (delay === null) {
@@ -91,19 +91,27 @@ async function deliverTo(
   return 0;
 }
 
-async function attempt(
-  storage: DurableObjectStorage,
-  config: Config,
-  outbox: Outbox,
-  head: OutboxHead,
-  now: number,
-): Promise<AttemptResult> {
+/** One attempt through the destination's gate, recorded before the request. A gate that says
+ *  "wait" made no request: the attempt is taken back (the retry budget is untouched) and the queue's
+ *  head waits for the time the gate gave. */
+async function attempt(run: RunContext, head: OutboxHead, now: number): Promise<AttemptResult | "deferred"> {
+  const { storage, outbox } = run;
   const attemptId = outbox.beginAttempt(head, now);
   let result: AttemptResult;
   try {
-    const target = await targetFor(config, head.destination);
+    const target = await targetFor(run.config, head.destination);
     await armWatchdog(storage, target.ok ? target.value.timeoutMs : 0);
-    result = target.ok ? await deliverOnce(target.value, head, now) : err({ httpStatus: null, error: target.error });
+    if (!target.ok) result = err({ httpStatus: null, error: target.error });
+    else {
+      const { maxPerSecond, maxConcurrency } = target.value;
+      const request = await signedRequest(target.value, head, now);
+      const answer = await throughGate(run.env, head.destination, { maxPerSecond, maxConcurrency }, request);
+      if (answer === null) result = err({ httpStatus: null, error: "the destination's gate could not be reached" });
+      else if (!answer.sent) {
+        outbox.takeBackAttempt(attemptId, head, answer.retryAt, clock.now(), `waiting: ${answer.reason}`);
+        return "deferred";
+      } else result = answer.result;
+    }
   } catch (thrown) {
     // The run is about to fail and be retried: the attempt it began is closed now, not left in flight.
     outbox.finishAttempt(attemptId, clock.now(), "interrupted", null, "the run failed during the attempt");
@@ -118,6 +126,21 @@ async function attempt(
   }
   outbox.finishAttempt(attemptId, finishedAt, "failed", result.error.httpStatus, result.error.error);
   return result;
+}
+
+/** The gate's answer, or null when the gate itself failed (the attempt then fails and is retried). */
+async function throughGate(
+  env: Env,
+  destination: string,
+  limits: GateLimits,
+  request: SignedRequest,
+): Promise<GateAnswer | null> {
+  try {
+    return await gateFor(env, destination).forward(destination, limits, request);
+  } catch (thrown) {
+    log("warn", "destination gate unavailable", { destination, error: errorText(thrown) });
+    return null;
+  }
 }
 
 /** Kept, visible in the object's report and (after this run's snapshot) in the read model's list. */

@@ -125,7 +125,7 @@ export class Ledger extends DurableObject<Env> {
       await this.#sendToReadModel();
       sentAt = clock.now();
     };
-    await runAlarm(this.ctx.storage, this.#config, this.#outbox, refunds, keepReadModelCurrent);
+    await runAlarm(this.ctx.storage, this.env, this.#config, this.#outbox, refunds, keepReadModelCurrent);
     await this.#sendToReadModel();
     await this.#rearm();
   }

@@ -133,6 +133,22 @@ export class Outbox {
       .one().id;
   }
 
+  /** Takes back an attempt that made no request (the destination's gate said to wait): its row is
+   *  deleted, the retry budget restored, and the head waits until `retryAt`. */
+  takeBackAttempt(id: number, head: OutboxHead, retryAt: number, now: number, reason: string): void {
+    this.sql.exec("DELETE FROM delivery_attempts WHERE id = ?", id);
+    this.sql.exec(
+      `UPDATE outbox SET cycle_attempts = cycle_attempts - 1, next_attempt_at = ?, last_error = ?, updated_at = ?,
+              changed = ${NEXT_CHANGE}
+        WHERE seq = ? AND destination = ?`,
+      retryAt,
+      reason,
+      now,
+      head.seq,
+      head.destination,
+    );
+  }
+
   finishAttempt(
     id: number,
     now: number,

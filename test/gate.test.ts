@@ -1,0 +1,168 @@
+// The gate of a destination (design: "Destinations and origin protection"): limits on rate and
+// concurrency that hold whatever the backlog, spread waiting times, a circuit breaker (5 failures in
+// a row open it; one probe at most every 30 s; a success closes it), Retry-After honoured, and
+// waiting that never spends an event's retry budget. Driven through the Gate's RPC and through
+// objects' alarms, with the origin stand-in at the fetch boundary.
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { gateFor, PROBE_INTERVAL_MS, type GateAnswer } from "../src/egress/gate";
+import { ledgerFor } from "../src/ledger/ledger";
+import { adminFetch } from "./admin-helpers";
+import { referenceHmac, uniqueRef } from "./helpers";
+import { envelope, origin, testClock } from "./stand-ins";
+
+const request = (name: string) => ({
+  url: `https://merchant.test/webhooks/${name}`,
+  headers: { "content-type": "application/json" },
+  body: "{}",
+  timeoutMs: 1000,
+});
+const limits = (maxPerSecond: number | null, maxConcurrency: number | null) => ({ maxPerSecond, maxConcurrency });
+
+async function sendFanout(ref: string, status: string): Promise<void> {
+  const body = JSON.stringify({ id: ref, status });
+  const mac = await referenceHmac("fanout-test-secret-0123456789", body);
+  const signature = [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const { default: worker } = await import("../src/index");
+  const { createExecutionContext } = await import("cloudflare:test");
+  const response = await worker.fetch(
+    new Request("https://gateway.test/webhooks/hmac/fanout", {
+      method: "POST",
+      body,
+      headers: { "x-signature": signature },
+    }),
+    env,
+    createExecutionContext(),
+  );
+  expect(response.status).toBe(200);
+}
+
+describe("the gate's limits", () => {
+  it("spaces sends by 1 / maxPerSecond and gives each waiting caller its own, later slot", async () => {
+    const name = uniqueRef("rate");
+    const gate = gateFor(env, name);
+    const answers: GateAnswer[] = [];
+    for (let i = 0; i < 5; i++) answers.push(await gate.forward(name, limits(10, null), request("rate")));
+    expect(answers[0]?.sent).toBe(true);
+    const slots = answers.slice(1).map((a) => (a.sent ? NaN : a.retryAt - testClock.now));
+    expect(slots.every((ms) => ms >= 100)).toBe(true);
+    // Distinct and increasing by at least the spacing: a thousand waiting objects do not wake at once.
+    for (let i = 1; i < slots.length; i++) expect((slots[i] ?? 0) - (slots[i - 1] ?? 0)).toBeGreaterThanOrEqual(100);
+    expect(origin.received).toHaveLength(1);
+  });
+
+  it("never lets more than maxConcurrency requests be in flight; the others wait without an attempt", async () => {
+    let inFlight = 0;
+    let most = 0;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    origin.answer(async (req) => {
+      if (!req.url.endsWith("/limited")) return new Response(null, { status: 204 });
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await held;
+      inFlight -= 1;
+      return new Response(null, { status: 204 });
+    });
+    const refs = Array.from({ length: 4 }, () => uniqueRef("conc"));
+    for (const ref of refs) await sendFanout(ref, "limited");
+    const runs = refs.map((ref) => runDurableObjectAlarm(ledgerFor(env, "fanout", "order", ref)));
+    await vi.waitFor(() => expect(inFlight).toBe(2));
+    // The two refused runs end at once: their objects took their attempt back (the budget is untouched).
+    const refusedCount = async () => {
+      let n = 0;
+      for (const ref of refs) {
+        const report = await ledgerFor(env, "fanout", "order", ref).inspect();
+        const limited = report.deliveries.find((d) => d.destination === "limited");
+        const attempted = report.attempts.some((a) => a.destination === "limited");
+        if (limited?.state === "pending" && limited.attempts_this_cycle === 0 && !attempted) n += 1;
+      }
+      return n;
+    };
+    await vi.waitFor(async () => expect(await refusedCount()).toBe(2));
+    release();
+    await Promise.all(runs);
+    expect(most).toBe(2);
+    testClock.advance(1000);
+    for (const ref of refs) while (await runDurableObjectAlarm(ledgerFor(env, "fanout", "order", ref)));
+    const limitedGot = origin.acknowledged.filter((r) => r.url.endsWith("/limited")).map((r) => envelope(r).object_ref);
+    expect(new Set(limitedGot)).toEqual(new Set(refs));
+    expect(most).toBe(2);
+  });
+});
+
+describe("the circuit breaker", () => {
+  it("opens after 5 failures in a row, lets one probe through every 30 s, and closes on a success", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const name = uniqueRef("breaker");
+    const gate = gateFor(env, name);
+    origin.answer(() => new Response(null, { status: 500 }));
+    for (let i = 0; i < 5; i++) expect((await gate.forward(name, limits(null, null), request("b"))).sent).toBe(true);
+    expect((await gate.state()).breaker).toBe("open");
+    const refused = await gate.forward(name, limits(null, null), request("b"));
+    expect(refused).toMatchObject({ sent: false, reason: "open" });
+    expect(refused.sent ? 0 : refused.retryAt - testClock.now).toBeGreaterThanOrEqual(PROBE_INTERVAL_MS - 1);
+    testClock.advance(PROBE_INTERVAL_MS);
+    expect((await gate.forward(name, limits(null, null), request("b"))).sent).toBe(true); // a failing probe
+    expect((await gate.state()).breaker).toBe("open");
+    expect((await gate.forward(name, limits(null, null), request("b"))).sent).toBe(false);
+    origin.answer(() => new Response(null, { status: 204 }));
+    testClock.advance(PROBE_INTERVAL_MS);
+    expect((await gate.forward(name, limits(null, null), request("b"))).sent).toBe(true);
+    expect((await gate.state()).breaker).toBe("closed");
+    expect(origin.received).toHaveLength(7);
+  });
+
+  it("honours Retry-After on a 429 or 503, without counting a 429 as a failure", async () => {
+    const name = uniqueRef("retry-after");
+    const gate = gateFor(env, name);
+    origin.answer(() => new Response(null, { status: 429, headers: { "retry-after": "120" } }));
+    expect((await gate.forward(name, limits(null, null), request("r"))).sent).toBe(true);
+    const waiting = await gate.forward(name, limits(null, null), request("r"));
+    expect(waiting).toMatchObject({ sent: false, reason: "rate" });
+    expect(waiting.sent ? 0 : waiting.retryAt - testClock.now).toBeGreaterThanOrEqual(120_000);
+    expect((await gate.state()).consecutive_failures).toBe(0);
+  });
+
+  it("waiting for an open breaker never spends an event's retry budget", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    origin.answer((req) => new Response(null, { status: req.url.endsWith("/erp") ? 503 : 204 }));
+    const refs = Array.from({ length: 6 }, () => uniqueRef("budget"));
+    for (const ref of refs) await sendFanout(ref, "paid");
+    for (const ref of refs) await runDurableObjectAlarm(ledgerFor(env, "fanout", "order", ref));
+    const views = await (
+      await adminFetch("/destinations")
+    ).json<{ destinations: Array<{ name: string; breaker: string }> }>();
+    expect(views.destinations.find((d) => d.name === "erp")?.breaker).toBe("open");
+    const last = await ledgerFor(env, "fanout", "order", refs[5] as string).inspect();
+    const erp = last.deliveries.find((d) => d.destination === "erp");
+    expect(erp).toMatchObject({ state: "pending", attempts_this_cycle: 0 });
+    expect(last.attempts.filter((a) => a.destination === "erp")).toEqual([]);
+  });
+});
+
+describe("operators", () => {
+  it("see each destination's state and can pause and resume it", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const list = await (await adminFetch("/destinations")).json<{ destinations: Array<Record<string, unknown>> }>();
+    expect(list.destinations.map((d) => d.name)).toEqual(["default", "erp", "limited", "analytics"]);
+    expect(list.destinations[0]).toMatchObject({ state: "active", breaker: "closed", host: "merchant.test" });
+    const paused = await adminFetch("/destinations/erp/pause", { method: "POST" });
+    expect(await paused.json()).toMatchObject({ name: "erp", state: "paused" });
+    const ref = uniqueRef("paused");
+    await sendFanout(ref, "paid");
+    await runDurableObjectAlarm(ledgerFor(env, "fanout", "order", ref));
+    expect(origin.acknowledged.filter((r) => r.url.endsWith("/erp"))).toHaveLength(0);
+    expect(origin.acknowledged.filter((r) => r.url.endsWith("/analytics"))).toHaveLength(1);
+    expect(await (await adminFetch("/destinations/erp/resume", { method: "POST" })).json()).toMatchObject({
+      state: "active",
+    });
+    testClock.advance(61_000);
+    while (await runDurableObjectAlarm(ledgerFor(env, "fanout", "order", ref)));
+    expect(origin.acknowledged.filter((r) => r.url.endsWith("/erp"))).toHaveLength(1);
+    expect((await adminFetch("/destinations/nobody/pause", { method: "POST" })).status).toBe(404);
+  });
+});
