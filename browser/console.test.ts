@@ -162,6 +162,10 @@ void describe("the operator console in Chromium", () => {
     assert.equal(attempts, 2, "the redelivered event shows a second attempt");
     await page.screenshot({ path: join(ROOT, "docs/console-timeline.png"), fullPage: true });
 
+    await page.goto(`${GATEWAY}/console/destinations`);
+    assert.match(await page.content(), />closed</);
+    await page.screenshot({ path: join(ROOT, "docs/console-destinations.png"), fullPage: true });
+
     await page.goto(`${GATEWAY}/console`);
     await eventually(page, "latency p95");
     await page.screenshot({ path: join(ROOT, "docs/console-overview.png"), fullPage: true });

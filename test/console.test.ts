@@ -111,4 +111,22 @@ describe("the console", () => {
     expect(after.match(/<li>/g)).toHaveLength(2);
     expect(after).toContain("Re-queued");
   });
+
+  it("shows each destination's state and breaker, and pauses and resumes one with a form", async () => {
+    const cookie = await login();
+    const page = await (await request("/console/destinations", { headers: { cookie } })).text();
+    for (const name of ["default", "erp", "limited", "analytics"]) expect(page).toContain(`<td>${name}</td>`);
+    expect(page).toContain(">closed<");
+    expect(page).not.toContain("whsec_");
+    const action = /action="(\/console\/destinations\/erp\/pause)"/.exec(page)?.[1] ?? "";
+    const done = await request(action, form({ csrf: csrfOf(page) }, { origin: BASE, cookie }));
+    expect(done.status).toBe(303);
+    const after = await (await request("/console/destinations", { headers: { cookie } })).text();
+    expect(after).toContain("/console/destinations/erp/resume");
+    const resume = await request(
+      "/console/destinations/erp/resume",
+      form({ csrf: csrfOf(after) }, { origin: BASE, cookie }),
+    );
+    expect(resume.status).toBe(303);
+  });
 });

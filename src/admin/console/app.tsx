@@ -11,6 +11,7 @@ import { log } from "../../lib/log";
 import { deliveryLatency, eventsPerHour } from "../../readmodel/overview";
 import { listEvents, statsSince } from "../../readmodel/queries";
 import { stubFor } from "../object-stub";
+import { destinationViews, setPaused } from "../destinations";
 import { redeliverMatching } from "../redeliver";
 import { filterOf, pageArgs } from "../request-filters";
 import { DeadLettersPage, DestinationsPage, ObjectPage } from "./object-page";
@@ -176,10 +177,14 @@ consoleApp.post("/dead-letters/redeliver", async (c) => {
   return c.redirect(`/console/dead-letters?requeued=${requeued}`, 303);
 });
 
-consoleApp.get("/destinations", (c) => {
-  const forward = c.var.config.forward;
-  const destination = forward.ok
-    ? { host: new URL(forward.value.url).host, problem: null }
-    : { host: "—", problem: `not configured: ${forward.error.key}` };
-  return c.html(<DestinationsPage csrf={c.var.csrf} destination={destination} />);
+consoleApp.get("/destinations", async (c) => {
+  const done = c.req.query("done");
+  const flash = done === undefined ? undefined : `Destination ${done}.`;
+  return c.html(<DestinationsPage csrf={c.var.csrf} destinations={await destinationViews(c)} flash={flash} />);
+});
+
+consoleApp.post("/destinations/:name/:action{pause|resume}", async (c) => {
+  const { name, action } = c.req.param();
+  const view = await setPaused(c, name, action === "pause");
+  return c.redirect(`/console/destinations?done=${encodeURIComponent(`${view.name} ${view.state}`)}`, 303);
 });

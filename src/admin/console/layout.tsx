@@ -15,7 +15,7 @@ th,td{text-align:left;padding:.4rem .55rem;border-bottom:1px solid #eef1f5;verti
 th{background:#f0f3f7;font-weight:600}td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:18rem}
 ol{margin:0;padding-left:1.3rem}
 code{font:13px ui-monospace,Menlo,Consolas,monospace}
-.state{font-weight:600}.delivered{color:#1a7f37}.pending{color:#9a6700}.dead,.failed,.error{color:#cf222e}.stale{color:#6e7781}
+.state{font-weight:600}.delivered,.closed,.active{color:#1a7f37}.pending,.half_open,.paused{color:#9a6700}.dead,.failed,.error,.open{color:#cf222e}.stale{color:#6e7781}
 form.inline{display:inline}input,select,button{font:inherit;padding:.35rem .5rem;border:1px solid #b8c1cf;border-radius:6px;background:#fff}
 button{background:#1d2330;color:#fff;border-color:#1d2330;cursor:pointer}button.light{background:#fff;color:#1d2330}
 .search{display:flex;flex-wrap:wrap;gap:.4rem;margin-bottom:.8rem}.search input[name=q]{flex:1 1 16rem}

@@ -4,6 +4,7 @@
 import type { FC } from "hono/jsx";
 import type { ObjectReport } from "../../ledger/inspect";
 import type { EventItem } from "../../readmodel/queries";
+import type { DestinationView } from "../destinations";
 import { EventsTable } from "./pages";
 import { Page, State, when } from "./layout";
 
@@ -150,29 +151,59 @@ export const DeadLettersPage: FC<{ csrf: string; events: readonly EventItem[]; f
   </Page>
 );
 
-export const DestinationsPage: FC<{ csrf: string; destination: { host: string; problem: string | null } }> = ({
+export const DestinationsPage: FC<{ csrf: string; destinations: readonly DestinationView[]; flash?: string }> = ({
   csrf,
-  destination,
+  destinations,
+  flash,
 }) => (
   <Page title="Destinations" current="/console/destinations" csrf={csrf}>
+    {flash && <p class="flash">{flash}</p>}
     <div class="scroll">
       <table>
         <thead>
           <tr>
             <th>Name</th>
             <th>Host</th>
+            <th>Types</th>
+            <th>Limits</th>
             <th>State</th>
+            <th>Breaker</th>
+            <th>In flight</th>
+            <th>Failures in a row</th>
+            <th></th>
           </tr>
         </thead>
         <tbody>
-          <tr>
-            <td>default</td>
-            <td>{destination.host}</td>
-            <td>{destination.problem ?? "active"}</td>
-          </tr>
+          {destinations.map((d) => (
+            <tr>
+              <td>{d.name}</td>
+              <td>{d.host ?? "not configured"}</td>
+              <td class="wrap">{d.types === null ? "all" : d.types.join(", ")}</td>
+              <td>
+                {d.max_per_second === null ? "" : `${d.max_per_second}/s `}
+                {d.max_concurrency === null ? "" : `${d.max_concurrency} at once`}
+              </td>
+              <td>
+                <State value={d.state === "paused" ? "paused" : "active"} />
+              </td>
+              <td>
+                <State value={d.breaker === "closed" ? "closed" : d.breaker} />
+                {d.opened_at ? ` since ${when(d.opened_at)}` : ""}
+              </td>
+              <td>{d.in_flight}</td>
+              <td>{d.consecutive_failures}</td>
+              <td>
+                <RedeliverButton
+                  action={`/console/destinations/${encodeURIComponent(d.name)}/${d.state === "paused" ? "resume" : "pause"}`}
+                  csrf={csrf}
+                  label={d.state === "paused" ? "Resume" : "Pause"}
+                />
+              </td>
+            </tr>
+          ))}
         </tbody>
       </table>
     </div>
-    <p class="note">One destination (MERCHANT_ORIGIN_URL) for now; only its host is shown.</p>
+    <p class="note">Only each destination's host is shown. Resume also closes an open breaker.</p>
   </Page>
 );
