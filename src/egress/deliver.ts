@@ -7,6 +7,7 @@
 import { fetchWithTimeout } from "../lib/outbound";
 import { DELIVERY_TIMEOUT_MS } from "./schedule";
 import type { Config } from "../config";
+import { eventType } from "../providers/types";
 import { DEFAULT_DESTINATION } from "../destinations";
 import { err, errorText, ok, type Result } from "../lib/result";
 import { signStandardWebhook, standardWebhookKey } from "../lib/standard-webhooks";
@@ -52,7 +53,7 @@ export function envelopeOf(event: ForwardEvent): string {
   const unverified = event.unverified === null ? null : (JSON.parse(event.unverified) as Record<string, unknown>);
   return JSON.stringify({
     id: event.eventId,
-    type: `${event.provider}.${event.kind}.${event.status.toLowerCase()}`,
+    type: eventType(event.provider, event.kind, event.status),
     provider: event.provider,
     kind: event.kind,
     object_ref: event.objectRef,

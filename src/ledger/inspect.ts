@@ -2,6 +2,8 @@
 // delivery status (over its destinations), each destination's queue row, every delivery attempt, and
 // the refunds being confirmed. Payloads are left out: they carry buyers' data.
 
+import { DELIVERY_PER_EVENT } from "./outbox";
+
 export interface ObjectReport {
   state: Array<Record<string, SqlStorageValue>>;
   events: Array<Record<string, SqlStorageValue>>;
@@ -23,14 +25,8 @@ export function inspectObject(sql: SqlStorage): ObjectReport {
     state: rows("SELECT provider, kind, object_ref, status, terminal, last_event_id, updated_at FROM object_state"),
     events: rows(
       `SELECT e.seq, e.event_id, e.kind, e.object_ref, e.status, e.outcome, e.previous_status, e.received_at,
-              CASE WHEN o.dead > 0 THEN 'dead' WHEN o.pending > 0 THEN 'pending' WHEN o.seq IS NOT NULL THEN 'delivered' END
-                AS delivery,
-              o.attempts_this_cycle, ${iso("o.next_attempt_at")} AS next_attempt_at, o.last_error
-         FROM events e LEFT JOIN (
-           SELECT seq, sum(state = 'dead') AS dead, sum(state = 'pending') AS pending,
-                  max(cycle_attempts) AS attempts_this_cycle,
-                  min(CASE WHEN state = 'pending' THEN next_attempt_at END) AS next_attempt_at, max(last_error) AS last_error
-             FROM outbox GROUP BY seq) o ON o.seq = e.seq
+              o.delivery, o.attempts_this_cycle, ${iso("o.next_attempt_at")} AS next_attempt_at, o.last_error
+         FROM events e LEFT JOIN (${DELIVERY_PER_EVENT}) o ON o.seq = e.seq
         ORDER BY e.seq`,
     ),
     deliveries: rows(

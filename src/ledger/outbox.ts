@@ -6,6 +6,16 @@ import type { ForwardEvent } from "../egress/deliver";
 
 export type OutboxState = "pending" | "delivered" | "dead";
 
+/** Per event (seq), its delivery over its destinations: dead if any destination gave up on it, else
+ *  pending while any still waits, else delivered; with the figures the report and the read model show. */
+export const DELIVERY_PER_EVENT = `SELECT seq,
+    CASE WHEN sum(state = 'dead') > 0 THEN 'dead' WHEN sum(state = 'pending') > 0 THEN 'pending' ELSE 'delivered' END
+      AS delivery,
+    max(cycle_attempts) AS attempts_this_cycle,
+    min(CASE WHEN state = 'pending' THEN next_attempt_at END) AS next_attempt_at,
+    max(last_error) AS last_error, max(updated_at) AS delivery_updated_at, max(changed) AS changed
+  FROM outbox GROUP BY seq`;
+
 export interface OutboxHead extends ForwardEvent {
   readonly seq: number;
   readonly destination: string;

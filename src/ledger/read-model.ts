@@ -7,7 +7,9 @@
 // delivery. Costs: one `meta` row written per applied snapshot; no payloads or customer data leave.
 
 import { applySnapshot, type EventRow, type ObjectRow, type Snapshot } from "../readmodel/rows";
+import { eventType } from "../providers/types";
 import { objectName } from "./meta";
+import { DELIVERY_PER_EVENT } from "./outbox";
 
 interface Cursor {
   readonly seq: number;
@@ -15,14 +17,6 @@ interface Cursor {
 }
 
 const CURSOR_KEY = "read_model_cursor";
-
-/** An event's delivery over its destinations: dead if any destination gave up on it, else pending
- *  while any still waits, else delivered. */
-const PER_EVENT = `SELECT seq,
-    CASE WHEN sum(state = 'dead') > 0 THEN 'dead' WHEN sum(state = 'pending') > 0 THEN 'pending' ELSE 'delivered' END
-      AS delivery,
-    max(last_error) AS last_error, max(updated_at) AS delivery_updated_at, max(changed) AS changed
-  FROM outbox GROUP BY seq`;
 
 type EventQueryRow = {
   seq: number;
@@ -86,7 +80,7 @@ function readSnapshot(sql: SqlStorage, since: Cursor, upTo: Cursor): Snapshot | 
               (SELECT count(*) FROM delivery_attempts a WHERE a.event_id = e.event_id) AS attempts,
               (SELECT min(finished_at) FROM delivery_attempts a
                 WHERE a.event_id = e.event_id AND a.outcome = 'delivered') AS delivered_at
-         FROM events e LEFT JOIN (${PER_EVENT}) o ON o.seq = e.seq
+         FROM events e LEFT JOIN (${DELIVERY_PER_EVENT}) o ON o.seq = e.seq
         WHERE e.seq > ? OR o.changed > ?
         ORDER BY e.seq`,
       since.seq,
@@ -104,7 +98,7 @@ function eventRow(r: EventQueryRow): EventRow {
     kind: r.kind,
     object_ref: r.object_ref,
     merchant_order_ref: r.merchant_order_ref,
-    type: `${r.provider}.${r.kind}.${r.status.toLowerCase()}`,
+    type: eventType(r.provider, r.kind, r.status),
     status: r.status,
     outcome: r.outcome,
     source: r.source,
@@ -145,7 +139,7 @@ function objectRow(sql: SqlStorage, name: string): ObjectRow | null {
       `SELECT coalesce(sum(o.state = 'pending'), 0) AS pending, coalesce(sum(o.state = 'delivered'), 0) AS delivered,
               coalesce(sum(o.state = 'dead'), 0) AS dead,
               min(CASE WHEN o.state = 'pending' THEN e.received_at END) AS oldest
-         FROM (SELECT seq, delivery AS state FROM (${PER_EVENT})) o JOIN events e ON e.seq = o.seq`,
+         FROM (SELECT seq, delivery AS state FROM (${DELIVERY_PER_EVENT})) o JOIN events e ON e.seq = o.seq`,
     )
     .one();
   return {

@@ -2,7 +2,7 @@
 // dedupe by identity (the event id of a new event), decide accepted or stale against the object's lifecycle, keep the event as
 // history either way, and queue an accepted event for delivery in the same transaction.
 
-import type { StatusPosition } from "../providers/types";
+import { eventType, type StatusPosition } from "../providers/types";
 import { advance, decide, type ObjectState } from "./decide";
 import type { Outbox } from "./outbox";
 
@@ -95,7 +95,7 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
     .one().seq;
   if (result === "accepted") {
     writeState(sql, input, advance(state, input.status, input.position));
-    outbox.enqueue(seq, input.eventId, `${input.provider}.${input.kind}.${input.status.toLowerCase()}`, now);
+    outbox.enqueue(seq, input.eventId, eventType(input.provider, input.kind, input.status), now);
   }
   return { result, eventId: input.eventId, seq, status: input.status, previousStatus };
 }

@@ -71,3 +71,8 @@ export function positionOf(lifecycle: Lifecycle, status: string): StatusPosition
   const rank = Object.hasOwn(lifecycle.ranks, key) ? lifecycle.ranks[key] : undefined;
   return { rank: rank ?? null, terminal: false };
 }
+
+/** An event's type, as forwarded and as destinations' `types` globs match it: provider.kind.status. */
+export function eventType(provider: string, kind: string, status: string): string {
+  return `${provider}.${kind}.${status.toLowerCase()}`;
+}
