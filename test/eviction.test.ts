@@ -33,9 +33,9 @@ describe("eviction", () => {
     const stub = ledgerOf(LINK, ref);
     // The state a run leaves when it stops mid-request: attempt counted and in flight.
     await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec("UPDATE outbox SET cycle_attempts = 1");
       state.storage.sql.exec(
-        "INSERT INTO delivery_attempts (event_id, started_at, outcome) SELECT event_id, ?, 'in_flight' FROM outbox",
+        `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, updated_at, attempt_started_at)
+         SELECT seq, 'default', event_id, 'pending', 1, ?1, ?1, ?1 FROM events`,
         testClock.now,
       );
     });

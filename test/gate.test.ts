@@ -150,6 +150,7 @@ describe("operators", () => {
     const list = await (await adminFetch("/destinations")).json<{ destinations: Array<Record<string, unknown>> }>();
     expect(list.destinations.map((d) => d.name)).toEqual(["default", "erp", "limited", "analytics"]);
     expect(list.destinations[0]).toMatchObject({ state: "active", breaker: "closed", host: "merchant.test" });
+    const erpPending = (list.destinations.find((d) => d.name === "erp")?.pending as number) ?? 0;
     const paused = await adminFetch("/destinations/erp/pause", { method: "POST" });
     expect(await paused.json()).toMatchObject({ name: "erp", state: "paused" });
     const ref = uniqueRef("paused");
@@ -157,12 +158,20 @@ describe("operators", () => {
     await runDurableObjectAlarm(ledgerFor(env, "fanout", "order", ref));
     expect(origin.acknowledged.filter((r) => r.url.endsWith("/erp"))).toHaveLength(0);
     expect(origin.acknowledged.filter((r) => r.url.endsWith("/analytics"))).toHaveLength(1);
+    const backlog = await (await adminFetch("/destinations")).json<{ destinations: Array<Record<string, unknown>> }>();
+    expect(backlog.destinations.find((d) => d.name === "erp")).toMatchObject({
+      state: "paused",
+      pending: erpPending + 1,
+    });
     expect(await (await adminFetch("/destinations/erp/resume", { method: "POST" })).json()).toMatchObject({
       state: "active",
+      pending: erpPending + 1,
     });
     testClock.advance(61_000);
     while (await runDurableObjectAlarm(ledgerFor(env, "fanout", "order", ref)));
     expect(origin.acknowledged.filter((r) => r.url.endsWith("/erp"))).toHaveLength(1);
+    const drained = await (await adminFetch("/destinations")).json<{ destinations: Array<Record<string, unknown>> }>();
+    expect(drained.destinations.find((d) => d.name === "erp")).toMatchObject({ pending: erpPending });
     expect((await adminFetch("/destinations/nobody/pause", { method: "POST" })).status).toBe(404);
   });
 });

@@ -117,7 +117,7 @@ describe("durability", () => {
         .map((r) => r.version),
     );
     expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });
 

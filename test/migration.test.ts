@@ -6,7 +6,17 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { describe, expect, it } from "vitest";
 import { MIGRATIONS } from "../src/ledger/schema";
 import { eventIdOf } from "../src/providers/event-id";
-import { KINDS, deliver, eventFor, ledgerOf, portOneEventId, resultOf, uniqueRef, type Slug } from "./helpers";
+import {
+  KINDS,
+  deliver,
+  eventFor,
+  ledgerOf,
+  portOneEventId,
+  resultOf,
+  storedObject,
+  uniqueRef,
+  type Slug,
+} from "./helpers";
 import { envelope, origin, testClock } from "./stand-ins";
 
 const TABLES = ["events", "object_state", "outbox", "delivery_attempts", "meta", "refund_hints", "refunds"];
@@ -23,6 +33,7 @@ async function plantOldLedger(slug: Slug, ref: string, events: readonly OldEvent
   const ids = await Promise.all(events.map((e) => eventIdOf("portone", kind.kind, e.body)));
   await runInDurableObject(ledgerOf(kind, ref), async (_i, state) => {
     const sql = state.storage.sql;
+    for (const view of ["object_state", "deliveries"]) sql.exec(`DROP VIEW IF EXISTS ${view}`);
     for (const table of [...TABLES, "schema_migrations"]) sql.exec(`DROP TABLE IF EXISTS ${table}`);
     sql.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
     for (const m of MIGRATIONS.filter((m) => m.version <= 3)) {
@@ -56,10 +67,11 @@ async function plantOldLedger(slug: Slug, ref: string, events: readonly OldEvent
     });
     const last = events[events.length - 1] as OldEvent;
     sql.exec(
-      "INSERT INTO object_state VALUES (?, ?, 'portone', ?, NULL, 0, ?, '2026-11-01T00:00:00.000Z')",
+      "INSERT INTO object_state VALUES (?, ?, 'portone', ?, NULL, ?, ?, '2026-11-01T00:00:00.000Z')",
       kind.kind,
       ref,
       last.status,
+      last.status === "Success" ? 1 : 0,
       ids[ids.length - 1],
     );
     if (events.some((e) => !e.delivered)) await state.storage.setAlarm(testClock.now);
@@ -105,6 +117,24 @@ describe("upgrading a ledger from schema v3 with old event ids", () => {
     expect(sent.unverified).toHaveProperty("buyer_email");
     expect(sent.unverified).not.toHaveProperty("signature_hash");
     expect(sent.source).toBe("webhook");
+  });
+
+  it("keeps the object's state: a finished payment stays finished after the state table became a view", async () => {
+    const ref = uniqueRef("oldstate");
+    const pending = await eventFor("payment", ref, "Pending");
+    const success = await eventFor("payment", ref, "Success");
+    await plantOldLedger("payment", ref, [
+      { status: "Pending", body: pending, delivered: true },
+      { status: "Success", body: success, delivered: true },
+    ]);
+    expect(await resultOf(await deliver("payment", await eventFor("payment", ref, "Failed")))).toBe("stale");
+    const stored = await storedObject(KINDS.payment, ref);
+    expect(stored.state).toEqual({ status: "Success", terminal: 1 });
+    expect(stored.events.map((e) => [e.status, e.outcome])).toEqual([
+      ["Pending", "accepted"],
+      ["Success", "accepted"],
+      ["Failed", "stale"],
+    ]);
   });
 
   it("two old events with the same signed fields: the first takes the identity, the second keeps its own", async () => {

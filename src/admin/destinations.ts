@@ -1,11 +1,13 @@
-// The destinations as operators see them: each one's configuration (host only), and its gate's state
-// (paused or active, the breaker, requests in flight), with pause and resume.
+// The destinations as operators see them: each one's configuration (host only), its backlog (events
+// waiting for it, from the read model) and its gate's state (paused or active, the breaker, requests
+// in flight), with pause and resume.
 
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
 import type { Destination } from "../destinations";
 import { gateFor, type GateState } from "../egress/gate";
 import { httpError } from "../lib/http-errors";
+import { pendingByDestination } from "../readmodel/queries";
 
 export interface DestinationView extends GateState {
   readonly name: string;
@@ -13,6 +15,8 @@ export interface DestinationView extends GateState {
   readonly types: readonly string[] | null;
   readonly max_per_second: number | null;
   readonly max_concurrency: number | null;
+  /** Events waiting for it, as of the read model (which trails the ledgers by seconds). */
+  readonly pending: number;
 }
 
 function configured(c: Context<AppEnv>): readonly Destination[] {
@@ -21,7 +25,7 @@ function configured(c: Context<AppEnv>): readonly Destination[] {
   return destinations.value;
 }
 
-async function view(c: Context<AppEnv>, d: Destination, state?: GateState): Promise<DestinationView> {
+async function view(c: Context<AppEnv>, d: Destination, pending: number, state?: GateState): Promise<DestinationView> {
   const gate = state ?? (await gateFor(c.env, d.name).state());
   return {
     name: d.name,
@@ -29,18 +33,25 @@ async function view(c: Context<AppEnv>, d: Destination, state?: GateState): Prom
     types: d.types,
     max_per_second: d.maxPerSecond,
     max_concurrency: d.maxConcurrency,
+    pending,
     ...gate,
   };
 }
 
 export async function destinationViews(c: Context<AppEnv>): Promise<DestinationView[]> {
-  return Promise.all(configured(c).map((d) => view(c, d)));
+  const destinations = configured(c);
+  const pending = await pendingByDestination(
+    c.env.READ_MODEL,
+    destinations.map((d) => d.name),
+  );
+  return Promise.all(destinations.map((d) => view(c, d, pending.get(d.name) ?? 0)));
 }
 
 export async function setPaused(c: Context<AppEnv>, name: string, paused: boolean): Promise<DestinationView> {
   const destination = configured(c).find((d) => d.name === name);
   if (destination === undefined) throw httpError(404, "not_found", `No destination named ${name}.`);
-  return view(c, destination, await gateFor(c.env, name).setPaused(name, paused));
+  const pending = await pendingByDestination(c.env.READ_MODEL, [name]);
+  return view(c, destination, pending.get(name) ?? 0, await gateFor(c.env, name).setPaused(name, paused));
 }
 
 export const destinationsApi = new Hono<AppEnv>();

@@ -33,6 +33,8 @@ export interface GateState {
   readonly consecutive_failures: number;
   readonly opened_at: string | null;
   readonly not_before: string | null;
+  /** Requests for a permit this instance answered (sent or refused), since it started. */
+  readonly asked_since_start: number;
 }
 
 /** Consecutive failures that open the breaker. */
@@ -54,6 +56,7 @@ interface Stored {
 export class Gate extends DurableObject<Env> {
   #stored: Stored = { paused: false, breaker: "closed", openedAt: null, closedAt: null };
   #inFlight = 0;
+  #asked = 0;
   #probeInFlight = false;
   #lastProbeAt = 0;
   #failures = 0;
@@ -71,6 +74,7 @@ export class Gate extends DurableObject<Env> {
   /** Sends the request now, or says when to come back (never counted as an attempt). */
   async forward(destination: string, limits: GateLimits, request: SignedRequest): Promise<GateAnswer> {
     const now = clock.now();
+    this.#asked += 1;
     const refusal = this.#refusal(now, limits);
     if (refusal !== null) return refusal;
     const probe = this.#stored.breaker === "open";
@@ -158,6 +162,7 @@ export class Gate extends DurableObject<Env> {
       consecutive_failures: this.#failures,
       opened_at: iso(this.#stored.openedAt),
       not_before: this.#notBefore > clock.now() ? iso(this.#notBefore) : null,
+      asked_since_start: this.#asked,
     };
   }
 

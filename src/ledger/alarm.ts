@@ -2,9 +2,10 @@
 // at a time, until it is empty, the head must wait for its retry time, or this run has done its
 // share. When the next run is due is not decided here: the Ledger reads it from storage after the
 // run's last await, so work that arrived while the run awaited the origin is never forgotten.
-// Safe to run twice: every attempt is recorded in SQLite before its request, an attempt left in
-// flight by a stopped run is closed as interrupted, and a watchdog alarm is set before each request
-// so a run that dies mid-request is resumed. The origin may therefore see an event more than once
+// Safe to run twice: every attempt is recorded in SQLite before its request, and an attempt left in
+// flight by a stopped run is closed as interrupted. A run that dies mid-request is run again by the
+// runtime (alarms are at-least-once: the alarm stays set until its handler completes), so no
+// watchdog alarm is written per request. The origin may therefore see an event more than once
 // (at-least-once); it drops repeats by webhook-id.
 
 import type { Config } from "../config";
@@ -17,7 +18,6 @@ import { log } from "../lib/log";
 import { confirmDueRefunds } from "./confirm";
 import type { Outbox, OutboxHead } from "./outbox";
 import type { Refunds } from "./refunds";
-import { armWatchdog } from "./watchdog";
 
 /** Events forwarded per alarm run at most, so one object's backlog cannot hold an alarm for long. */
 const MAX_DELIVERIES_PER_RUN = 25;
@@ -33,11 +33,10 @@ export async function runAlarm(
   beforeEachForward: () => Promise<void>,
 ): Promise<void> {
   if (refunds) await confirmDueRefunds(storage, config.portone, outbox, refunds);
-  await deliverDue({ storage, env, config, outbox, beforeEachForward });
+  await deliverDue({ env, config, outbox, beforeEachForward });
 }
 
 interface RunContext {
-  readonly storage: DurableObjectStorage;
   readonly env: Env;
   readonly config: Config;
   readonly outbox: Outbox;
@@ -68,22 +67,22 @@ async function deliverTo(destination: string, budget: number, run: RunContext): 
     const head = outbox.head(destination);
     if (head === null || head.nextAttemptAt > clock.now()) return left;
     await run.beforeEachForward();
-    const now = clock.now();
 
-    const result = await attempt(run, head, now);
+    const result = await attempt(run, head, clock.now());
     if (result === "deferred") return left; // the gate said when to come back: no attempt was made
     if (result.ok) continue;
     const delay = retryDelayMs(head.cycleAttempts + 1, Math.random());
-    if (delay === null) {
-      deadLetter(outbox, head, result.error.error);
+    const failure = { outcome: "failed", httpStatus: result.error.httpStatus, error: result.error.error } as const;
+    const at = delay === null ? null : clock.now() + delay;
+    outbox.failed(head, clock.now(), failure, at);
+    if (at === null) {
+      log("error", "forward dead-lettered after the retry budget", { ...ids(head), error: failure.error });
       continue; // the events queued behind a dead letter proceed
     }
-    const at = clock.now() + delay;
-    outbox.scheduleRetry(head, at, clock.now(), result.error.error);
     log("warn", "forward failed; retry scheduled", {
       ...ids(head),
       attempt: head.cycleAttempts + 1,
-      error: result.error.error,
+      error: failure.error,
       retry_at: new Date(at).toISOString(),
     });
     return left - 1; // later events of this object wait, for this destination, behind the one being retried
@@ -91,16 +90,16 @@ async function deliverTo(destination: string, budget: number, run: RunContext): 
   return 0;
 }
 
-/** One attempt through the destination's gate, recorded before the request. A gate that says
- *  "wait" made no request: the attempt is taken back (the retry budget is untouched) and the queue's
- *  head waits for the time the gate gave. */
+/** One attempt through the destination's gate, recorded on the head's row before the request. A
+ *  gate that says "wait" made no request: the attempt is taken back (the retry budget is untouched)
+ *  and the queue's head waits for the time the gate gave. A delivered attempt is closed here; a
+ *  failed one by the caller, with its retry time. */
 async function attempt(run: RunContext, head: OutboxHead, now: number): Promise<AttemptResult | "deferred"> {
-  const { storage, outbox } = run;
-  const attemptId = outbox.beginAttempt(head, now);
+  const { outbox } = run;
+  outbox.beginAttempt(head, now);
   let result: AttemptResult;
   try {
     const target = await targetFor(run.config, head.destination);
-    await armWatchdog(storage, target.ok ? target.value.timeoutMs : 0);
     if (!target.ok) result = err({ httpStatus: null, error: target.error });
     else {
       const { maxPerSecond, maxConcurrency } = target.value;
@@ -108,23 +107,24 @@ async function attempt(run: RunContext, head: OutboxHead, now: number): Promise<
       const answer = await throughGate(run.env, head.destination, { maxPerSecond, maxConcurrency }, request);
       if (answer === null) result = err({ httpStatus: null, error: "the destination's gate could not be reached" });
       else if (!answer.sent) {
-        outbox.takeBackAttempt(attemptId, head, answer.retryAt, clock.now(), `waiting: ${answer.reason}`);
+        outbox.takeBackAttempt(head, answer.retryAt, clock.now(), `waiting: ${answer.reason}`);
         return "deferred";
       } else result = answer.result;
     }
   } catch (thrown) {
     // The run is about to fail and be retried: the attempt it began is closed now, not left in flight.
-    outbox.finishAttempt(attemptId, clock.now(), "interrupted", null, "the run failed during the attempt");
+    const interrupted = {
+      outcome: "interrupted",
+      httpStatus: null,
+      error: "the run failed during the attempt",
+    } as const;
+    outbox.failed(head, clock.now(), interrupted, null);
     throw thrown;
   }
-  const finishedAt = clock.now();
   if (result.ok) {
-    outbox.finishAttempt(attemptId, finishedAt, "delivered", result.value.httpStatus, null);
-    outbox.setState(head, "delivered", finishedAt, null);
+    outbox.delivered(head, clock.now(), result.value.httpStatus);
     log("info", "forwarded", { ...ids(head), http_status: result.value.httpStatus });
-    return result;
   }
-  outbox.finishAttempt(attemptId, finishedAt, "failed", result.error.httpStatus, result.error.error);
   return result;
 }
 
@@ -141,12 +141,6 @@ async function throughGate(
     log("warn", "destination gate unavailable", { destination, error: errorText(thrown) });
     return null;
   }
-}
-
-/** Kept, visible in the object's report and (after this run's snapshot) in the read model's list. */
-function deadLetter(outbox: Outbox, head: OutboxHead, error: string): void {
-  outbox.setState(head, "dead", clock.now(), error);
-  log("error", "forward dead-lettered after the retry budget", { ...ids(head), error });
 }
 
 const ids = (head: OutboxHead) => ({

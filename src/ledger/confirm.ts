@@ -15,7 +15,6 @@ import { positionOf } from "../providers/types";
 import type { Outbox } from "./outbox";
 import { recordEvent } from "./record";
 import type { DueRefund, Refunds } from "./refunds";
-import { armWatchdog } from "./watchdog";
 
 /** Confirmations per alarm run at most; the rest wait for the next run. */
 const MAX_CONFIRMATIONS_PER_RUN = 10;
@@ -28,7 +27,6 @@ export async function confirmDueRefunds(
 ): Promise<void> {
   for (const refund of refunds.due(clock.now(), MAX_CONFIRMATIONS_PER_RUN)) {
     refunds.countAttempt(refund.refundId, clock.now());
-    await armWatchdog(storage);
     const lookup = await lookUpRefund(portone, refund.paymentTxnRef, refund.refundId, clock.now());
     const ids = { kind: "refund", object_ref: refund.refundId, payment_txn_ref: refund.paymentTxnRef };
     if (lookup.ok) {
@@ -85,7 +83,7 @@ async function recordConfirmed(
         contentHash: null,
         receivedAt: new Date(now).toISOString(),
       },
-      now,
+      null,
     );
   });
   log("info", `refund confirmed: ${outcome.result}`, {

@@ -2,7 +2,7 @@
 // delivery status (over its destinations), each destination's queue row, every delivery attempt, and
 // the refunds being confirmed. Payloads are left out: they carry buyers' data.
 
-import { DELIVERY_PER_EVENT } from "./outbox";
+import { ALL_ATTEMPTS, DELIVERY_PER_EVENT } from "./outbox";
 
 export interface ObjectReport {
   state: Array<Record<string, SqlStorageValue>>;
@@ -32,11 +32,11 @@ export function inspectObject(sql: SqlStorage): ObjectReport {
     deliveries: rows(
       `SELECT seq, event_id, destination, state, cycle_attempts AS attempts_this_cycle,
               ${iso("next_attempt_at")} AS next_attempt_at, last_error
-         FROM outbox ORDER BY seq, destination`,
+         FROM deliveries ORDER BY seq, destination`,
     ),
     attempts: rows(
-      `SELECT id, event_id, destination, ${iso("started_at")} AS started_at, ${iso("finished_at")} AS finished_at, outcome, http_status, error
-         FROM delivery_attempts ORDER BY id`,
+      `SELECT event_id, destination, ${iso("started_at")} AS started_at, ${iso("finished_at")} AS finished_at, outcome, http_status, error
+         FROM (${ALL_ATTEMPTS}) ORDER BY started_at, id IS NULL, id`,
     ),
     refunds: rows(
       `SELECT refund_id, payment_txn_ref, state, confirmed_status, confirm_attempts,

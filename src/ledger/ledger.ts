@@ -14,7 +14,7 @@ import { errorText } from "../lib/result";
 import { earliest, runAlarm } from "./alarm";
 import { inspectObject, type ObjectReport } from "./inspect";
 import { objectName, rememberObjectName } from "./meta";
-import { flushReadModel, readModelBehind } from "./read-model";
+import { ReadModelFeed } from "./read-model";
 import { Outbox, type Route } from "./outbox";
 import { takes } from "../destinations";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
@@ -35,6 +35,7 @@ export class Ledger extends DurableObject<Env> {
   readonly #config: Config;
   readonly #outbox: Outbox;
   readonly #refunds: Refunds;
+  readonly #readModel: ReadModelFeed;
   /** The delivery run in progress in this instance, if any. */
   #delivering: Promise<void> | null = null;
   /** Attempts left in flight by an earlier instance (evicted mid-request): closed on the first run.
@@ -52,6 +53,7 @@ export class Ledger extends DurableObject<Env> {
     setLogLevel(this.#config.logLevel);
     this.#outbox = new Outbox(ctx.storage.sql, routeOf(this.#config));
     this.#refunds = new Refunds(ctx.storage.sql);
+    this.#readModel = new ReadModelFeed(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
@@ -61,10 +63,9 @@ export class Ledger extends DurableObject<Env> {
     // With nothing pending, no delivery alarm is set and this event starts the queue; otherwise
     // the pending head's alarm is set already and this event waits behind it.
     const idle = !this.#outbox.hasPending();
-    const outcome = this.ctx.storage.transactionSync(() => {
-      rememberObjectName(this.ctx.storage.sql, ledger);
-      return recordEvent(this.ctx.storage.sql, this.#outbox, input, now);
-    });
+    const outcome = this.ctx.storage.transactionSync(() =>
+      recordEvent(this.ctx.storage.sql, this.#outbox, input, ledger),
+    );
     if (outcome.result === "accepted" && idle) await this.ctx.storage.setAlarm(now);
     else if ((!idle || outcome.result === "stale") && (await this.ctx.storage.getAlarm()) === null) {
       // Pending work but no alarm (a run gave up, see alarm()): any event re-arms it. A stale event
@@ -90,7 +91,7 @@ export class Ledger extends DurableObject<Env> {
 
   /**
    * Confirms due refunds and forwards the outbox in order; see delivery.ts.
-   * Runs never overlap in one instance (the watchdog alarm or a test may fire while a run awaits
+   * Runs never overlap in one instance (an alarm set meanwhile or a test may fire while a run awaits
    * the origin): a second call waits for the first, then runs for whatever is still due.
    * A run that fails (storage or KV down) throws so the runtime retries it; the runtime gives up
    * after a few retries, so a fallback alarm is set first and the outbox is never left unattended.
@@ -134,9 +135,9 @@ export class Ledger extends DurableObject<Env> {
    *  retried with backoff (the changes stay in this object); it never fails the run. */
   async #sendToReadModel(): Promise<void> {
     const sql = this.ctx.storage.sql;
-    if ((this.#readModelRetryAt ?? 0) > clock.now()) return; // flushReadModel sends nothing when nothing changed
+    if ((this.#readModelRetryAt ?? 0) > clock.now()) return; // flush() sends nothing when nothing changed
     try {
-      await flushReadModel(sql, this.env.READ_MODEL);
+      await this.#readModel.flush(this.env.READ_MODEL);
       this.#readModelRetryAt = null;
       this.#readModelFailures = 0;
     } catch (thrown) {
@@ -155,16 +156,19 @@ export class Ledger extends DurableObject<Env> {
    * Sets the alarm for the earliest work due, read from storage after the run's last await, with
    * no await between the read and the set: an event or a refund hint recorded while the run
    * awaited the origin or PortOne's API is in storage by then, so a run never erases its alarm.
-   * Deleting the alarm also drops the watchdog.
    */
   async #rearm(): Promise<void> {
-    const readModel = readModelBehind(this.ctx.storage.sql) ? (this.#readModelRetryAt ?? clock.now()) : null;
+    // Inside a run getAlarm() is null unless something set an alarm since the run began: deleting
+    // only then saves a write per run. Read first, so nothing awaits between the read of the work
+    // due and the set.
+    const set = await this.ctx.storage.getAlarm();
+    const readModel = this.#readModel.behind() ? (this.#readModelRetryAt ?? clock.now()) : null;
     const wake = earliest(
       earliest(this.#outbox.nextDue(), this.#hasRefunds ? this.#refunds.nextDue() : null),
       readModel,
     );
-    if (wake === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(wake);
+    if (wake !== null) await this.ctx.storage.setAlarm(wake);
+    else if (set !== null) await this.ctx.storage.deleteAlarm();
   }
 
   /** State, history, deliveries and attempts of this object, for the operator API. */

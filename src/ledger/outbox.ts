@@ -1,10 +1,10 @@
-// The outbox's SQL: one queue per destination (a row per accepted event and destination that takes
-// its type), which event is next to forward to each, and what became of each attempt. Pure storage
-// helpers; the Ledger decides when to call them.
+// The outbox's SQL: one queue per destination (an accepted event names the destinations that take
+// its type), which event is next to forward to each, and what became of each attempt. An event's row
+// for a destination is written when its first attempt begins, and holds its current attempt: a
+// delivered event costs the event row, one upsert before the request and one update after it (plus
+// the alarm's set and clear), per destination. Pure storage helpers; the Ledger decides when to call them.
 
 import type { ForwardEvent } from "../egress/deliver";
-
-export type OutboxState = "pending" | "delivered" | "dead";
 
 /** Per event (seq), its delivery over its destinations: dead if any destination gave up on it, else
  *  pending while any still waits, else delivered; with the figures the report and the read model show. */
@@ -14,7 +14,23 @@ export const DELIVERY_PER_EVENT = `SELECT seq,
     max(cycle_attempts) AS attempts_this_cycle,
     min(CASE WHEN state = 'pending' THEN next_attempt_at END) AS next_attempt_at,
     max(last_error) AS last_error, max(updated_at) AS delivery_updated_at, max(changed) AS changed
-  FROM outbox GROUP BY seq`;
+  FROM deliveries GROUP BY seq`;
+
+/** Every delivery attempt: those over and kept in the history, then each row's current one (in
+ *  flight, or the one that delivered it). */
+export const ALL_ATTEMPTS = `SELECT id, event_id, destination, started_at, finished_at, outcome, http_status, error
+    FROM delivery_attempts
+  UNION ALL
+  SELECT NULL, event_id, destination, attempt_started_at, delivered_at,
+         CASE state WHEN 'delivered' THEN 'delivered' ELSE 'in_flight' END, http_status, NULL
+    FROM outbox WHERE attempt_started_at IS NOT NULL`;
+
+/** How an attempt that did not deliver ended. */
+export interface EndedAttempt {
+  readonly outcome: "failed" | "interrupted";
+  readonly httpStatus: number | null;
+  readonly error: string;
+}
 
 export interface OutboxHead extends ForwardEvent {
   readonly seq: number;
@@ -54,33 +70,24 @@ export class Outbox {
     private readonly route: Route,
   ) {}
 
-  /** Queues an accepted event for each destination that takes its type. */
-  enqueue(seq: number, eventId: string, type: string, now: number): void {
-    for (const destination of this.route(type)) {
-      this.sql.exec(
-        `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, updated_at, changed)
-         VALUES (?, ?, ?, 'pending', 0, ?, ?, ${NEXT_CHANGE})`,
-        seq,
-        destination,
-        eventId,
-        now,
-        now,
-      );
-    }
+  /** The destinations an accepted event of this type is queued for, as stored on the event (JSON):
+   *  it waits in each one's queue (the `deliveries` view) with no row of its own until begun. */
+  destinationsFor(type: string): string {
+    return JSON.stringify(this.route(type));
   }
 
   /** The destinations with something pending. */
   pendingDestinations(): string[] {
     return this.sql
       .exec<{ destination: string }>(
-        "SELECT DISTINCT destination FROM outbox WHERE state = 'pending' ORDER BY destination",
+        "SELECT DISTINCT destination FROM deliveries WHERE state = 'pending' ORDER BY destination",
       )
       .toArray()
       .map((r) => r.destination);
   }
 
   hasPending(): boolean {
-    return this.sql.exec("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1").toArray().length > 0;
+    return this.sql.exec("SELECT 1 FROM deliveries WHERE state = 'pending' LIMIT 1").toArray().length > 0;
   }
 
   /** When the earliest of the destinations' queue heads is due (null: nothing pending). */
@@ -88,7 +95,7 @@ export class Outbox {
     return this.sql
       .exec<{ at: number | null }>(
         `SELECT min(next_attempt_at) AS at FROM
-           (SELECT next_attempt_at, min(seq) FROM outbox WHERE state = 'pending' GROUP BY destination)`,
+           (SELECT next_attempt_at, min(seq) FROM deliveries WHERE state = 'pending' GROUP BY destination)`,
       )
       .one().at;
   }
@@ -99,7 +106,7 @@ export class Outbox {
       .exec<HeadRow>(
         `SELECT o.seq, o.destination, o.event_id, o.cycle_attempts, o.next_attempt_at, e.provider, e.kind,
                 e.object_ref, e.status, e.previous_status, e.received_at, e.payload, e.unverified, e.source
-           FROM outbox o JOIN events e ON e.seq = o.seq
+           FROM deliveries o JOIN events e ON e.seq = o.seq
           WHERE o.destination = ? AND o.state = 'pending' ORDER BY o.seq LIMIT 1`,
         destination,
       )
@@ -123,33 +130,30 @@ export class Outbox {
     };
   }
 
-  /** Records an attempt as in flight before the request; returns its id. */
-  beginAttempt(head: OutboxHead, now: number): number {
+  /** Records the attempt on the head's own row before the request (one row written, the row itself
+   *  on a first attempt): counted, and in flight until it ends. */
+  beginAttempt(head: OutboxHead, now: number): void {
     this.sql.exec(
-      `UPDATE outbox SET cycle_attempts = cycle_attempts + 1, updated_at = ?, changed = ${NEXT_CHANGE}
-        WHERE seq = ? AND destination = ?`,
-      now,
+      `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, updated_at, changed,
+                           attempt_started_at)
+       VALUES (?, ?, ?, 'pending', 1, ?, ?, ${NEXT_CHANGE}, ?)
+       ON CONFLICT (seq, destination) DO UPDATE SET cycle_attempts = cycle_attempts + 1,
+         attempt_started_at = excluded.attempt_started_at, updated_at = excluded.updated_at, changed = excluded.changed`,
       head.seq,
       head.destination,
+      head.eventId,
+      now,
+      now,
+      now,
     );
-    return this.sql
-      .exec<{ id: number }>(
-        `INSERT INTO delivery_attempts (event_id, destination, started_at, outcome)
-         VALUES (?, ?, ?, 'in_flight') RETURNING id`,
-        head.eventId,
-        head.destination,
-        now,
-      )
-      .one().id;
   }
 
-  /** Takes back an attempt that made no request (the destination's gate said to wait): its row is
-   *  deleted, the retry budget restored, and the head waits until `retryAt`. */
-  takeBackAttempt(id: number, head: OutboxHead, retryAt: number, now: number, reason: string): void {
-    this.sql.exec("DELETE FROM delivery_attempts WHERE id = ?", id);
+  /** Takes back an attempt that made no request (the destination's gate said to wait): the retry
+   *  budget is restored and the head waits until `retryAt`. */
+  takeBackAttempt(head: OutboxHead, retryAt: number, now: number, reason: string): void {
     this.sql.exec(
-      `UPDATE outbox SET cycle_attempts = cycle_attempts - 1, next_attempt_at = ?, last_error = ?, updated_at = ?,
-              changed = ${NEXT_CHANGE}
+      `UPDATE outbox SET cycle_attempts = cycle_attempts - 1, attempt_started_at = NULL, next_attempt_at = ?,
+              last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE}
         WHERE seq = ? AND destination = ?`,
       retryAt,
       reason,
@@ -159,53 +163,69 @@ export class Outbox {
     );
   }
 
-  finishAttempt(
-    id: number,
-    now: number,
-    outcome: "delivered" | "failed" | "interrupted",
-    httpStatus: number | null,
-    error: string | null,
-  ): void {
+  /** The attempt reached the destination: the row is done (one row written, no attempt row). */
+  delivered(head: OutboxHead, now: number, httpStatus: number): void {
     this.sql.exec(
-      "UPDATE delivery_attempts SET finished_at = ?, outcome = ?, http_status = ?, error = ? WHERE id = ?",
+      `UPDATE outbox SET state = 'delivered', delivered_at = ?, http_status = ?, last_error = NULL, updated_at = ?,
+              changed = ${NEXT_CHANGE}
+        WHERE seq = ? AND destination = ?`,
       now,
-      outcome,
       httpStatus,
-      error,
-      id,
+      now,
+      head.seq,
+      head.destination,
+    );
+  }
+
+  /** The attempt failed, or its run did: it moves to the attempts history, and the row waits until
+   *  `retryAt`, or is dead-lettered when a failed attempt has no retry left (`retryAt` null). */
+  failed(head: OutboxHead, now: number, attempt: EndedAttempt, retryAt: number | null): void {
+    this.sql.exec(
+      `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, http_status, error)
+       SELECT event_id, destination, coalesce(attempt_started_at, ?), ?, ?, ?, ? FROM outbox
+        WHERE seq = ? AND destination = ?`,
+      now,
+      now,
+      attempt.outcome,
+      attempt.httpStatus,
+      attempt.error,
+      head.seq,
+      head.destination,
+    );
+    const dead = retryAt === null && attempt.outcome === "failed";
+    this.sql.exec(
+      `UPDATE outbox SET state = ?, attempt_started_at = NULL, next_attempt_at = coalesce(?, next_attempt_at),
+              last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE}
+        WHERE seq = ? AND destination = ?`,
+      dead ? "dead" : "pending",
+      retryAt,
+      attempt.error,
+      now,
+      head.seq,
+      head.destination,
     );
   }
 
   /** Attempts left in flight by an instance that stopped mid-request (eviction, crash, deploy). A run
-   *  that throws closes its own attempt (delivery.ts); this closes what no run could. */
+   *  that throws closes its own attempt (alarm.ts); this closes what no run could. */
   closeInterrupted(now: number): void {
+    const error = "the gateway stopped during the request";
+    const inFlight = "state = 'pending' AND attempt_started_at IS NOT NULL";
     this.sql.exec(
-      "UPDATE delivery_attempts SET outcome = 'interrupted', finished_at = ?, error = 'the gateway stopped during the request' WHERE outcome = 'in_flight'",
+      `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, error)
+       SELECT event_id, destination, attempt_started_at, ?, 'interrupted', ? FROM outbox WHERE ${inFlight}`,
+      now,
+      error,
+    );
+    this.sql.exec(
+      `UPDATE outbox SET attempt_started_at = NULL, updated_at = ?, changed = ${NEXT_CHANGE} WHERE ${inFlight}`,
       now,
     );
-  }
-
-  setState(head: OutboxHead, state: OutboxState, now: number, lastError: string | null): void {
+    // Attempt rows left in flight by releases that wrote one before each request.
     this.sql.exec(
-      `UPDATE outbox SET state = ?, last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE}
-        WHERE seq = ? AND destination = ?`,
-      state,
-      lastError,
+      "UPDATE delivery_attempts SET outcome = 'interrupted', finished_at = ?, error = ? WHERE outcome = 'in_flight'",
       now,
-      head.seq,
-      head.destination,
-    );
-  }
-
-  scheduleRetry(head: OutboxHead, at: number, now: number, lastError: string): void {
-    this.sql.exec(
-      `UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE}
-        WHERE seq = ? AND destination = ?`,
-      at,
-      lastError,
-      now,
-      head.seq,
-      head.destination,
+      error,
     );
   }
 
@@ -216,9 +236,17 @@ export class Outbox {
       "eventIds" in where
         ? ["event_id IN (SELECT value FROM json_each(?))", JSON.stringify(where.eventIds)]
         : ["state = ?", where.state];
+    // A delivered row's attempt is kept in the history before the row starts a new cycle.
+    this.sql.exec(
+      `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, http_status)
+       SELECT event_id, destination, coalesce(attempt_started_at, delivered_at), delivered_at, 'delivered', http_status
+         FROM outbox WHERE ${clause} AND state = 'delivered' AND delivered_at IS NOT NULL`,
+      arg,
+    );
     return this.sql
       .exec<{ event_id: string }>(
-        `UPDATE outbox SET state = 'pending', cycle_attempts = 0, next_attempt_at = ?, updated_at = ?, changed = ${NEXT_CHANGE}
+        `UPDATE outbox SET state = 'pending', cycle_attempts = 0, next_attempt_at = ?, updated_at = ?,
+                attempt_started_at = NULL, delivered_at = NULL, http_status = NULL, changed = ${NEXT_CHANGE}
           WHERE ${clause} RETURNING event_id`,
         now,
         now,

@@ -2,14 +2,17 @@
 // that changed since the last snapshot it applied, read from its own SQLite and sent in one batch.
 // Durable and idempotent without a queue row per change: what changed is found from the events' seq
 // and the outbox's change counter, both written in the transactions that change them, against a
-// cursor kept in `meta` and moved only after D1 took the snapshot. A D1 failure leaves the cursor,
-// so the same changes (and any newer) are sent again later; it never delays an acknowledgement or a
-// delivery. Costs: one `meta` row written per applied snapshot; no payloads or customer data leave.
+// cursor moved only after D1 took the snapshot. The cursor lives in memory; a checkpoint of it is
+// written to `meta` only every few events, so a snapshot costs no SQLite row most of the time. After a
+// restart the changes since the checkpoint are sent again: D1's upserts write only what differs, so
+// that costs rows read, not written. A D1 failure leaves the cursor, so the same changes (and any
+// newer) are sent again later; it never delays an acknowledgement or a delivery. No payloads or
+// customer data leave.
 
 import { applySnapshot, type EventRow, type ObjectRow, type Snapshot } from "../readmodel/rows";
 import { eventType } from "../providers/types";
 import { objectName } from "./meta";
-import { DELIVERY_PER_EVENT } from "./outbox";
+import { ALL_ATTEMPTS, DELIVERY_PER_EVENT } from "./outbox";
 
 interface Cursor {
   readonly seq: number;
@@ -17,6 +20,8 @@ interface Cursor {
 }
 
 const CURSOR_KEY = "read_model_cursor";
+/** The checkpoint is written once the cursor is this many events, or outbox changes, ahead of it. */
+const CHECKPOINT_EVERY = { events: 8, changes: 32 };
 
 type EventQueryRow = {
   seq: number;
@@ -34,9 +39,10 @@ type EventQueryRow = {
   delivery_updated_at: number | null;
   attempts: number;
   delivered_at: number | null;
+  pending_to: string | null;
 };
 
-function cursorOf(sql: SqlStorage): Cursor {
+function checkpointOf(sql: SqlStorage): Cursor {
   const raw = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", CURSOR_KEY).toArray()[0]?.value;
   return raw ? (JSON.parse(raw) as Cursor) : { seq: 0, changed: 0 };
 }
@@ -49,22 +55,41 @@ function latest(sql: SqlStorage): Cursor {
     .one();
 }
 
-/** Whether something changed that the read model has not taken yet. */
-export function readModelBehind(sql: SqlStorage): boolean {
-  const [at, now] = [cursorOf(sql), latest(sql)];
-  return now.seq > at.seq || now.changed > at.changed;
-}
+/** One ledger's feed to the read model: what it has sent, and sending what changed since. */
+export class ReadModelFeed {
+  /** What D1 has taken (null until known in this instance: then the checkpoint). */
+  #cursor: Cursor | null = null;
 
-/** Sends what changed since the last snapshot; throws when D1 fails (nothing is lost: retried). */
-export async function flushReadModel(sql: SqlStorage, db: D1Database): Promise<number> {
-  const since = cursorOf(sql);
-  const upTo = latest(sql);
-  if (upTo.seq <= since.seq && upTo.changed <= since.changed) return 0;
-  const snapshot = readSnapshot(sql, since, upTo);
-  if (snapshot === null) return 0;
-  await applySnapshot(db, snapshot);
-  sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", CURSOR_KEY, JSON.stringify(upTo));
-  return snapshot.events.length;
+  constructor(private readonly sql: SqlStorage) {}
+
+  #sent(): Cursor {
+    this.#cursor ??= checkpointOf(this.sql);
+    return this.#cursor;
+  }
+
+  /** Whether something changed that the read model has not taken yet. */
+  behind(): boolean {
+    const [at, now] = [this.#sent(), latest(this.sql)];
+    return now.seq > at.seq || now.changed > at.changed;
+  }
+
+  /** Sends what changed since the last snapshot; throws when D1 fails (nothing is lost: retried). */
+  async flush(db: D1Database): Promise<number> {
+    const since = this.#sent();
+    const upTo = latest(this.sql);
+    if (upTo.seq <= since.seq && upTo.changed <= since.changed) return 0;
+    const snapshot = readSnapshot(this.sql, since, upTo);
+    if (snapshot === null) return 0;
+    await applySnapshot(db, snapshot);
+    this.#cursor = upTo;
+    const checkpoint = checkpointOf(this.sql);
+    if (
+      upTo.seq - checkpoint.seq >= CHECKPOINT_EVERY.events ||
+      upTo.changed - checkpoint.changed >= CHECKPOINT_EVERY.changes
+    )
+      this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", CURSOR_KEY, JSON.stringify(upTo));
+    return snapshot.events.length;
+  }
 }
 
 function readSnapshot(sql: SqlStorage, since: Cursor, upTo: Cursor): Snapshot | null {
@@ -77,9 +102,11 @@ function readSnapshot(sql: SqlStorage, since: Cursor, upTo: Cursor): Snapshot | 
               CASE WHEN json_valid(e.payload) AND json_type(e.payload, '$.merchant_order_ref') = 'text'
                    THEN json_extract(e.payload, '$.merchant_order_ref') END AS merchant_order_ref,
               o.delivery, o.last_error, o.delivery_updated_at,
-              (SELECT count(*) FROM delivery_attempts a WHERE a.event_id = e.event_id) AS attempts,
-              (SELECT min(finished_at) FROM delivery_attempts a
-                WHERE a.event_id = e.event_id AND a.outcome = 'delivered') AS delivered_at
+              (SELECT count(*) FROM (${ALL_ATTEMPTS}) a WHERE a.event_id = e.event_id) AS attempts,
+              (SELECT min(finished_at) FROM (${ALL_ATTEMPTS}) a
+                WHERE a.event_id = e.event_id AND a.outcome = 'delivered') AS delivered_at,
+              (SELECT ',' || group_concat(d.destination, ',') || ',' FROM deliveries d
+                WHERE d.seq = e.seq AND d.state = 'pending') AS pending_to
          FROM events e LEFT JOIN (${DELIVERY_PER_EVENT}) o ON o.seq = e.seq
         WHERE e.seq > ? OR o.changed > ?
         ORDER BY e.seq`,
@@ -109,6 +136,7 @@ function eventRow(r: EventQueryRow): EventRow {
     last_error: r.last_error,
     delivered_at: r.delivered_at,
     delivery_updated_at: r.delivery_updated_at,
+    pending_to: r.pending_to,
   };
 }
 

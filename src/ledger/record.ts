@@ -50,8 +50,9 @@ type EventRow = {
   content_hash: string | null;
 };
 
-/** Must run inside a transaction. `now` is the clock in ms, for the outbox. */
-export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput, now: number): RecordOutcome {
+/** Must run inside a transaction. `ledger`: this Durable Object's name (provider:kind:ref), kept on
+ *  the event row so that naming the object costs no row of its own (meta.ts). */
+export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput, ledger: string | null): RecordOutcome {
   const known = sql
     .exec<EventRow>(
       "SELECT seq, event_id, status, previous_status, content_hash FROM events WHERE identity = ?",
@@ -73,11 +74,15 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
   const state = readState(sql, input.kind, input.objectRef);
   const result = decide(state, input.position);
   const previousStatus = state?.status ?? null;
+  // An accepted event carries the state it leaves (object_state is a view of the latest one): the
+  // object's state costs no row of its own.
+  const next = result === "accepted" ? advance(state, input.status, input.position) : null;
   const seq = sql
     .exec<{ seq: number }>(
       `INSERT INTO events (event_id, identity, provider, kind, object_ref, status, outcome, previous_status,
-                           received_at, payload, unverified, source, content_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+                           received_at, payload, unverified, source, content_hash, state_rank, state_terminal,
+                           destinations, ledger)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
       input.eventId,
       input.eventId,
       input.provider,
@@ -91,12 +96,12 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
       input.unverified,
       input.source,
       input.contentHash,
+      next?.rank ?? null,
+      next === null ? null : next.terminal ? 1 : 0,
+      next === null ? null : outbox.destinationsFor(eventType(input.provider, input.kind, input.status)),
+      ledger,
     )
     .one().seq;
-  if (result === "accepted") {
-    writeState(sql, input, advance(state, input.status, input.position));
-    outbox.enqueue(seq, input.eventId, eventType(input.provider, input.kind, input.status), now);
-  }
   return { result, eventId: input.eventId, seq, status: input.status, previousStatus };
 }
 
@@ -109,22 +114,4 @@ function readState(sql: SqlStorage, kind: string, objectRef: string): ObjectStat
     )
     .toArray()[0];
   return row ? { status: row.status, rank: row.rank, terminal: row.terminal === 1 } : null;
-}
-
-function writeState(sql: SqlStorage, input: RecordInput, next: ObjectState): void {
-  sql.exec(
-    `INSERT INTO object_state (kind, object_ref, provider, status, rank, terminal, last_event_id, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (kind, object_ref) DO UPDATE SET
-       status = excluded.status, rank = excluded.rank, terminal = excluded.terminal,
-       last_event_id = excluded.last_event_id, updated_at = excluded.updated_at`,
-    input.kind,
-    input.objectRef,
-    input.provider,
-    input.status,
-    next.rank,
-    next.terminal ? 1 : 0,
-    input.eventId,
-    input.receivedAt,
-  );
 }

@@ -154,6 +154,54 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE delivery_attempts ADD COLUMN destination TEXT NOT NULL DEFAULT 'default'",
     ],
   },
+  {
+    version: 8,
+    statements: [
+      // Fewer rows written per delivered event. The object's state is no longer a row of its own,
+      // rewritten on every accepted event: each accepted event carries the state it left (rank
+      // reached, terminal or not), and object_state becomes a view of the latest accepted event per
+      // (kind, object_ref). The state rows of before are copied onto those latest events.
+      "ALTER TABLE events ADD COLUMN state_rank INTEGER",
+      "ALTER TABLE events ADD COLUMN state_terminal INTEGER",
+      `UPDATE events SET
+         state_rank = (SELECT s.rank FROM object_state s WHERE s.kind = events.kind AND s.object_ref = events.object_ref),
+         state_terminal = (SELECT s.terminal FROM object_state s WHERE s.kind = events.kind AND s.object_ref = events.object_ref)
+       WHERE seq IN (SELECT max(seq) FROM events WHERE outcome = 'accepted' GROUP BY kind, object_ref)`,
+      "DROP TABLE object_state",
+      `CREATE VIEW object_state AS
+         SELECT e.kind, e.object_ref, e.provider, e.status, e.state_rank AS rank,
+                coalesce(e.state_terminal, 0) AS terminal, e.event_id AS last_event_id, e.received_at AS updated_at
+           FROM events e
+          WHERE e.seq = (SELECT max(l.seq) FROM events l
+                          WHERE l.kind = e.kind AND l.object_ref = e.object_ref AND l.outcome = 'accepted')`,
+      // An outbox row holds its current attempt: begun (attempt_started_at set before the request,
+      // the attempt recorded before its request) and, once delivered, when and with what status.
+      // delivery_attempts keeps only the attempts that are over and did not end the row's cycle
+      // delivered (failed, interrupted) or that a redelivery moved aside: a first-try delivery
+      // writes no attempt row at all.
+      "ALTER TABLE outbox ADD COLUMN attempt_started_at INTEGER",
+      "ALTER TABLE outbox ADD COLUMN delivered_at INTEGER",
+      "ALTER TABLE outbox ADD COLUMN http_status INTEGER",
+      // An accepted event names the destinations that take it (JSON array; NULL for events recorded
+      // before, whose outbox rows were written with them), and its outbox row for a destination is
+      // written only when its first attempt begins. Until then it waits in the view below, due at
+      // once: a destination's rows are begun in seq order (always at its queue's head), so every
+      // event after a destination's last row is one it has not begun yet.
+      "ALTER TABLE events ADD COLUMN destinations TEXT",
+      // The name of the Durable Object (provider:kind:ref), on the events that name it, instead of a
+      // meta row written once per object.
+      "ALTER TABLE events ADD COLUMN ledger TEXT",
+      `CREATE VIEW deliveries AS
+         SELECT seq, destination, event_id, state, cycle_attempts, next_attempt_at, last_error, updated_at, changed,
+                attempt_started_at, delivered_at, http_status
+           FROM outbox
+         UNION ALL
+         SELECT e.seq, d.value, e.event_id, 'pending', 0, 0, NULL, NULL, 0, NULL, NULL, NULL
+           FROM events e, json_each(e.destinations) d
+          WHERE e.destinations IS NOT NULL
+            AND e.seq > coalesce((SELECT max(o.seq) FROM outbox o WHERE o.destination = d.value), 0)`,
+    ],
+  },
 ];
 
 export async function migrate(storage: DurableObjectStorage): Promise<void> {

@@ -114,3 +114,17 @@ export async function forRedelivery(db: D1Database, filter: EventFilter, max: nu
   for (const r of results) byObject.set(r.object, [...(byObject.get(r.object) ?? []), r.event_id]);
   return byObject;
 }
+
+/** Per destination, how many events still wait for it (as of the read model), in one query. */
+export async function pendingByDestination(db: D1Database, names: readonly string[]): Promise<Map<string, number>> {
+  const { results } = await db
+    .prepare(
+      `SELECT n.value AS name,
+              (SELECT count(*) FROM events WHERE pending_to IS NOT NULL AND instr(pending_to, ',' || n.value || ',') > 0)
+                AS pending
+         FROM json_each(?) n`,
+    )
+    .bind(JSON.stringify(names))
+    .all<{ name: string; pending: number }>();
+  return new Map(results.map((r) => [r.name, r.pending]));
+}

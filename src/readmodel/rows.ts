@@ -35,6 +35,8 @@ export interface EventRow {
   readonly last_error: string | null;
   readonly delivered_at: number | null;
   readonly delivery_updated_at: number | null;
+  /** The destinations it still waits for, comma-wrapped (",erp,default,"), or null. */
+  readonly pending_to: string | null;
 }
 
 export interface Snapshot {
@@ -78,13 +80,21 @@ const EVENT_COLUMNS = [
   "last_error",
   "delivered_at",
   "delivery_updated_at",
+  "pending_to",
 ] as const;
 
+/** An upsert that writes only a row that is not older and differs: a snapshot sent again (after a
+ *  ledger restarts from its checkpoint) costs rows read, not rows written. */
 function upsert(table: string, key: string, columns: readonly string[], extra: readonly string[]): string {
   const all = [...columns, ...extra];
   const updates = all.filter((c) => c !== key).map((c) => `${c} = excluded.${c}`);
+  const differs = all
+    .filter((c) => c !== key && c !== "version")
+    .map((c) => `${table}.${c} IS NOT excluded.${c}`)
+    .join(" OR ");
   return `INSERT INTO ${table} (${all.join(", ")}) VALUES (${all.map(() => "?").join(", ")})
-    ON CONFLICT (${key}) DO UPDATE SET ${updates.join(", ")} WHERE excluded.version >= ${table}.version`;
+    ON CONFLICT (${key}) DO UPDATE SET ${updates.join(", ")}
+    WHERE excluded.version >= ${table}.version AND (${differs})`;
 }
 
 const OBJECT_UPSERT = upsert("objects", "object", OBJECT_COLUMNS, ["version"]);

@@ -168,6 +168,7 @@ export const DestinationsPage: FC<{ csrf: string; destinations: readonly Destina
             <th>Limits</th>
             <th>State</th>
             <th>Breaker</th>
+            <th>Pending</th>
             <th>In flight</th>
             <th>Failures in a row</th>
             <th></th>
@@ -190,6 +191,7 @@ export const DestinationsPage: FC<{ csrf: string; destinations: readonly Destina
                 <State value={d.breaker === "closed" ? "closed" : d.breaker} />
                 {d.opened_at ? ` since ${when(d.opened_at)}` : ""}
               </td>
+              <td>{d.pending}</td>
               <td>{d.in_flight}</td>
               <td>{d.consecutive_failures}</td>
               <td>
