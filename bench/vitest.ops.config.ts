@@ -14,7 +14,18 @@ export default defineConfig({
       wrangler: { configPath: `${root}wrangler.toml` },
       miniflare: {
         bindings: {
-          ...benchBindings("https://merchant.test/webhooks", { PORTONE_API_BASE_URL: "https://portone-api.test" }),
+          ...benchBindings("https://merchant.test/webhooks", {
+            PORTONE_API_BASE_URL: "https://portone-api.test",
+            // A second destination that takes only successful payment links: the ops run's
+            // `new_event_two_destinations` phase is charged for both.
+            DESTINATIONS: JSON.stringify({
+              second: {
+                url: "https://merchant.test/webhooks/second",
+                secret: "whsec_c2Vjb25kLWJlbmNoLXNlY3JldC0wMTIzNDU2Nzg5",
+                types: ["portone.payment_link.success"],
+              },
+            }),
+          }),
           TEST_MIGRATIONS: migrations,
         },
       },

@@ -2,8 +2,8 @@
 // requests and alarm invocations, KV reads and writes, and SQLite rows written (SQLite's own
 // total_changes()), D1 rows written and D1 queries (counted by triggers in the read model: every
 // snapshot writes its object's row once, so object-row writes are batches), for a new event on a new
-// object, a new event on a known object, a redelivery answered from KV, and a redelivery that misses
-// KV. Runs inside workerd; prints one JSON line.
+// object, a new event on a known object, one that goes to two destinations, a redelivery answered
+// from KV, and a redelivery that misses KV. Runs inside workerd; prints one JSON line.
 import {
   applyD1Migrations,
   createExecutionContext,
@@ -140,12 +140,14 @@ it("counts the billable operations per event", async () => {
     );
   const created = await make("Created");
   const processing = await make("Processing");
+  const success = await make("Success");
   const result: Record<string, Counts> = {};
   // Warm each object once so the new-object phase is not charged with test plumbing; its
   // migrations run on that first touch and are reported separately.
   const migrationRows = await rowsWritten(created[0]?.ref ?? "");
   await phase("new_event_new_object", created, result);
   await phase("new_event_known_object", processing, result);
+  await phase("new_event_two_destinations", success, result);
   await phase("redelivery_kv_hit", processing, result);
   for (const key of (await env.SEEN.list({ prefix: "seen:" })).keys) await env.SEEN.delete(key.name);
   await phase("redelivery_kv_miss", processing, result);
@@ -153,6 +155,10 @@ it("counts the billable operations per event", async () => {
     `BENCH_OPS ${JSON.stringify({ objects: OBJECTS, migration_rows_per_new_object: migrationRows, per_event: result })}`,
   );
   expect(result.new_event_known_object?.do_rpc_requests).toBe(1);
+  // Cheaper bookkeeping: at most 5 SQLite rows per delivered event and destination.
+  expect(result.new_event_new_object?.sqlite_rows_written).toBeLessThanOrEqual(5);
+  expect(result.new_event_known_object?.sqlite_rows_written).toBeLessThanOrEqual(5);
+  expect(result.new_event_two_destinations?.sqlite_rows_written).toBeLessThanOrEqual(10);
   // The read model's targets: at most 2 D1 rows and 1 D1 query per new delivered event.
   expect(result.new_event_known_object?.d1_rows_written).toBeLessThanOrEqual(2);
   expect(result.new_event_known_object?.d1_queries).toBeLessThanOrEqual(1);

@@ -1,9 +1,9 @@
 // The platform floor: exactly the platform operations the gateway performs per request, with none
-// of its logic. A new event: one KV read (a miss), one Durable Object RPC that runs the same seven
-// SQLite statements as the ledger's record() in a transaction and sets an alarm, one KV write
-// after it; the alarm then does the delivery's SQL, watchdog alarm and one POST to the origin, and
-// ends as the gateway's does: one D1 batch writing an event row and an object row to the read model,
-// and the cursor row in its own storage.
+// of its logic. A new event: one KV read (a miss), one Durable Object RPC that runs the ledger's
+// record() statements in a transaction (one row written) and sets an alarm, one KV write after it;
+// the alarm then upserts the outbox row before the request, asks a second Durable Object (the
+// destination's gate) to make the one POST to the origin, updates the row, and ends as the
+// gateway's does: one D1 batch writing an event row and an object row to the read model.
 // A redelivery: one KV read (a hit). The ratio gateway / floor isolates our own code.
 import { DurableObject } from "cloudflare:workers";
 
@@ -12,6 +12,20 @@ interface FloorEnv {
   READ_MODEL: D1Database;
   SEEN: KVNamespace;
   FLOOR: DurableObjectNamespace<Floor>;
+  FLOOR_GATE: DurableObjectNamespace<FloorGate>;
+}
+
+/** The destination's gate: one RPC per forward, the POST made from it. */
+export class FloorGate extends DurableObject<FloorEnv> {
+  async forward(body: string): Promise<number> {
+    const response = await fetch(this.env.ORIGIN_URL, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json" },
+    });
+    await response.body?.cancel();
+    return response.status;
+  }
 }
 
 export class Floor extends DurableObject<FloorEnv> {
@@ -19,77 +33,60 @@ export class Floor extends DurableObject<FloorEnv> {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       const sql = ctx.storage.sql;
-      sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)");
-      sql.exec("CREATE TABLE IF NOT EXISTS state (ref TEXT PRIMARY KEY, status TEXT)");
       sql.exec(
-        "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, payload TEXT)",
+        "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, ledger TEXT, payload TEXT)",
       );
-      sql.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, state TEXT)");
-      sql.exec("CREATE TABLE IF NOT EXISTS attempts (id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER, outcome TEXT)");
+      sql.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, state TEXT, started_at INTEGER)");
     });
+  }
+
+  #pending(): { seq: number; payload: string } | undefined {
+    return this.ctx.storage.sql
+      .exec<{ seq: number; payload: string }>(
+        `SELECT e.seq, e.payload FROM events e LEFT JOIN outbox o ON o.seq = e.seq
+          WHERE o.state IS NULL OR o.state = 'pending' ORDER BY e.seq LIMIT 1`,
+      )
+      .toArray()[0];
   }
 
   async record(ref: string, id: string, payload: string): Promise<string> {
     const sql = this.ctx.storage.sql;
-    const idle = sql.exec("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1").toArray().length === 0;
+    const idle = this.#pending() === undefined;
     const result = this.ctx.storage.transactionSync(() => {
-      sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('name', ?)", ref);
       if (sql.exec("SELECT seq FROM events WHERE id = ?", id).toArray().length > 0) return "duplicate";
-      sql.exec("SELECT status FROM state WHERE ref = ?", ref).toArray();
-      const seq = sql
-        .exec<{ seq: number }>("INSERT INTO events (id, payload) VALUES (?, ?) RETURNING seq", id, payload)
-        .one().seq;
-      sql.exec(
-        "INSERT INTO state (ref, status) VALUES (?, 'x') ON CONFLICT (ref) DO UPDATE SET status = excluded.status",
-        ref,
-      );
-      sql.exec("INSERT INTO outbox (seq, state) VALUES (?, 'pending')", seq);
+      sql.exec("SELECT seq FROM events ORDER BY seq DESC LIMIT 1").toArray(); // the state query's place
+      sql.exec("INSERT INTO events (id, ledger, payload) VALUES (?, ?, ?)", id, ref, payload);
       return "accepted";
     });
     if (idle) await this.ctx.storage.setAlarm(Date.now());
     return result;
   }
 
-  /** The delivery's platform operations: the same SQL statements, the watchdog alarm, one POST to
-   *  the origin per pending event, and the final alarm update; no logic beyond that. */
+  /** The delivery's platform operations: the same SQL writes, one gate RPC (the POST) per pending
+   *  event; no logic beyond that. */
   override async alarm(): Promise<void> {
     const sql = this.ctx.storage.sql;
-    sql.exec("UPDATE attempts SET outcome = 'interrupted' WHERE outcome = 'in_flight'");
-    sql.exec("SELECT seq FROM events WHERE seq < 0").toArray(); // the refunds-due query's place
-    for (;;) {
-      const head = sql
-        .exec<{ seq: number; payload: string }>(
-          "SELECT o.seq, e.payload FROM outbox o JOIN events e ON e.seq = o.seq WHERE o.state = 'pending' ORDER BY o.seq LIMIT 1",
-        )
-        .toArray()[0];
-      if (!head) break;
-      sql.exec("UPDATE outbox SET state = 'pending' WHERE seq = ?", head.seq);
-      const id = sql
-        .exec<{ id: number }>("INSERT INTO attempts (seq, outcome) VALUES (?, 'in_flight') RETURNING id", head.seq)
-        .one().id;
-      await this.ctx.storage.setAlarm(Date.now() + 15_000);
-      const response = await fetch(this.env.ORIGIN_URL, {
-        method: "POST",
-        body: head.payload,
-        headers: { "content-type": "application/json" },
-      });
-      await response.body?.cancel();
-      sql.exec("UPDATE attempts SET outcome = 'delivered' WHERE id = ?", id);
+    for (let head = this.#pending(); head !== undefined; head = this.#pending()) {
+      sql.exec(
+        "INSERT INTO outbox (seq, state, started_at) VALUES (?, 'pending', ?) ON CONFLICT (seq) DO UPDATE SET started_at = excluded.started_at",
+        head.seq,
+        Date.now(),
+      );
+      await this.env.FLOOR_GATE.get(this.env.FLOOR_GATE.idFromName("default")).forward(head.payload);
       sql.exec("UPDATE outbox SET state = 'delivered' WHERE seq = ?", head.seq);
     }
     await this.#readModel();
-    sql.exec("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1").toArray(); // the next-wake query's place
-    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.getAlarm(); // the next-wake read's place
   }
 
-  /** The read model's platform operations: one batch of two upserts, then the cursor row. */
+  /** The read model's platform operations: one batch of two upserts. */
   async #readModel(): Promise<void> {
     const sql = this.ctx.storage.sql;
     const last = sql
-      .exec<{ seq: number; id: string }>("SELECT seq, id FROM events ORDER BY seq DESC LIMIT 1")
+      .exec<{ seq: number; id: string; ledger: string }>("SELECT seq, id, ledger FROM events ORDER BY seq DESC LIMIT 1")
       .toArray()[0];
     if (!last) return;
-    const ref = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'name'").one().value;
+    const ref = last.ledger;
     const now = Date.now();
     await this.env.READ_MODEL.batch([
       this.env.READ_MODEL.prepare(
@@ -105,7 +102,6 @@ export class Floor extends DurableObject<FloorEnv> {
          WHERE excluded.version >= events.version`,
       ).bind(last.id, ref, ref, ref, now, last.seq, last.seq),
     ]);
-    sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('cursor', ?)", String(last.seq));
   }
 }
 
