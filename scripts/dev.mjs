@@ -25,6 +25,8 @@ const args = [
   "127.0.0.1",
   "--port",
   process.env.DEV_PORT ?? "8787",
+  // The cron trigger (a reconciliation pass) on demand: GET /__scheduled?cron=*/5+*+*+*+*
+  "--test-scheduled",
   ...persist,
   ...process.argv.slice(2),
 ];

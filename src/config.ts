@@ -19,6 +19,7 @@ import {
   type Destination,
 } from "./destinations";
 import { parseSources, type Source } from "./providers/sources/parse";
+import { reconcileSettings, type ReconcileSettings } from "./reconcile-settings";
 
 /** A variable that is set but unusable: which one, and why (for logs; never its value). */
 export interface ConfigError {
@@ -64,6 +65,8 @@ export interface Config {
   readonly logLevel: Level;
   /** Whether the KV "seen" hint is read and written (SEEN_HINT, default on). */
   readonly seenHint: boolean;
+  /** Reconciliation with PortOne's API and retention (reconcile-settings.ts). */
+  readonly reconcile: Result<ReconcileSettings, ConfigError>;
 }
 
 export const DEFAULT_PORTONE_API_BASE_URL = "https://api.portone.cloud";
@@ -101,6 +104,7 @@ function readConfig(env: Env): Config {
     access: accessConfig(text("CF_ACCESS_TEAM_DOMAIN"), text("CF_ACCESS_AUD")),
     logLevel: level === "warn" || level === "error" ? level : "info",
     seenHint: text("SEEN_HINT")?.toLowerCase() !== "off",
+    reconcile: reconcileSettings((name) => text(name as keyof Env)),
   };
 }
 

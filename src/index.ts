@@ -9,7 +9,9 @@ import type { AppEnv } from "./env";
 import { errorResponse, notFound, onError } from "./lib/http-errors";
 import { rawBody } from "./ingress/raw-body";
 import { MAX_BODY_BYTES } from "./lib/limits";
-import { setLogLevel } from "./lib/log";
+import { log, setLogLevel } from "./lib/log";
+import { errorText } from "./lib/result";
+import { runPass } from "./admin/reconcile-pass";
 import { recordVerifiedEvent } from "./ingress/accept";
 import { requireDestinations } from "./ingress/require-destinations";
 import { sourceAllowlist } from "./ingress/source-allowlist";
@@ -64,4 +66,16 @@ app.route("/console", consoleApp);
 app.notFound(notFound);
 app.onError(onError);
 
-export default app satisfies ExportedHandler<Env>;
+export default {
+  fetch: app.fetch,
+  /** The cron trigger (every 5 minutes): one reconciliation pass. A configuration error is logged. */
+  scheduled(_controller, env, ctx) {
+    const config = loadConfig(env);
+    setLogLevel(config.logLevel);
+    ctx.waitUntil(
+      runPass(env, config, "cron").catch((thrown: unknown) => {
+        log("error", "reconciliation pass failed", { error: errorText(thrown) });
+      }),
+    );
+  },
+} satisfies ExportedHandler<Env>;

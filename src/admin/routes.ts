@@ -1,6 +1,7 @@
 // The operator API: an object's state, history and delivery attempts, and redelivery of one event
 // or of an object's dead letters (from its Durable Object, the authority); search, stats, dead
-// letters and bulk redelivery across objects (from the read model, search.ts).
+// letters and bulk redelivery across objects (from the read model, search.ts); a reconciliation pass
+// on demand (reconcile-pass.ts).
 
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
@@ -9,6 +10,7 @@ import { log } from "../lib/log";
 import { adminAuth } from "./auth";
 import { destinationsApi } from "./destinations";
 import { stubFor } from "./object-stub";
+import { runPass } from "./reconcile-pass";
 import { search } from "./search";
 
 export const admin = new Hono<AppEnv>();
@@ -42,6 +44,12 @@ admin.post(`${objectPath}/redeliver-dead`, async (c) => {
   const requeued = await stubFor(c, provider, kind, ref).redeliverDead();
   log("info", "admin redelivery of dead letters", { object_ref: ref, kind, count: requeued.length });
   return c.json({ requeued }, 202);
+});
+
+admin.post("/reconcile", async (c) => {
+  const settings = c.var.config.reconcile;
+  if (!settings.ok) throw httpError(503, "not_configured", `${settings.error.key} is invalid.`);
+  return c.json(await runPass(c.env, c.var.config, "admin"));
 });
 
 admin.route("/destinations", destinationsApi);

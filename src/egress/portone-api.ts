@@ -10,7 +10,7 @@ import { fetchWithTimeout } from "../lib/outbound";
 /** The docs' token lifetime, in seconds. */
 const JWT_LIFETIME_SECONDS = 100;
 /** How long PortOne's API has to answer, in ms. */
-const API_TIMEOUT_MS = 10_000;
+export const API_TIMEOUT_MS = 10_000;
 
 /** The refund's detail as the API lists it, or why not: PortOne does not know it (settled, never
  *  forwarded), or the API could not be asked (retried). */
@@ -29,6 +29,15 @@ export async function portOneJwt(secret: string, portoneKey: string, nowMs: numb
   return `${header}.${claims}.${toBase64Url(mac)}`;
 }
 
+/** The headers every call carries: the PortOne Key and a fresh JWT. */
+export async function authHeaders(secret: string, key: string, nowMs: number): Promise<Record<string, string>> {
+  return {
+    accept: "application/json",
+    "x-portone-client-key": key,
+    authorization: `Bearer ${await portOneJwt(secret, key, nowMs)}`,
+  };
+}
+
 /** What PortOne's API says of one refund of a payment: GET /api/refund/{payment_txn_ref}. */
 export async function lookUpRefund(
   portone: PortOneConfig,
@@ -42,11 +51,7 @@ export async function lookUpRefund(
     return err({ kind: "unreachable", reason: "PORTONE_SECRET_KEY or PORTONE_KEY is not configured" });
   }
   try {
-    const headers = {
-      accept: "application/json",
-      "x-portone-client-key": key,
-      authorization: `Bearer ${await portOneJwt(secret, key, nowMs)}`,
-    };
+    const headers = await authHeaders(secret, key, nowMs);
     const response = await fetchWithTimeout(
       `${portone.apiBaseUrl}/api/refund/${encodeURIComponent(paymentTxnRef)}`,
       { headers },
@@ -73,7 +78,7 @@ function refundDetails(body: unknown): Array<Record<string, unknown>> | null {
   return null;
 }
 
-function field(value: unknown, name: string): unknown {
+export function field(value: unknown, name: string): unknown {
   return value !== null && typeof value === "object" && !Array.isArray(value)
     ? (value as Record<string, unknown>)[name]
     : undefined;

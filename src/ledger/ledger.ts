@@ -20,6 +20,9 @@ import { takes } from "../destinations";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
 import { Refunds, type RefundHintInput } from "./refunds";
 import { migrate } from "./schema";
+import { checkCharges, checkObject, chargesDueAt, markChargesDue, recordObserved, type CheckResult } from "./reconcile";
+import { purge, type PurgeResult } from "./retention";
+import type { Observed } from "../egress/portone-lookups";
 
 export type { RecordInput, RecordOutcome, RecordResult } from "./record";
 
@@ -28,6 +31,8 @@ const FAILED_RUN_RETRY_MS = 5 * 60 * 1000;
 /** How long a run that keeps forwarding may leave the read model behind, in ms (the contract lists
  *  an event within 10 s); a run that ends sooner sends one snapshot, at its end. */
 const READ_MODEL_MAX_LAG_MS = 5_000;
+/** When reading a subscription's charges is tried again after the API was unavailable, in ms. */
+const CHARGES_RETRY_MS = 60_000;
 /** Backoff after the read model (D1) failed, in ms: from 30 s, doubling, at most 10 minutes. */
 const READ_MODEL_RETRY_MS = { first: 30_000, max: 10 * 60_000 };
 
@@ -35,7 +40,7 @@ export class Ledger extends DurableObject<Env> {
   readonly #config: Config;
   readonly #outbox: Outbox;
   readonly #refunds: Refunds;
-  readonly #readModel: ReadModelFeed;
+  #readModel: ReadModelFeed;
   /** The delivery run in progress in this instance, if any. */
   #delivering: Promise<void> | null = null;
   /** Attempts left in flight by an earlier instance (evicted mid-request): closed on the first run.
@@ -63,9 +68,12 @@ export class Ledger extends DurableObject<Env> {
     // With nothing pending, no delivery alarm is set and this event starts the queue; otherwise
     // the pending head's alarm is set already and this event waits behind it.
     const idle = !this.#outbox.hasPending();
-    const outcome = this.ctx.storage.transactionSync(() =>
-      recordEvent(this.ctx.storage.sql, this.#outbox, input, ledger),
-    );
+    const outcome = this.ctx.storage.transactionSync(() => {
+      const recorded = recordEvent(this.ctx.storage.sql, this.#outbox, input, ledger);
+      if (isActiveSubscription(input) && recorded.result !== "stale") markChargesDue(this.ctx.storage.sql, now);
+      return recorded;
+    });
+    if (isActiveSubscription(input) && outcome.result === "duplicate") await this.#wake(now);
     if (outcome.result === "accepted" && idle) await this.ctx.storage.setAlarm(now);
     else if ((!idle || outcome.result === "stale") && (await this.ctx.storage.getAlarm()) === null) {
       // Pending work but no alarm (a run gave up, see alarm()): any event re-arms it. A stale event
@@ -126,6 +134,7 @@ export class Ledger extends DurableObject<Env> {
       await this.#sendToReadModel();
       sentAt = clock.now();
     };
+    await this.#readChargesIfDue();
     await runAlarm(this.ctx.storage, this.env, this.#config, this.#outbox, refunds, keepReadModelCurrent);
     await this.#sendToReadModel();
     await this.#rearm();
@@ -163,12 +172,98 @@ export class Ledger extends DurableObject<Env> {
     // due and the set.
     const set = await this.ctx.storage.getAlarm();
     const readModel = this.#readModel.behind() ? (this.#readModelRetryAt ?? clock.now()) : null;
-    const wake = earliest(
-      earliest(this.#outbox.nextDue(), this.#hasRefunds ? this.#refunds.nextDue() : null),
+    const wake = [
+      this.#hasRefunds ? this.#refunds.nextDue() : null,
       readModel,
-    );
+      chargesDueAt(this.ctx.storage.sql),
+    ].reduce(earliest, this.#outbox.nextDue());
     if (wake !== null) await this.ctx.storage.setAlarm(wake);
     else if (set !== null) await this.ctx.storage.deleteAlarm();
+  }
+
+  /** Sets the alarm for `at` unless one is set as soon. */
+  async #wake(at: number): Promise<void> {
+    const set = await this.ctx.storage.getAlarm();
+    if (set === null || set > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Reads a subscription's charges when an Active webhook asked for it; retried with backoff while
+   *  the API is unavailable, left to the next reconciliation pass on any other failure. */
+  async #readChargesIfDue(): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const due = chargesDueAt(sql);
+    if (due === null || due > clock.now()) return;
+    const ledger = objectName(sql);
+    const ref = ledger.split(":").slice(2).join(":");
+    const transaction = (write: () => RecordOutcome) => this.ctx.storage.transactionSync(write);
+    const result = await checkCharges(
+      sql,
+      this.#outbox,
+      this.#config.portone,
+      { ref, ledger },
+      clock.now(),
+      transaction,
+    );
+    const retry = result.failure?.kind === "unavailable" ? clock.now() + CHARGES_RETRY_MS : null;
+    if (result.failure !== null)
+      log(result.failure.kind === "auth" ? "error" : "warn", "subscription charges not read", {
+        object: ledger,
+        failure: result.failure.kind,
+        reason: result.failure.reason,
+      });
+    markChargesDue(sql, retry);
+  }
+
+  /** Asks PortOne's API what it knows of this object and records a status it has not had (a
+   *  reconciliation pass calls this; see reconcile.ts). */
+  async reconcile(ledger: string): Promise<CheckResult> {
+    const sql = this.ctx.storage.sql;
+    const [, kind = "", ...rest] = ledger.split(":");
+    const now = clock.now();
+    const transaction = (write: () => RecordOutcome) => this.ctx.storage.transactionSync(write);
+    const target = { kind, ref: rest.join(":"), ledger };
+    const result = await checkObject(sql, this.#outbox, this.#config.portone, target, now, transaction);
+    sql.exec(
+      "INSERT OR REPLACE INTO meta (key, value) VALUES ('reconciled', ?)",
+      JSON.stringify({
+        at: new Date(now).toISOString(),
+        changed: result.changed,
+        failure: result.failure?.kind ?? null,
+      }),
+    );
+    await this.#wake(now); // what was recorded is forwarded, and the read model learns of the check
+    return result;
+  }
+
+  /** Records a payment PortOne lists that this object has no such status for (the sweep). */
+  async recordListed(ledger: string, observed: Observed): Promise<number> {
+    const sql = this.ctx.storage.sql;
+    const ref = ledger.split(":").slice(2).join(":");
+    const transaction = (write: () => RecordOutcome) => this.ctx.storage.transactionSync(write);
+    const changed = await recordObserved(
+      sql,
+      this.#outbox,
+      { kind: "payment", ref, ledger },
+      observed,
+      clock.now(),
+      transaction,
+    );
+    if (changed > 0) await this.#wake(clock.now());
+    return changed;
+  }
+
+  /** Retention: purges this object's history if it is finished, settled and quiet since `cutoff`. */
+  purge(cutoff: number): PurgeResult {
+    const result = purge(this.ctx.storage, cutoff, clock.now());
+    if (result.purged) {
+      this.#readModel = new ReadModelFeed(this.ctx.storage.sql);
+      this.#hasRefunds = null;
+      log("info", "history purged after the retention period", {
+        object: objectName(this.ctx.storage.sql),
+        events_removed: result.eventsRemoved,
+      });
+    }
+    return result;
   }
 
   /** State, history, deliveries and attempts of this object, for the operator API. */
@@ -192,6 +287,10 @@ export class Ledger extends DurableObject<Env> {
     if (requeued.length > 0) await this.ctx.storage.setAlarm(now);
     return requeued;
   }
+}
+
+function isActiveSubscription(input: RecordInput): boolean {
+  return input.provider === "portone" && input.kind === "subscription_link" && input.status.toLowerCase() === "active";
 }
 
 /** The destinations that take a type. With DESTINATIONS invalid nothing can be routed: recording

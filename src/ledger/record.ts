@@ -71,6 +71,29 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
       ...(conflict ? { conflictsWith: known.content_hash as string } : {}),
     };
   }
+  // A webhook bringing a status that reconciliation already recorded (learned from PortOne's API
+  // first) is that event again: answered duplicate, never forwarded twice.
+  const reconciled =
+    input.source === "webhook"
+      ? sql
+          .exec<EventRow>(
+            `SELECT seq, event_id, status, previous_status, content_hash FROM events
+              WHERE kind = ? AND object_ref = ? AND lower(status) = lower(?) AND source = 'reconciliation' LIMIT 1`,
+            input.kind,
+            input.objectRef,
+            input.status,
+          )
+          .toArray()[0]
+      : undefined;
+  if (reconciled) {
+    return {
+      result: "duplicate",
+      eventId: reconciled.event_id,
+      seq: reconciled.seq,
+      status: reconciled.status,
+      previousStatus: reconciled.previous_status,
+    };
+  }
   const state = readState(sql, input.kind, input.objectRef);
   const result = decide(state, input.position);
   const previousStatus = state?.status ?? null;

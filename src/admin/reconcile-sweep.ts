@@ -1,0 +1,84 @@
+// The sweep: with PORTONE_ENVIRONMENT set, a pass pages through PortOne's payment list
+// (fetch-all-payments) for the window since the last sweep, a few pages per pass, and records each
+// payment the gateway has no object for as a reconciled event on a new object. The window and page
+// are kept in the read model's `reconcile_sweep` row, so the next pass resumes where this one stopped.
+
+import type { PortOneConfig } from "../config";
+import { paymentsInWindow } from "../egress/portone-lookups";
+import { ledgerName, ledgerByName } from "../ledger/ledger";
+import { clock } from "../lib/clock";
+import { log } from "../lib/log";
+import type { ReconcileSettings } from "../reconcile-settings";
+import { knownObjects, saveSweep, sweepState } from "../readmodel/reconcile";
+
+/** What a pass has done so far (reconcile-pass.ts). */
+export interface Tally {
+  checked: number;
+  changed: number;
+  apiCalls: number;
+  listed: number;
+  recorded: number;
+  purged: number;
+  unavailableInARow: number;
+  error: string | null;
+}
+
+/** Pages read per pass at most, and their size. */
+const PAGES_PER_PASS = 5;
+const PAGE_SIZE = 50;
+/** The first sweep looks back this far, in ms. */
+const FIRST_WINDOW_MS = 24 * 3600_000;
+/** A window ends this long before now: payments still being created are left to the next one. */
+const SETTLE_MS = 60_000;
+
+export async function sweep(
+  env: Env,
+  portone: PortOneConfig,
+  settings: ReconcileSettings,
+  tally: Tally,
+): Promise<void> {
+  const environment = settings.environment;
+  if (environment === null) return;
+  const now = clock.now();
+  const saved = await sweepState(env.READ_MODEL);
+  let state = {
+    from: saved?.from ?? new Date(now - FIRST_WINDOW_MS).toISOString(),
+    to: saved?.to ?? new Date(now - SETTLE_MS).toISOString(),
+    page: saved?.page ?? 1,
+  };
+  for (let pages = 0; pages < PAGES_PER_PASS && tally.apiCalls < settings.maxApiCalls; pages++) {
+    const answer = await paymentsInWindow(
+      portone,
+      { from: state.from, to: state.to, page: state.page, size: PAGE_SIZE },
+      environment,
+      clock.now(),
+    );
+    tally.apiCalls += 1;
+    if (!answer.ok) {
+      if (answer.error.kind === "auth") tally.error = `PortOne refused the credentials: ${answer.error.reason}`;
+      log(answer.error.kind === "auth" ? "error" : "warn", "payment list not read", {
+        failure: answer.error.kind,
+        reason: answer.error.reason,
+      });
+      break;
+    }
+    const { payments, totalPages } = answer.value;
+    tally.listed += payments.length;
+    const names = payments.map((p) => ledgerName("portone", "payment", p.orderRef));
+    const known = await knownObjects(env.READ_MODEL, names);
+    for (const payment of payments) {
+      const name = ledgerName("portone", "payment", payment.orderRef);
+      if (known.has(name)) continue;
+      const changed = await ledgerByName(env, name).recordListed(name, { status: payment.status, data: payment.data });
+      tally.recorded += changed;
+      tally.changed += changed;
+    }
+    if (state.page >= totalPages) {
+      state = { from: state.to, to: new Date(clock.now() - SETTLE_MS).toISOString(), page: 1 };
+      await saveSweep(env.READ_MODEL, { ...state, to: null });
+      return;
+    }
+    state = { ...state, page: state.page + 1 };
+  }
+  await saveSweep(env.READ_MODEL, state);
+}

@@ -1,0 +1,231 @@
+// PortOne's API as reconciliation asks it (spec: portone-api.md): a payment's transaction details, a
+// payment link's status, a subscription and its charges, and the merchant's payments in a window.
+// Every answer is parsed defensively: envelopes differ per endpoint (`content`, `body.content`, the
+// top level), and an answer that cannot be read is `unreadable`, never a status. An auth error
+// (4010, 4054) is a configuration problem the caller stops on; 5xx, timeouts and refused
+// connections are `unavailable` (back off); 4096 / 4001 (and a 404) are `not_found`.
+
+import type { PortOneConfig } from "../config";
+import { fetchWithTimeout } from "../lib/outbound";
+import { err, errorText, ok, type Result } from "../lib/result";
+import { API_TIMEOUT_MS, authHeaders, field } from "./portone-api";
+
+export type LookupFailure =
+  | { readonly kind: "auth"; readonly reason: string }
+  | { readonly kind: "not_found"; readonly reason: string }
+  | { readonly kind: "unavailable"; readonly reason: string }
+  | { readonly kind: "unreadable"; readonly reason: string };
+
+export type Lookup<T> = Result<T, LookupFailure>;
+
+type Json = Record<string, unknown>;
+
+const AUTH_CODES = new Set(["4010", "4054"]);
+const NOT_FOUND_CODES = new Set(["4096", "4001"]);
+
+const isRecord = (v: unknown): v is Json => v !== null && typeof v === "object" && !Array.isArray(v);
+const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/** One call: the parsed JSON body of a success, or what went wrong. */
+async function call(portone: PortOneConfig, path: string, nowMs: number, body?: Json): Promise<Lookup<unknown>> {
+  const [secret] = portone.secrets;
+  const key = portone.apiKey;
+  if (secret === undefined || key === undefined)
+    return err({ kind: "auth", reason: "PORTONE_SECRET_KEY or PORTONE_KEY is not configured" });
+  let response: Response;
+  try {
+    const headers = await authHeaders(secret, key, nowMs);
+    const init: RequestInit =
+      body === undefined
+        ? { headers }
+        : { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) };
+    response = await fetchWithTimeout(`${portone.apiBaseUrl}${path}`, init, API_TIMEOUT_MS);
+  } catch (thrown) {
+    return err({ kind: "unavailable", reason: errorText(thrown) });
+  }
+  const parsed: unknown = await response.json().catch(() => undefined);
+  const rawCode = field(parsed, "status_code") ?? field(field(parsed, "body"), "status_code");
+  const code = typeof rawCode === "string" || typeof rawCode === "number" ? String(rawCode) : "";
+  if (AUTH_CODES.has(code) || response.status === 401 || response.status === 403)
+    return err({ kind: "auth", reason: `PortOne refused the credentials (${code || response.status})` });
+  if (NOT_FOUND_CODES.has(code) || response.status === 404)
+    return err({ kind: "not_found", reason: `PortOne does not know this reference (${code || response.status})` });
+  if (response.status >= 500) return err({ kind: "unavailable", reason: `PortOne API answered ${response.status}` });
+  if (!response.ok || parsed === undefined)
+    return err({ kind: "unreadable", reason: `PortOne API answered ${response.status} without a readable body` });
+  if (code !== "" && code !== "2000") return err({ kind: "unreadable", reason: `PortOne API status_code ${code}` });
+  return ok(parsed);
+}
+
+/** The answer's payload: `content`, `body.content`, or the top level. */
+function contentOf(body: unknown): unknown {
+  const candidates = [field(body, "content"), field(field(body, "body"), "content")];
+  return candidates.find((c) => c !== undefined) ?? body;
+}
+
+/** What reconciliation learns of an object: its status, and the API's fields to forward as `data`. */
+export interface Observed {
+  readonly status: string;
+  readonly data: Json;
+}
+
+function observed(content: unknown, fields: readonly string[], what: string): Lookup<Observed> {
+  if (!isRecord(content)) return err({ kind: "unreadable", reason: `${what}: no object in the answer` });
+  const status = text(content.status);
+  if (status === null) return err({ kind: "unreadable", reason: `${what}: no status in the answer` });
+  const data: Json = {};
+  for (const f of fields) if (content[f] !== undefined && content[f] !== null) data[f] = content[f];
+  return ok({ status, data: { ...data, status } });
+}
+
+const PAYMENT_FIELDS = [
+  "order_ref",
+  "merchant_order_ref",
+  "channel_order_ref",
+  "amount",
+  "currency",
+  "status",
+  "refund_status",
+  "payment_link_ref",
+  "subscription_order_ref",
+  "date",
+] as const;
+
+/** A payment by its PortOne order_ref: POST /api/{key}/transaction-details. */
+export async function paymentDetails(
+  portone: PortOneConfig,
+  orderRef: string,
+  nowMs: number,
+): Promise<Lookup<Observed>> {
+  const key = encodeURIComponent(portone.apiKey ?? "");
+  const answer = await call(portone, `/api/${key}/transaction-details`, nowMs, { order_ref: orderRef });
+  if (!answer.ok) return answer;
+  const seen = observed(contentOf(answer.value), PAYMENT_FIELDS, "transaction-details");
+  if (seen.ok && typeof seen.value.data.amount !== "number")
+    return err({ kind: "unreadable", reason: "transaction-details: amount is not a number" });
+  return seen;
+}
+
+/** A payment link by its link_ref: GET /api/paymentLink/{link_ref}/fetch-status, with the
+ *  transactions it lists (no amounts: the API gives none there). */
+export async function paymentLinkStatus(
+  portone: PortOneConfig,
+  linkRef: string,
+  nowMs: number,
+): Promise<Lookup<Observed>> {
+  const answer = await call(portone, `/api/paymentLink/${encodeURIComponent(linkRef)}/fetch-status`, nowMs);
+  if (!answer.ok) return answer;
+  const content = contentOf(answer.value);
+  const seen = observed(content, ["paymentLinkRef", "merchantOrderRef"], "fetch-status");
+  if (!seen.ok || !isRecord(content)) return seen;
+  const list = Array.isArray(content.transactionsList) ? content.transactionsList.filter(isRecord) : [];
+  const transactions = list.map((t) => ({
+    merchant_order_ref: text(t.merchantOrderRef),
+    channel_order_ref: text(t.channelOrderRef),
+    status: text(t.status),
+    created_at: text(t.createdAt),
+  }));
+  const { paymentLinkRef, merchantOrderRef, status } = seen.value.data;
+  return ok({
+    status: seen.value.status,
+    data: { link_ref: paymentLinkRef ?? linkRef, merchant_order_ref: merchantOrderRef ?? null, status, transactions },
+  });
+}
+
+const SUBSCRIPTION_FIELDS = [
+  "status",
+  "currency",
+  "merchant_order_ref",
+  "total_amount",
+  "plan_amount",
+  "collected_amount",
+  "collected_count",
+  "next_deduction_amount",
+  "next_deduction_date",
+] as const;
+
+/** A subscription by its order_ref: GET /api/subscription/{order_ref}. */
+export async function subscriptionStatus(
+  portone: PortOneConfig,
+  orderRef: string,
+  nowMs: number,
+): Promise<Lookup<Observed>> {
+  const answer = await call(portone, `/api/subscription/${encodeURIComponent(orderRef)}`, nowMs);
+  if (!answer.ok) return answer;
+  const seen = observed(contentOf(answer.value), SUBSCRIPTION_FIELDS, "subscription");
+  return seen.ok ? ok({ status: seen.value.status, data: { order_ref: orderRef, ...seen.value.data } }) : seen;
+}
+
+/** One charge of a subscription, as txns-records lists it. */
+export interface Charge {
+  readonly orderRef: string;
+  readonly status: string;
+  readonly data: Json;
+}
+
+const CHARGE_FIELDS = [
+  "order_ref",
+  "merchant_order_ref",
+  "amount",
+  "currency",
+  "status",
+  "channel_name",
+  "refund_status",
+  "created_at",
+];
+
+/** A subscription's charges: GET /api/subscription/{order_ref}/txns-records. A charge without an
+ *  order_ref, a status or a numeric amount is left out (unreadable, never a status). */
+export async function subscriptionCharges(
+  portone: PortOneConfig,
+  orderRef: string,
+  nowMs: number,
+): Promise<Lookup<Charge[]>> {
+  const answer = await call(portone, `/api/subscription/${encodeURIComponent(orderRef)}/txns-records`, nowMs);
+  if (!answer.ok) return answer;
+  const content = contentOf(answer.value);
+  if (!Array.isArray(content)) return err({ kind: "unreadable", reason: "txns-records: no list in the answer" });
+  const charges: Charge[] = [];
+  for (const item of content.filter(isRecord)) {
+    const ref = text(item.order_ref);
+    const status = text(item.status);
+    if (ref === null || status === null || typeof item.amount !== "number") continue;
+    const data: Json = { subscription_order_ref: orderRef };
+    for (const f of CHARGE_FIELDS) if (item[f] !== undefined && item[f] !== null) data[f] = item[f];
+    charges.push({ orderRef: ref, status, data });
+  }
+  return ok(charges);
+}
+
+/** One page of the merchant's payments created in a window. */
+export interface PaymentsPage {
+  readonly payments: Array<{ readonly orderRef: string; readonly status: string; readonly data: Json }>;
+  readonly totalPages: number;
+}
+
+/** POST /api/merchant/{key}/fetch-all-payments, one page. */
+export async function paymentsInWindow(
+  portone: PortOneConfig,
+  window: { readonly from: string; readonly to: string; readonly page: number; readonly size: number },
+  environment: "live" | "sandbox",
+  nowMs: number,
+): Promise<Lookup<PaymentsPage>> {
+  const key = encodeURIComponent(portone.apiKey ?? "");
+  const answer = await call(portone, `/api/merchant/${key}/fetch-all-payments`, nowMs, { ...window, environment });
+  if (!answer.ok) return answer;
+  const body = field(answer.value, "body") ?? answer.value;
+  const list = field(body, "content");
+  const totalPages = field(body, "total_pages");
+  if (!Array.isArray(list) || typeof totalPages !== "number")
+    return err({ kind: "unreadable", reason: "fetch-all-payments: no content list or total_pages" });
+  const payments = list.filter(isRecord).flatMap((p) => {
+    const orderRef = text(p.order_ref);
+    const status = text(p.status);
+    if (orderRef === null || status === null || typeof p.amount !== "number") return [];
+    const data: Json = {};
+    for (const f of ["order_ref", "merchant_order_ref", "amount", "currency", "status", "created_at"])
+      if (p[f] !== undefined && p[f] !== null) data[f] = p[f];
+    return [{ orderRef, status, data }];
+  });
+  return ok({ payments, totalPages });
+}

@@ -1,0 +1,161 @@
+// The read model's part in reconciliation and retention: which objects a pass checks or purges,
+// what it noted about each, each pass's summary for operators, and the sweep's window. The ledgers
+// stay the authority: a pass only chooses whom to ask from here.
+
+export interface Candidate {
+  readonly object: string;
+  readonly kind: string;
+  readonly status: string | null;
+}
+
+/** Unfinished PortOne objects silent since `silentBefore` and past their backoff, least recently
+ *  checked first; an active subscription at every pass (its charges are read while it is active). */
+export async function dueObjects(
+  db: D1Database,
+  now: number,
+  silentBefore: number,
+  limit: number,
+): Promise<Candidate[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT object, kind, status FROM objects
+        WHERE finished = 0 AND provider = 'portone' AND purged_at IS NULL
+          AND kind IN ('payment', 'payment_link', 'subscription_link')
+          AND (last_seen_at <= ?1 OR (kind = 'subscription_link' AND lower(status) = 'active'))
+          AND coalesce(reconcile_after, 0) <= ?2
+        ORDER BY coalesce(reconciled_at, 0), last_seen_at LIMIT ?3`,
+    )
+    .bind(silentBefore, now, limit)
+    .all<Candidate>();
+  return results;
+}
+
+/** Base and cap of the per-object backoff between checks that find nothing, in ms. */
+const BACKOFF = { first: 5 * 60_000, max: 24 * 3600_000 };
+
+export interface Noted {
+  readonly object: string;
+  /** Found something, or an active subscription: checked again at the next pass it is silent. */
+  readonly again: boolean;
+}
+
+/** Notes the checks of a batch in one D1 query: when, and the backoff before the next. */
+export async function noteChecks(db: D1Database, noted: readonly Noted[], now: number): Promise<void> {
+  if (noted.length === 0) return;
+  await db.batch(
+    noted.map((n) =>
+      db
+        .prepare(
+          `UPDATE objects SET reconciled_at = ?1,
+                  reconcile_checks = CASE WHEN ?2 THEN 0 ELSE reconcile_checks + 1 END,
+                  reconcile_after = CASE WHEN ?2 THEN ?1
+                    ELSE ?1 + min(?3 * (1 << min(reconcile_checks, 20)), ?4) END
+            WHERE object = ?5`,
+        )
+        .bind(now, n.again ? 1 : 0, BACKOFF.first, BACKOFF.max, n.object),
+    ),
+  );
+}
+
+/** Finished, settled objects quiet since `cutoff` whose history is still kept. */
+export async function purgeable(db: D1Database, cutoff: number, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT object FROM objects WHERE finished = 1 AND pending = 0 AND dead = 0 AND purged_at IS NULL
+          AND last_seen_at <= ? ORDER BY last_seen_at LIMIT ?`,
+    )
+    .bind(cutoff, limit)
+    .all<{ object: string }>();
+  return results.map((r) => r.object);
+}
+
+/** The read model forgets a purged object's events; its row stays, marked purged. */
+export async function forgetPurged(db: D1Database, object: string, now: number): Promise<void> {
+  await db.batch([
+    db.prepare("DELETE FROM events WHERE object = ?").bind(object),
+    db.prepare("UPDATE objects SET purged_at = ? WHERE object = ?").bind(now, object),
+  ]);
+}
+
+/** Which of these ledger names the read model knows. */
+export async function knownObjects(db: D1Database, objects: readonly string[]): Promise<Set<string>> {
+  if (objects.length === 0) return new Set();
+  const { results } = await db
+    .prepare("SELECT object FROM objects WHERE object IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify(objects))
+    .all<{ object: string }>();
+  return new Set(results.map((r) => r.object));
+}
+
+export interface PassSummary {
+  readonly trigger: "cron" | "admin";
+  readonly started_at: number;
+  readonly finished_at: number;
+  readonly checked: number;
+  readonly changed: number;
+  readonly api_calls: number;
+  readonly listed: number;
+  readonly recorded: number;
+  readonly purged: number;
+  readonly error: string | null;
+}
+
+const PASS_COLUMNS = [
+  "trigger",
+  "started_at",
+  "finished_at",
+  "checked",
+  "changed",
+  "api_calls",
+  "listed",
+  "recorded",
+  "purged",
+  "error",
+] as const;
+
+export async function recordPass(db: D1Database, pass: PassSummary): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO reconcile_passes (${PASS_COLUMNS.join(", ")}) VALUES (${PASS_COLUMNS.map(() => "?").join(", ")})`,
+    )
+    .bind(...PASS_COLUMNS.map((c) => pass[c]))
+    .run();
+}
+
+/** The latest pass, and the latest configuration error (if any pass met one in the last day). */
+export async function lastPasses(
+  db: D1Database,
+  now: number,
+): Promise<{ last: PassSummary | null; problem: PassSummary | null }> {
+  const [last, problem] = await db.batch<PassSummary>([
+    db.prepare("SELECT * FROM reconcile_passes ORDER BY id DESC LIMIT 1"),
+    db
+      .prepare("SELECT * FROM reconcile_passes WHERE error IS NOT NULL AND finished_at >= ? ORDER BY id DESC LIMIT 1")
+      .bind(now - 24 * 3600_000),
+  ]);
+  return { last: last?.results[0] ?? null, problem: problem?.results[0] ?? null };
+}
+
+export interface SweepState {
+  readonly from: string;
+  readonly to: string | null;
+  readonly page: number;
+}
+
+export async function sweepState(db: D1Database): Promise<SweepState | null> {
+  const row = await db
+    .prepare("SELECT window_from, window_to, next_page FROM reconcile_sweep WHERE id = 1")
+    .first<{ window_from: string; window_to: string | null; next_page: number }>();
+  return row ? { from: row.window_from, to: row.window_to, page: row.next_page } : null;
+}
+
+export async function saveSweep(db: D1Database, state: SweepState): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO reconcile_sweep (id, window_from, window_to, next_page) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET window_from = excluded.window_from, window_to = excluded.window_to,
+         next_page = excluded.next_page`,
+    )
+    .bind(state.from, state.to, state.page)
+    .run();
+}

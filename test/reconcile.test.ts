@@ -1,0 +1,220 @@
+// Reconciliation with PortOne's API (design: "Reconciliation and retention"), against a stand-in that
+// follows the documented shapes. A payment whose final webhook never came is found and forwarded
+// with source "reconciliation"; the webhook that comes later is a duplicate. Every failure of the API
+// changes nothing and is bounded.
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef, type Slug } from "./helpers";
+import { adminFetch } from "./admin-helpers";
+import { envelope, origin, testClock } from "./stand-ins";
+import { fakePortOne, installFakePortOne, paymentContent } from "./portone-stand-in";
+
+const SILENT = 31 * 60_000;
+
+async function reconcile(): Promise<{ checked: number; changed: number }> {
+  const response = await adminFetch("/reconcile", { method: "POST" });
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+/** Sends a genuine webhook and lets its object forward it and tell the read model. */
+async function webhook(slug: Slug, ref: string, status: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const result = await resultOf(await deliver(slug, await eventFor(slug, ref, status, extra)));
+  while (await runDurableObjectAlarm(ledgerOf(KINDS[slug], ref)));
+  return result;
+}
+
+const drain = async (slug: Slug, ref: string) => {
+  while (await runDurableObjectAlarm(ledgerOf(KINDS[slug], ref)));
+};
+
+const forwarded = () => origin.acknowledged.map((r) => envelope(r));
+
+beforeEach(() => {
+  installFakePortOne();
+  vi.spyOn(console, "warn").mockImplementation(() => undefined);
+});
+
+describe("a payment whose final webhook never came", () => {
+  it("is found by POST /admin/reconcile, forwarded once with source reconciliation; the late webhook is a duplicate", async () => {
+    const ref = uniqueRef("lost");
+    expect(await webhook("payment", ref, "Pending")).toBe("accepted");
+    fakePortOne.payments.set(ref, paymentContent(ref, "Success", 500));
+    testClock.advance(SILENT);
+    expect(await reconcile()).toEqual({ checked: 1, changed: 1 });
+    await drain("payment", ref);
+    const sent = forwarded().filter((e) => e.object_ref === ref);
+    expect(sent.map((e) => [e.type, e.source])).toEqual([
+      ["portone.payment.pending", "webhook"],
+      ["portone.payment.success", "reconciliation"],
+    ]);
+    expect(sent[1]?.data).toMatchObject({ status: "Success", amount: 500, currency: "VND", order_ref: ref });
+    expect(sent[1]?.previous_status).toBe("Pending");
+
+    expect(await webhook("payment", ref, "Success")).toBe("duplicate");
+    expect(forwarded().filter((e) => e.object_ref === ref)).toHaveLength(2);
+    // Finished now: the next pass does not ask about it again.
+    testClock.advance(SILENT);
+    const calls = fakePortOne.calls.length;
+    await reconcile();
+    expect(fakePortOne.calls.slice(calls).some((c) => c.includes("transaction-details"))).toBe(false);
+  });
+
+  it("is not asked about while it is not yet silent for RECONCILE_AFTER_MINUTES", async () => {
+    const ref = uniqueRef("fresh");
+    await webhook("payment", ref, "Pending");
+    fakePortOne.payments.set(ref, paymentContent(ref, "Success"));
+    testClock.advance(5 * 60_000);
+    await reconcile();
+    expect(fakePortOne.calls.some((c) => c.includes("transaction-details"))).toBe(false);
+  });
+
+  it("a status the object already had changes nothing, and the next check waits longer", async () => {
+    const ref = uniqueRef("same");
+    await webhook("payment", ref, "Pending");
+    fakePortOne.payments.set(ref, paymentContent(ref, "Pending"));
+    testClock.advance(SILENT);
+    await reconcile();
+    await drain("payment", ref);
+    expect(forwarded().filter((e) => e.object_ref === ref)).toHaveLength(1);
+    const row = await env.READ_MODEL.prepare(
+      "SELECT reconcile_checks, reconcile_after, reconciled_at FROM objects WHERE object_ref = ?",
+    )
+      .bind(ref)
+      .first<{ reconcile_checks: number; reconcile_after: number; reconciled_at: number }>();
+    expect(row?.reconcile_checks).toBe(1);
+    expect((row?.reconcile_after ?? 0) - (row?.reconciled_at ?? 0)).toBe(5 * 60_000);
+    const report = await ledgerOf(KINDS.payment, ref).inspect();
+    expect(report.reconciliation).toMatchObject({ changed: 0, failure: null });
+  });
+});
+
+describe("what the API cannot say changes nothing", () => {
+  it.each([
+    ["unknown reference (4096)", null],
+    ["a 500", "500"],
+    ["a hang", "hang"],
+    ["garbage", "garbage"],
+  ] as const)("%s", async (_name, misbehaving) => {
+    const ref = uniqueRef("noanswer");
+    await webhook("payment", ref, "Pending");
+    fakePortOne.misbehaving = misbehaving;
+    testClock.advance(SILENT);
+    const result = await reconcile();
+    expect(result.changed).toBe(0);
+    await drain("payment", ref);
+    expect(
+      forwarded()
+        .filter((e) => e.object_ref === ref)
+        .map((e) => e.status),
+    ).toEqual(["Pending"]);
+    const report = await ledgerOf(KINDS.payment, ref).inspect();
+    expect(report.events).toHaveLength(1);
+  });
+
+  it("an auth error stops the pass and is shown to operators as a configuration problem", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const refs = [uniqueRef("auth"), uniqueRef("auth"), uniqueRef("auth")];
+    for (const ref of refs) await webhook("payment", ref, "Pending");
+    fakePortOne.misbehaving = "auth";
+    testClock.advance(SILENT);
+    const calls = fakePortOne.calls.length;
+    await reconcile();
+    // One batch was in flight when the first refusal came; no batch after it.
+    expect(fakePortOne.calls.length - calls).toBeLessThanOrEqual(4);
+    const pass = await env.READ_MODEL.prepare("SELECT error FROM reconcile_passes ORDER BY id DESC LIMIT 1").first<{
+      error: string;
+    }>();
+    expect(pass?.error).toMatch(/PortOne refused the credentials/);
+  });
+
+  it("three unavailable answers in a row stop the pass (PortOne is not hammered)", async () => {
+    const refs = Array.from({ length: 10 }, () => uniqueRef("down"));
+    for (const ref of refs) await webhook("payment", ref, "Pending");
+    fakePortOne.misbehaving = "500";
+    testClock.advance(SILENT);
+    const calls = fakePortOne.calls.length;
+    await reconcile();
+    expect(fakePortOne.calls.length - calls).toBeLessThanOrEqual(4);
+    const pass = await env.READ_MODEL.prepare("SELECT error FROM reconcile_passes ORDER BY id DESC LIMIT 1").first<{
+      error: string;
+    }>();
+    expect(pass?.error).toMatch(/unavailable/);
+  });
+});
+
+describe("payment links and subscriptions", () => {
+  it("a payment link's status comes from fetch-status, with the transactions it lists", async () => {
+    const ref = uniqueRef("link");
+    await webhook("payment-link", ref, "Created");
+    fakePortOne.links.set(ref, {
+      paymentLinkRef: ref,
+      merchantOrderRef: "M1",
+      status: "Success",
+      transactionsList: [
+        {
+          merchantOrderRef: "M1",
+          channelOrderRef: "0",
+          status: "Success",
+          statusCode: "2000",
+          createdAt: "2026-11-30T09:00:00Z",
+        },
+      ],
+    });
+    testClock.advance(SILENT);
+    await reconcile();
+    await drain("payment-link", ref);
+    const sent = forwarded().filter((e) => e.object_ref === ref);
+    expect(sent.map((e) => [e.type, e.source])).toEqual([
+      ["portone.payment_link.created", "webhook"],
+      ["portone.payment_link.success", "reconciliation"],
+    ]);
+    expect(sent[1]?.data).toMatchObject({
+      link_ref: ref,
+      transactions: [{ merchant_order_ref: "M1", status: "Success" }],
+    });
+  });
+
+  it("a subscription's two charges from txns-records are forwarded once each", async () => {
+    const ref = uniqueRef("sub");
+    const charge = (n: number, status = "Success") => ({
+      order_ref: `${ref}_c${n}`,
+      merchant_order_ref: `S_${n}`,
+      amount: 103,
+      currency: "VND",
+      status,
+      created_at: `2026-1${n}-01T00:00:00Z`,
+    });
+    fakePortOne.charges.set(ref, [charge(0), charge(1)]);
+    fakePortOne.subscriptions.set(ref, { status: "Active", currency: "VND", collected_count: 2 });
+    expect(await webhook("subscription-link", ref, "Active")).toBe("accepted");
+    // PortOne's next Active carries the same signed fields: a duplicate, which learns nothing new.
+    expect(await webhook("subscription-link", ref, "Active")).toBe("duplicate");
+    const charges = () => forwarded().filter((e) => e.kind === "subscription_charge");
+    expect(charges().map((e) => [e.type, e.object_ref, e.source])).toEqual([
+      ["portone.subscription_charge.success", `${ref}_c0`, "reconciliation"],
+      ["portone.subscription_charge.success", `${ref}_c1`, "reconciliation"],
+    ]);
+    expect(charges()[0]?.data).toMatchObject({ amount: 103, currency: "VND", subscription_order_ref: ref });
+    // A third charge, first failed then retried: each pass while the subscription is active reads them.
+    fakePortOne.charges.set(ref, [charge(0), charge(1), charge(2, "Failed")]);
+    testClock.advance(SILENT);
+    await reconcile();
+    await drain("subscription-link", ref);
+    fakePortOne.charges.set(ref, [charge(0), charge(1), charge(2, "Failed"), charge(3)]);
+    await reconcile(); // an active subscription is read at every pass
+    await drain("subscription-link", ref);
+    expect(charges().map((e) => [e.object_ref, e.status])).toEqual([
+      [`${ref}_c0`, "Success"],
+      [`${ref}_c1`, "Success"],
+      [`${ref}_c2`, "Failed"],
+      [`${ref}_c3`, "Success"],
+    ]);
+    expect(
+      forwarded()
+        .filter((e) => e.object_ref === ref)
+        .map((e) => e.status),
+    ).toEqual(["Active"]);
+  });
+});
