@@ -42,7 +42,7 @@ http
       const repeat = seen.has(event.id) ? " (repeat: drop it)" : "";
       seen.add(event.id);
       console.log(
-        `${new Date().toISOString()} ${event.id} ${event.type} ${event.object_ref} previous=${event.previous_status}${repeat}`,
+        `${new Date().toISOString()} ${event.id} ${event.type} ${event.object_ref} previous=${event.previous_status} source=${event.source} data=${JSON.stringify(event.data)}${repeat}`,
       );
       res.writeHead(204).end();
     });

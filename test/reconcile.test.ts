@@ -2,11 +2,12 @@
 // follows the documented shapes. A payment whose final webhook never came is found and forwarded
 // with source "reconciliation"; the webhook that comes later is a duplicate. Every failure of the API
 // changes nothing and is bounded.
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef, type Slug } from "./helpers";
-import { adminFetch } from "./admin-helpers";
+import worker from "../src/index";
+import { adminFetch, TOKEN } from "./admin-helpers";
 import { envelope, origin, testClock } from "./stand-ins";
 import { fakePortOne, installFakePortOne, paymentContent } from "./portone-stand-in";
 
@@ -216,5 +217,50 @@ describe("payment links and subscriptions", () => {
         .filter((e) => e.object_ref === ref)
         .map((e) => e.status),
     ).toEqual(["Active"]);
+  });
+});
+
+describe("operators", () => {
+  it("see the last pass, each object's last check, and an auth error as a configuration problem", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const ref = uniqueRef("seen");
+    await webhook("payment", ref, "Pending");
+    fakePortOne.payments.set(ref, paymentContent(ref, "Success"));
+    testClock.advance(SILENT);
+    await reconcile();
+    await drain("payment", ref);
+    const login = await worker.fetch(
+      new Request("https://gateway.test/console/login", {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://gateway.test" },
+        body: new URLSearchParams({ token: TOKEN }).toString(),
+      }),
+      env,
+      createExecutionContext(),
+    );
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const page = async (path: string) =>
+      (
+        await worker.fetch(
+          new Request(`https://gateway.test${path}`, { headers: { cookie } }),
+          env,
+          createExecutionContext(),
+        )
+      ).text();
+    const overview = await page("/console");
+    expect(overview).toMatch(/Reconciliation with PortOne/);
+    expect(overview).toMatch(/objects checked/);
+    expect(overview).not.toMatch(/Configuration problem/);
+    const object = await page(`/console/objects/portone/payment/${ref}`);
+    expect(object).toMatch(/Last checked with PortOne&#39;s API|Last checked with PortOne's API/);
+    expect(object).toMatch(/from PortOne/);
+
+    const other = uniqueRef("seen");
+    await webhook("payment", other, "Pending");
+    fakePortOne.misbehaving = "auth";
+    testClock.advance(SILENT);
+    await reconcile();
+    expect(await page("/console")).toMatch(/Configuration problem/);
   });
 });

@@ -52,19 +52,15 @@ export async function runPass(env: Env, config: Config, trigger: "cron" | "admin
     await sweep(env, config.portone, settings, tally);
   await purgeQuiet(env, settings, tally);
   const finishedAt = clock.now();
-  const { unavailableInARow: _, ...counts } = tally;
+  const { unavailableInARow: _, apiCalls, ...counts } = tally;
   await recordPass(env.READ_MODEL, {
     trigger,
     started_at: startedAt,
     finished_at: finishedAt,
-    api_calls: tally.apiCalls,
+    api_calls: apiCalls,
     ...counts,
   });
-  log(tally.error === null ? "info" : "error", "reconciliation pass", {
-    trigger,
-    ...counts,
-    api_calls: tally.apiCalls,
-  });
+  log(tally.error === null ? "info" : "error", "reconciliation pass", { trigger, ...counts, api_calls: apiCalls });
   return { checked: tally.checked, changed: tally.changed };
 }
 

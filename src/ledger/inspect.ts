@@ -37,7 +37,7 @@ export function inspectObject(sql: SqlStorage): ObjectReport {
   return {
     state: rows("SELECT provider, kind, object_ref, status, terminal, last_event_id, updated_at FROM object_state"),
     events: rows(
-      `SELECT e.seq, e.event_id, e.kind, e.object_ref, e.status, e.outcome, e.previous_status, e.received_at,
+      `SELECT e.seq, e.event_id, e.kind, e.object_ref, e.status, e.outcome, e.previous_status, e.received_at, e.source,
               o.delivery, o.attempts_this_cycle, ${iso("o.next_attempt_at")} AS next_attempt_at, o.last_error
          FROM events e LEFT JOIN (${DELIVERY_PER_EVENT}) o ON o.seq = e.seq
         ORDER BY e.seq`,

@@ -122,18 +122,11 @@ export async function recordPass(db: D1Database, pass: PassSummary): Promise<voi
     .run();
 }
 
-/** The latest pass, and the latest configuration error (if any pass met one in the last day). */
-export async function lastPasses(
-  db: D1Database,
-  now: number,
-): Promise<{ last: PassSummary | null; problem: PassSummary | null }> {
-  const [last, problem] = await db.batch<PassSummary>([
-    db.prepare("SELECT * FROM reconcile_passes ORDER BY id DESC LIMIT 1"),
-    db
-      .prepare("SELECT * FROM reconcile_passes WHERE error IS NOT NULL AND finished_at >= ? ORDER BY id DESC LIMIT 1")
-      .bind(now - 24 * 3600_000),
-  ]);
-  return { last: last?.results[0] ?? null, problem: problem?.results[0] ?? null };
+/** The latest pass, and its configuration problem if it met one (PortOne refused the credentials). */
+export async function lastPasses(db: D1Database): Promise<{ last: PassSummary | null; problem: PassSummary | null }> {
+  const last = await db.prepare("SELECT * FROM reconcile_passes ORDER BY id DESC LIMIT 1").first<PassSummary>();
+  const problem = last?.error?.startsWith("PortOne refused the credentials") ? last : null;
+  return { last, problem };
 }
 
 export interface SweepState {

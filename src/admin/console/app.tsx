@@ -9,6 +9,7 @@ import { clock } from "../../lib/clock";
 import { httpError } from "../../lib/http-errors";
 import { log } from "../../lib/log";
 import { deliveryLatency, eventsPerHour } from "../../readmodel/overview";
+import { lastPasses } from "../../readmodel/reconcile";
 import { listEvents, statsSince } from "../../readmodel/queries";
 import { stubFor } from "../object-stub";
 import { destinationViews, setPaused } from "../destinations";
@@ -110,13 +111,16 @@ consoleApp.post("/logout", (c) => {
 consoleApp.get("/", async (c) => {
   const db = c.env.READ_MODEL;
   const now = clock.now();
-  const [day, week, latency, hours] = await Promise.all([
+  const [day, week, latency, hours, passes] = await Promise.all([
     statsSince(db, now - DAY),
     statsSince(db, now - 7 * DAY),
     deliveryLatency(db, now - DAY),
     eventsPerHour(db, now, 24),
+    lastPasses(db),
   ]);
-  return c.html(<OverviewPage csrf={c.var.csrf} day={day} week={week} latency={latency} hours={hours} />);
+  return c.html(
+    <OverviewPage csrf={c.var.csrf} day={day} week={week} latency={latency} hours={hours} passes={passes} />,
+  );
 });
 
 consoleApp.get("/events", async (c) => {

@@ -35,6 +35,16 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
       <p>
         Status <b>{text(state?.status) || "—"}</b> {state?.terminal === 1 ? "(finished)" : "(not finished)"}
       </p>
+      <p class="note">
+        {report.reconciliation === null
+          ? "Never checked with PortOne's API."
+          : `Last checked with PortOne's API ${when(report.reconciliation.at)}: ${
+              report.reconciliation.failure === null
+                ? `${report.reconciliation.changed} new status${report.reconciliation.changed === 1 ? "" : "es"}`
+                : `no answer (${report.reconciliation.failure})`
+            }.`}
+        {report.purged_at === null ? "" : ` History purged ${when(report.purged_at)} after the retention period.`}
+      </p>
       {report.events.some((e) => e.delivery === "dead") && (
         <p>
           <RedeliverButton action={`${path}/redeliver-dead`} csrf={csrf} label="Redeliver this object's dead letters" />
@@ -67,6 +77,7 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
                 <td>
                   {text(e.previous_status) ? `${text(e.previous_status)} → ` : ""}
                   {text(e.status)}
+                  {e.source === "reconciliation" ? " (from PortOne's API)" : ""}
                 </td>
                 <td>
                   <State value={e.outcome === "stale" ? "stale" : text(e.delivery)} />

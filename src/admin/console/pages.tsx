@@ -3,6 +3,7 @@
 import type { FC } from "hono/jsx";
 import type { EventItem, Page as EventPage, Stats } from "../../readmodel/queries";
 import type { HourCount, Latency } from "../../readmodel/overview";
+import type { PassSummary } from "../../readmodel/reconcile";
 import { Page, State, when } from "./layout";
 
 export const LoginPage: FC<{ problem?: string }> = ({ problem }) => (
@@ -66,14 +67,52 @@ const Chart: FC<{ hours: readonly HourCount[] }> = ({ hours }) => {
   );
 };
 
+const Reconciliation: FC<{ passes: { last: PassSummary | null; problem: PassSummary | null } }> = ({ passes }) => (
+  <>
+    <h2>Reconciliation with PortOne's API</h2>
+    {passes.problem && (
+      <p class="problem">
+        Configuration problem ({when(new Date(passes.problem.finished_at).toISOString())}): {passes.problem.error}.
+        Check PORTONE_KEY and PORTONE_SECRET_KEY.
+      </p>
+    )}
+    {passes.last?.error && !passes.problem && <p class="note">The last pass stopped early: {passes.last.error}.</p>}
+    {passes.last === null ? (
+      <p class="note">No pass yet (one runs every 5 minutes).</p>
+    ) : (
+      <div class="cards">
+        <div class="card">
+          <b>{when(new Date(passes.last.finished_at).toISOString())}</b>last pass ({passes.last.trigger})
+        </div>
+        <div class="card">
+          <b>{passes.last.checked}</b>objects checked
+        </div>
+        <div class="card">
+          <b>{passes.last.changed}</b>statuses found
+        </div>
+        <div class="card">
+          <b>{passes.last.api_calls}</b>API calls
+        </div>
+        <div class="card">
+          <b>{passes.last.purged}</b>histories purged
+        </div>
+      </div>
+    )}
+  </>
+);
+
 export const OverviewPage: FC<{
   csrf: string;
   day: Stats;
   week: Stats;
   latency: Latency;
   hours: readonly HourCount[];
-}> = ({ csrf, day, week, latency, hours }) => (
+  passes: { last: PassSummary | null; problem: PassSummary | null };
+}> = ({ csrf, day, week, latency, hours, passes }) => (
   <Page title="Overview" current="/console" csrf={csrf}>
+    {passes.problem && (
+      <p class="problem">PortOne's API refused the gateway's credentials: see Reconciliation below.</p>
+    )}
     <Counts label="Last 24 hours" stats={day} />
     <Counts label="Last 7 days" stats={week} />
     <h2>Delivery</h2>
@@ -93,6 +132,7 @@ export const OverviewPage: FC<{
     <p class="note">
       Blue: accepted; grey: stale. Counts come from the read model, which trails the objects by seconds.
     </p>
+    <Reconciliation passes={passes} />
   </Page>
 );
 
