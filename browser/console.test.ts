@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { startPortOneStandIn, type PortOneStandIn } from "../scripts/portone-stand-in.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PORT = 8791;
@@ -22,6 +23,9 @@ const RUN = Date.now().toString(36);
 
 let dev: ChildProcess;
 let origin: http.Server;
+/** Every envelope the origin took, parsed. */
+const received: Array<{ type: string; object_ref: string; source: string }> = [];
+let portone: PortOneStandIn;
 let originUrl = "";
 let browser: Browser;
 const state = mkdtempSync(join(tmpdir(), "gateway-browser-"));
@@ -35,8 +39,12 @@ function startOrigin(): Promise<void> {
         <input name="csrf" value="guess"></form><script>document.getElementById("f").submit()</script>`);
       return;
     }
-    req.resume();
-    req.on("end", () => res.writeHead(204).end());
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as (typeof received)[number]);
+      res.writeHead(204).end();
+    });
   });
   return new Promise((resolve) =>
     origin.listen(0, "127.0.0.1", () => {
@@ -58,13 +66,14 @@ async function waitForGateway(): Promise<void> {
   throw new Error("npm run dev did not answer within 60 s");
 }
 
-function simulate(...args: string[]): void {
-  execFileSync(
+function simulate(...args: string[]): string {
+  return execFileSync(
     process.execPath,
     [join(ROOT, "node_modules/tsx/dist/cli.mjs"), join(ROOT, "scripts/simulate.ts"), ...args, "--url", GATEWAY],
     {
       cwd: ROOT,
-      stdio: "ignore",
+      stdio: ["ignore", "pipe", "ignore"],
+      encoding: "utf8",
       env: { ...process.env, PORTONE_SECRET_KEY: "PORTONE_SECRET" },
     },
   );
@@ -90,7 +99,14 @@ async function eventually(page: Page, text: string, timeoutMs = 15_000): Promise
 
 before(async () => {
   await startOrigin();
-  dev = spawn(process.execPath, [join(ROOT, "scripts/dev.mjs"), "--var", `MERCHANT_ORIGIN_URL:${originUrl}/webhooks`], {
+  portone = await startPortOneStandIn(0);
+  const portoneUrl = `http://127.0.0.1:${(portone.server.address() as AddressInfo).port}`;
+  const vars = [
+    `MERCHANT_ORIGIN_URL:${originUrl}/webhooks`,
+    `PORTONE_API_BASE_URL:${portoneUrl}`,
+    "RECONCILE_AFTER_MINUTES:0",
+  ];
+  dev = spawn(process.execPath, [join(ROOT, "scripts/dev.mjs"), ...vars.flatMap((v) => ["--var", v])], {
     cwd: ROOT,
     stdio: "ignore",
     env: { ...process.env, DEV_PORT: String(PORT), DEV_ENV_FILE: ".dev.vars.example", DEV_PERSIST_TO: state },
@@ -115,6 +131,7 @@ after(async () => {
   await browser?.close();
   if (dev?.pid) process.kill(-dev.pid, "SIGTERM");
   origin?.close();
+  portone?.server.close();
   rmSync(state, { recursive: true, force: true });
 });
 
@@ -169,6 +186,37 @@ void describe("the operator console in Chromium", () => {
     await page.goto(`${GATEWAY}/console`);
     await eventually(page, "latency p95");
     await page.screenshot({ path: join(ROOT, "docs/console-overview.png"), fullPage: true });
+    await page.close();
+  });
+
+  void it("finds a payment whose Success webhook never came, forwards it once, and shows the pass", async () => {
+    const ref = `lost_${RUN}`;
+    assert.match(simulate("payment", "Pending", "--ref", ref), /"accepted"/);
+    await fetch(`http://127.0.0.1:${(portone.server.address() as AddressInfo).port}/__state`, {
+      method: "PUT",
+      body: JSON.stringify({ payments: { [ref]: { status: "Success", amount: 500, currency: "VND" } } }),
+    });
+    const pass = await fetch(`${GATEWAY}/admin/reconcile`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(pass.status, 200);
+    assert.ok(((await pass.json()) as { changed: number }).changed >= 1);
+    const mine = () => received.filter((e) => e.object_ref === ref).map((e) => `${e.type} ${e.source}`);
+    for (let i = 0; i < 40 && mine().length < 2; i++) await new Promise((r) => setTimeout(r, 250));
+    assert.deepEqual(mine(), ["portone.payment.pending webhook", "portone.payment.success reconciliation"]);
+    assert.match(simulate("payment", "Success", "--ref", ref), /"duplicate"/);
+
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await login(page);
+    await page.goto(`${GATEWAY}/console/objects/portone/payment/${ref}`);
+    await eventually(page, "from PortOne");
+    assert.match(await page.content(), /Last checked with PortOne/);
+    await page.screenshot({ path: join(ROOT, "docs/console-reconciled.png"), fullPage: true });
+    await page.goto(`${GATEWAY}/console`);
+    await eventually(page, "objects checked");
+    await page.screenshot({ path: join(ROOT, "docs/console-overview.png"), fullPage: true });
+    assert.deepEqual(mine(), ["portone.payment.pending webhook", "portone.payment.success reconciliation"]);
     await page.close();
   });
 
