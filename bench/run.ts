@@ -120,8 +120,11 @@ function countOps(): unknown {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  const line = output.split("\n").find((l) => l.includes("BENCH_OPS "));
-  return line ? JSON.parse(line.slice(line.indexOf("BENCH_OPS ") + 10)) : null;
+  const parse = (tag: string): unknown => {
+    const line = output.split("\n").find((l) => l.includes(`${tag} `));
+    return line ? JSON.parse(line.slice(line.indexOf(`${tag} `) + tag.length + 1)) : null;
+  };
+  return { per_event: parse("BENCH_OPS"), reconciliation_pass: parse("BENCH_RECONCILE") };
 }
 
 async function main(): Promise<void> {
@@ -203,7 +206,7 @@ async function main(): Promise<void> {
   const file = join(ROOT, "bench/results", `${report.at.replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nread model search: ${JSON.stringify(search)}`);
-  console.log(`ops per event: ${JSON.stringify(ops)}`);
+  console.log(`ops: ${JSON.stringify(ops)}`);
   console.log(`results written to ${file}`);
 }
 

@@ -231,7 +231,7 @@ export class Ledger extends DurableObject<Env> {
         failure: result.failure?.kind ?? null,
       }),
     );
-    await this.#wake(now); // what was recorded is forwarded, and the read model learns of the check
+    if (result.changed > 0) await this.#wake(now); // forwarded, and the read model learns of it
     return result;
   }
 
