@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef, type Slug } from "./helpers";
 import worker from "../src/index";
 import { adminFetch, TOKEN } from "./admin-helpers";
+import { testEnv } from "./env";
 import { envelope, origin, testClock } from "./stand-ins";
 import { fakePortOne, installFakePortOne, paymentContent } from "./portone-stand-in";
 
@@ -88,6 +89,26 @@ describe("a payment whose final webhook never came", () => {
     expect((row?.reconcile_after ?? 0) - (row?.reconciled_at ?? 0)).toBe(5 * 60_000);
     const report = await ledgerOf(KINDS.payment, ref).inspect();
     expect(report.reconciliation).toMatchObject({ changed: 0, failure: null });
+  });
+  it("with RECONCILE_AFTER_MINUTES=0 every unfinished object is checked at every pass, whatever its backoff", async () => {
+    const ref = uniqueRef("zero");
+    await webhook("payment", ref, "Pending");
+    fakePortOne.payments.set(ref, paymentContent(ref, "Pending"));
+    const now = testEnv({ RECONCILE_AFTER_MINUTES: "0" });
+    const pass = () =>
+      worker.fetch(
+        new Request("https://gateway.test/admin/reconcile", {
+          method: "POST",
+          headers: { authorization: `Bearer ${TOKEN}` },
+        }),
+        now,
+        createExecutionContext(),
+      );
+    for (let i = 0; i < 2; i++) expect((await pass()).status).toBe(200);
+    const row = await env.READ_MODEL.prepare("SELECT reconcile_checks FROM objects WHERE object_ref = ?")
+      .bind(ref)
+      .first<{ reconcile_checks: number }>();
+    expect(row?.reconcile_checks).toBe(2);
   });
 });
 

@@ -9,13 +9,16 @@ export interface Candidate {
 }
 
 /** Unfinished PortOne objects silent since `silentBefore` and past their backoff, least recently
- *  checked first; an active subscription at every pass (its charges are read while it is active). */
+ *  checked first; an active subscription at every pass (its charges are read while it is active).
+ *  With no silence asked for (`silentBefore` = `now`, RECONCILE_AFTER_MINUTES=0) every unfinished
+ *  object is due, whatever its backoff. */
 export async function dueObjects(
   db: D1Database,
   now: number,
   silentBefore: number,
   limit: number,
 ): Promise<Candidate[]> {
+  const backoffUntil = silentBefore >= now ? Number.MAX_SAFE_INTEGER : now;
   const { results } = await db
     .prepare(
       `SELECT object, kind, status FROM objects
@@ -25,7 +28,7 @@ export async function dueObjects(
           AND coalesce(reconcile_after, 0) <= ?2
         ORDER BY coalesce(reconciled_at, 0), last_seen_at LIMIT ?3`,
     )
-    .bind(silentBefore, now, limit)
+    .bind(silentBefore, backoffUntil, limit)
     .all<Candidate>();
   return results;
 }
