@@ -45,6 +45,11 @@ export function startPortOneStandIn(port = 9100, host = "127.0.0.1") {
         const p = payments[body.order_ref];
         return p ? content(res, { order_ref: body.order_ref, ...p }) : unknown(res, "4096");
       }
+      if ((m = /^\/api\/transaction\/([^/]+)\/status$/.exec(path))) {
+        const merchantRef = decodeURIComponent(m[1]);
+        const found = Object.entries(payments).find(([, p]) => p.merchant_order_ref === merchantRef);
+        return found ? content(res, { order_ref: found[0], status: found[1].status }) : unknown(res, "4096");
+      }
       if ((m = /^\/api\/paymentLink\/([^/]+)\/fetch-status$/.exec(path))) {
         const l = links[decodeURIComponent(m[1])];
         return l

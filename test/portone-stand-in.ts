@@ -67,6 +67,14 @@ async function route(request: Request): Promise<Response> {
     const payment = fakePortOne.payments.get(order_ref);
     return payment ? answer(payment) : unknownRef("4096");
   }
+  m = /^\/api\/transaction\/([^/]+)\/status$/.exec(path);
+  if (m) {
+    const merchantRef = decodeURIComponent(m[1] ?? "");
+    const payment = [...fakePortOne.payments.values()].find((p) => p.merchant_order_ref === merchantRef);
+    return payment
+      ? answer({ order_ref: payment.order_ref, channel_order_ref: payment.channel_order_ref, status: payment.status })
+      : unknownRef("4096");
+  }
   m = /^\/api\/paymentLink\/([^/]+)\/fetch-status$/.exec(path);
   if (m) {
     const link = fakePortOne.links.get(decodeURIComponent(m[1] ?? ""));

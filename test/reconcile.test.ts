@@ -167,9 +167,13 @@ describe("what the API cannot say changes nothing", () => {
 });
 
 describe("payment links and subscriptions", () => {
-  it("a payment link's status comes from fetch-status, with the transactions it lists", async () => {
+  it("a payment link's status comes from fetch-status; its paid transaction gives the amount", async () => {
     const ref = uniqueRef("link");
     await webhook("payment-link", ref, "Created");
+    fakePortOne.payments.set(`${ref}_pay`, {
+      ...paymentContent(`${ref}_pay`, "Success", 750),
+      merchant_order_ref: "M1",
+    });
     fakePortOne.links.set(ref, {
       paymentLinkRef: ref,
       merchantOrderRef: "M1",
@@ -195,6 +199,9 @@ describe("payment links and subscriptions", () => {
     expect(sent[1]?.data).toMatchObject({
       link_ref: ref,
       transactions: [{ merchant_order_ref: "M1", status: "Success" }],
+      order_ref: `${ref}_pay`,
+      amount: 750,
+      currency: "VND",
     });
   });
 

@@ -20,8 +20,9 @@ import { sweep, type Tally } from "./reconcile-sweep";
 const CONCURRENCY = 4;
 /** Unavailable answers in a row that end the pass (PortOne's API is down: do not hammer it). */
 const UNAVAILABLE_STOP = 3;
-/** The most a check costs in API calls (a subscription: its status and its charges). */
-const MAX_CALLS_PER_CHECK = 2;
+/** The most a check costs in API calls (a payment link: its status, then its paid transaction's
+ *  order_ref and details; a subscription: its status and its charges). */
+const MAX_CALLS_PER_CHECK = 3;
 
 export interface PassResult {
   readonly checked: number;

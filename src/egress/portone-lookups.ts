@@ -132,6 +132,19 @@ export async function paymentLinkStatus(
   });
 }
 
+/** A payment's PortOne order_ref from the merchant's reference: GET /api/transaction/{merchant_order_ref}/status
+ *  (no amount there: follow with paymentDetails). */
+export async function orderRefOf(
+  portone: PortOneConfig,
+  merchantOrderRef: string,
+  nowMs: number,
+): Promise<Lookup<string>> {
+  const answer = await call(portone, `/api/transaction/${encodeURIComponent(merchantOrderRef)}/status`, nowMs);
+  if (!answer.ok) return answer;
+  const ref = text(field(contentOf(answer.value), "order_ref"));
+  return ref === null ? err({ kind: "unreadable", reason: "transaction status: no order_ref in the answer" }) : ok(ref);
+}
+
 const SUBSCRIPTION_FIELDS = [
   "status",
   "currency",

@@ -7,6 +7,7 @@
 
 import type { PortOneConfig } from "../config";
 import {
+  orderRefOf,
   paymentDetails,
   paymentLinkStatus,
   subscriptionCharges,
@@ -66,10 +67,39 @@ export async function checkObject(
   if (kind === undefined) return { changed: 0, apiCalls: 0, failure: null };
   const answer = await lookUp(portone, target.kind, target.ref, now);
   if (!answer.ok) return { changed: 0, apiCalls: 1, failure: answer.error };
-  const changed = await recordObserved(sql, outbox, target, answer.value, now, transaction);
-  if (target.kind !== "subscription_link" || !isActive(sql, target.ref)) return { changed, apiCalls: 1, failure: null };
+  let observed = answer.value;
+  let apiCalls = 1;
+  if (target.kind === "payment_link" && !hasHadStatus(sql, target.kind, target.ref, observed.status)) {
+    const followed = await withLinkPayment(portone, observed, now);
+    observed = followed.observed;
+    apiCalls += followed.apiCalls;
+  }
+  const changed = await recordObserved(sql, outbox, target, observed, now, transaction);
+  if (target.kind !== "subscription_link" || !isActive(sql, target.ref)) return { changed, apiCalls, failure: null };
   const charges = await checkCharges(sql, outbox, portone, target, now, transaction);
-  return { changed: changed + charges.changed, apiCalls: 1 + charges.apiCalls, failure: charges.failure };
+  return { changed: changed + charges.changed, apiCalls: apiCalls + charges.apiCalls, failure: charges.failure };
+}
+
+/** fetch-status gives a link's status but no amount: a successful transaction it lists is followed
+ *  to its payment (order_ref, then transaction-details) for the amount and currency. A failure to
+ *  follow leaves the link's status as fetch-status gave it. At most 2 calls. */
+async function withLinkPayment(
+  portone: PortOneConfig,
+  link: Observed,
+  now: number,
+): Promise<{ observed: Observed; apiCalls: number }> {
+  const transactions = Array.isArray(link.data.transactions)
+    ? (link.data.transactions as Array<Record<string, unknown>>)
+    : [];
+  const paid = transactions.find((t) => typeof t.status === "string" && t.status.toLowerCase() === "success");
+  const merchantRef = typeof paid?.merchant_order_ref === "string" ? paid.merchant_order_ref : null;
+  if (merchantRef === null) return { observed: link, apiCalls: 0 };
+  const orderRef = await orderRefOf(portone, merchantRef, now);
+  if (!orderRef.ok) return { observed: link, apiCalls: 1 };
+  const payment = await paymentDetails(portone, orderRef.value, now);
+  if (!payment.ok) return { observed: link, apiCalls: 2 };
+  const { amount, currency } = payment.value.data;
+  return { observed: { ...link, data: { ...link.data, order_ref: orderRef.value, amount, currency } }, apiCalls: 2 };
 }
 
 /** Records what the API said of the object if it is a status the object has not had: through the
