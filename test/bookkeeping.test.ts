@@ -16,7 +16,10 @@ const rowsWritten = (stub: DurableObjectStub) =>
   runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT total_changes() AS n").one().n);
 
 async function sendFanout(ref: string, status: string): Promise<string> {
-  const body = JSON.stringify({ id: ref, status });
+  return sendBody(JSON.stringify({ id: ref, status }));
+}
+
+async function sendBody(body: string): Promise<string> {
   const signature = [...(await referenceHmac("fanout-test-secret-0123456789", body))]
     .map((b) => b.toString(16).padStart(2, "0"))
     .join("");
@@ -136,5 +139,21 @@ describe("the cheaper records", () => {
       { status: "Processing", delivery: "delivered", attempts: 1 },
     ]);
     expect(await db.prepare("SELECT count(*) AS n FROM resend_writes").first<{ n: number }>()).toEqual({ n: 0 });
+  });
+});
+
+describe("one run's share", () => {
+  it("a long backlog for one destination does not hold another's event for the runs it takes to drain", async () => {
+    const ref = uniqueRef("share");
+    const stub = ledgerFor(env, "fanout", "order", ref);
+    for (let n = 0; n < 30; n++) {
+      const body = JSON.stringify({ id: ref, status: "created", n });
+      expect(await sendBody(body)).toBe("accepted"); // default and analytics
+    }
+    expect(await sendBody(JSON.stringify({ id: ref, status: "paid" }))).toBe("accepted"); // erp too
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // one run
+    expect(origin.acknowledged.filter((r) => r.url.endsWith("/erp")).map((r) => envelope(r).status)).toEqual(["paid"]);
+    while (await runDurableObjectAlarm(stub));
+    expect(origin.acknowledged.filter((r) => r.url.endsWith("/analytics"))).toHaveLength(31);
   });
 });

@@ -40,7 +40,7 @@ function isPath(statuses: readonly string[]): boolean {
 }
 
 describe("reconciliation properties", () => {
-  it("forwarded statuses of one object are a path of its lifecycle, none twice", async () => {
+  it("forwarded statuses of one object are a path of its lifecycle, none twice", { timeout: 60_000 }, async () => {
     vi.spyOn(console, "warn").mockImplementation(() => undefined);
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {

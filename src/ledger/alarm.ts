@@ -50,14 +50,14 @@ export function earliest(a: number | null, b: number | null): number | null {
   return Math.min(a, b);
 }
 
-/** Forwards what is due to each destination, in order, until each head must wait or this run has done
- *  its share. One destination's failures never hold another's queue. */
+/** Forwards what is due to each destination, in order, until each head must wait or has had its
+ *  share of this run. One destination's failures or backlog never hold another's queue. */
 async function deliverDue(run: RunContext): Promise<void> {
-  let budget = MAX_DELIVERIES_PER_RUN;
-  for (const destination of run.outbox.pendingDestinations()) {
-    budget = await deliverTo(destination, budget, run);
-    if (budget <= 0) return;
-  }
+  // Each destination gets its share of the run, so a long backlog for one (healthy) destination never
+  // makes another wait for it to drain.
+  const destinations = run.outbox.pendingDestinations();
+  const share = Math.max(1, Math.ceil(MAX_DELIVERIES_PER_RUN / destinations.length));
+  for (const destination of destinations) await deliverTo(destination, share, run);
 }
 
 /** One destination's queue; returns the run's remaining budget. */

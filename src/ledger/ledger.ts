@@ -177,7 +177,8 @@ export class Ledger extends DurableObject<Env> {
       readModel,
       chargesDueAt(this.ctx.storage.sql),
     ].reduce(earliest, this.#outbox.nextDue());
-    if (wake !== null) await this.ctx.storage.setAlarm(wake);
+    // An event not yet begun for a destination is due from time 0 (the `deliveries` view): now.
+    if (wake !== null) await this.ctx.storage.setAlarm(Math.max(wake, clock.now()));
     else if (set !== null) await this.ctx.storage.deleteAlarm();
   }
 
