@@ -31,5 +31,6 @@ export default defineConfig({
       },
     }),
   ],
-  test: { root, include: ["bench/ops/*.test.ts"] },
+  // One file at a time, each with room: they count operations, and share one workerd.
+  test: { root, include: ["bench/ops/*.test.ts"], fileParallelism: false, testTimeout: 600_000 },
 });
