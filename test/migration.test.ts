@@ -4,7 +4,7 @@
 // be forwarded under its old webhook-id with only its signed fields as data.
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { MIGRATIONS } from "../src/ledger/schema";
+import { MIGRATIONS, latestVersion, replay } from "../src/ledger/schema";
 import { eventIdOf } from "../src/providers/event-id";
 import {
   KINDS,
@@ -153,5 +153,57 @@ describe("upgrading a ledger from schema v3 with old event ids", () => {
     );
     expect(identities).toEqual([await portOneEventId("subscription-link", first), ids[1]]);
     expect(await resultOf(await deliver("subscription-link", { ...second, collected_count: 3 }))).toBe("duplicate");
+  });
+});
+
+describe("a new object's schema", () => {
+  /** Tables, columns, indexes, CHECK constraints and views, as SQLite describes them. */
+  function describeSchema(sql: SqlStorage): Record<string, unknown> {
+    const squash = (text: string) => text.replace(/\s+/g, "").replace(/"/g, "").toLowerCase();
+    const objects = sql
+      .exec<{ type: string; name: string; tbl_name: string; sql: string | null }>(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name <> 'schema_migrations' ORDER BY type, name",
+      )
+      .toArray();
+    const out: Record<string, unknown> = {};
+    for (const o of objects) {
+      const text = squash(o.sql ?? "");
+      if (o.type === "view") out[`view ${o.name}`] = text;
+      else if (o.type === "index")
+        out[`index ${o.name}`] = {
+          table: o.tbl_name,
+          columns: sql
+            .exec(`PRAGMA index_info(${o.name})`)
+            .toArray()
+            .map((c) => c.name),
+          unique: /^createunique/.test(text),
+        };
+      else
+        out[`table ${o.name}`] = {
+          columns: sql
+            .exec(`PRAGMA table_info(${o.name})`)
+            .toArray()
+            .map((c) => [c.name, c.type, c.notnull, c.dflt_value, c.pk]),
+          checks: [...text.matchAll(/check\((.*?\))\)/g)].map((m) => m[1]).sort(),
+          withoutRowid: text.endsWith("withoutrowid"),
+        };
+    }
+    return out;
+  }
+
+  it("is what replaying every migration builds", async () => {
+    const ref = uniqueRef("fresh");
+    expect(await resultOf(await deliver("payment", await eventFor("payment", ref, "Pending")))).toBe("accepted");
+    await runInDurableObject(ledgerOf(KINDS.payment, ref), async (_i, state) => {
+      const sql = state.storage.sql;
+      const fresh = describeSchema(sql);
+      expect(sql.exec("SELECT version FROM schema_migrations").toArray()).toEqual([{ version: latestVersion() }]);
+      for (const view of ["object_state", "deliveries"]) sql.exec(`DROP VIEW ${view}`);
+      for (const table of [...TABLES.filter((t) => t !== "object_state"), "schema_migrations"])
+        sql.exec(`DROP TABLE ${table}`);
+      sql.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+      await replay(state.storage, 0);
+      expect(describeSchema(sql)).toEqual(fresh);
+    });
   });
 });
