@@ -6,23 +6,9 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { refundSample } from "../fixtures/portone-samples";
 import { KINDS, deliver, eventFor, ledgerOf, post, resultOf, uniqueRef } from "./helpers";
-import { envelope, origin, portoneApi } from "./stand-ins";
+import { envelope, holdingOrigin, origin, portoneApi } from "./stand-ins";
 
 const PAYMENT = KINDS.payment;
-
-/** An origin that holds every request until release() is called. */
-function slowOrigin() {
-  let release: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let arrived: () => void = () => undefined;
-  const inFlight = new Promise<void>((resolve) => (arrived = resolve));
-  origin.answer(async () => {
-    arrived();
-    await gate;
-    return new Response(null, { status: 204 });
-  });
-  return { inFlight, release };
-}
 
 const alarmOf = (ref: string) => runInDurableObject(ledgerOf(PAYMENT, ref), (_i, state) => state.storage.getAlarm());
 
@@ -33,7 +19,7 @@ describe("work arriving while a run awaits the origin", () => {
       Response.json({ content: { refundDetails: [{ refund_id: refundId, refund_status: "SUCCESS", amount: 500 }] } }),
     );
     expect(await resultOf(await deliver("payment", await eventFor("payment", ref, "Success")))).toBe("accepted");
-    const slow = slowOrigin();
+    const slow = holdingOrigin();
     const run = runDurableObjectAlarm(ledgerOf(PAYMENT, ref));
     await slow.inFlight;
     const hint = { ...refundSample, payment_txn_ref: ref, refund_id: refundId };
@@ -55,7 +41,7 @@ describe("work arriving while a run awaits the origin", () => {
   it("a new event of the object is forwarded, in order", async () => {
     const ref = uniqueRef("race-evt");
     expect(await resultOf(await deliver("payment", await eventFor("payment", ref, "Pending")))).toBe("accepted");
-    const slow = slowOrigin();
+    const slow = holdingOrigin();
     const run = runDurableObjectAlarm(ledgerOf(PAYMENT, ref));
     await slow.inFlight;
     expect(await resultOf(await deliver("payment", await eventFor("payment", ref, "Success")))).toBe("accepted");

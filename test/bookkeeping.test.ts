@@ -9,7 +9,7 @@ import worker from "../src/index";
 import { gateFor } from "../src/egress/gate";
 import { ledgerFor } from "../src/ledger/ledger";
 import { ledgerOf, referenceHmac, resultOf, uniqueRef } from "./helpers";
-import { envelope, origin } from "./stand-ins";
+import { envelope, holdingOrigin, origin } from "./stand-ins";
 import { LINK, accept, after } from "./delivery-helpers";
 
 const rowsWritten = (stub: DurableObjectStub) =>
@@ -64,25 +64,17 @@ describe("rows written per delivered event", () => {
 describe("the cheaper records", () => {
   it("show an attempt in flight before the origin has answered", async () => {
     const ref = uniqueRef("inflight");
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let arrived: () => void = () => undefined;
-    const inFlight = new Promise<void>((resolve) => (arrived = resolve));
-    origin.answer(async () => {
-      arrived();
-      await held;
-      return new Response(null, { status: 204 });
-    });
+    const held = holdingOrigin();
     await accept("payment-link", ref, "Created");
     const run = runDurableObjectAlarm(ledgerOf(LINK, ref));
-    await inFlight;
+    await held.inFlight;
     const during = await runInDurableObject(ledgerOf(LINK, ref), (_i, state) =>
       state.storage.sql
         .exec<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE attempt_started_at IS NOT NULL")
         .one(),
     );
     expect(during.n).toBe(1); // written before the request, visible while it is out
-    release();
+    held.release();
     await run;
     const report = await ledgerOf(LINK, ref).inspect();
     expect(report.attempts.map((a) => a.outcome)).toEqual(["delivered"]);

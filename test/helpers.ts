@@ -8,6 +8,7 @@ import { PAYMENT, PAYMENT_LINK, SUBSCRIPTION_LINK, type PortOneKind } from "../s
 import { signedEventId } from "../src/providers/portone/signed-content";
 import { withSignature } from "../src/providers/portone/sign";
 import { canonicalMessage } from "../src/providers/portone/verify";
+import { positionOf, type Lifecycle } from "../src/providers/types";
 import { paymentLinkSample, paymentSample, subscriptionLinkSample } from "../fixtures/portone-samples";
 
 /** The secret the spec's vectors use, configured for the tests in vitest.config.ts. */
@@ -120,4 +121,18 @@ export async function referenceHmac(secret: string, message: string): Promise<Ui
     ["sign"],
   );
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)));
+}
+
+/** A sequence of statuses is a path of the lifecycle: known ranks never go down, nothing follows a terminal. */
+export function isPathOf(lifecycle: Lifecycle, statuses: readonly string[]): boolean {
+  let rank = -1;
+  for (const [i, status] of statuses.entries()) {
+    const position = positionOf(lifecycle, status);
+    if (position.terminal) return i === statuses.length - 1;
+    if (position.rank !== null) {
+      if (position.rank < rank) return false;
+      rank = position.rank;
+    }
+  }
+  return true;
 }

@@ -7,25 +7,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PAYMENT_LINK } from "../src/providers/portone/kinds";
 import { positionOf } from "../src/providers/types";
-import { deliver, eventFor, KINDS, ledgerOf, resultOf, storedObject, uniqueRef } from "./helpers";
+import { deliver, eventFor, isPathOf, KINDS, ledgerOf, resultOf, storedObject, uniqueRef } from "./helpers";
 import { envelope, origin, testClock } from "./stand-ins";
 
 const LINK = KINDS["payment-link"];
 const STATUSES = ["Created", "Processing", "Success", "Expired", "Cancelled", "OnHold"];
 
-/** A sequence of statuses is a path of the lifecycle: known ranks never go down, nothing follows a terminal. */
-function isPath(statuses: string[]): boolean {
-  let rank = -1;
-  for (const [i, status] of statuses.entries()) {
-    const position = positionOf(PAYMENT_LINK.lifecycle, status);
-    if (position.terminal) return i === statuses.length - 1;
-    if (position.rank !== null) {
-      if (position.rank < rank) return false;
-      rank = position.rank;
-    }
-  }
-  return true;
-}
+const isPath = (statuses: readonly string[]): boolean => isPathOf(PAYMENT_LINK.lifecycle, statuses);
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failing run can be replayed. */
 function seeded(seed: number): () => number {

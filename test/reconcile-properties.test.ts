@@ -5,8 +5,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { PAYMENT } from "../src/providers/portone/kinds";
-import { positionOf } from "../src/providers/types";
-import { deliver, eventFor, KINDS, ledgerOf, uniqueRef } from "./helpers";
+import { deliver, eventFor, isPathOf, KINDS, ledgerOf, uniqueRef } from "./helpers";
 import { envelope, origin } from "./stand-ins";
 import { fakePortOne, installFakePortOne, paymentContent, type Misbehaviour } from "./portone-stand-in";
 
@@ -26,18 +25,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   }),
 );
 
-function isPath(statuses: readonly string[]): boolean {
-  let rank = -1;
-  for (const [i, status] of statuses.entries()) {
-    const position = positionOf(PAYMENT.lifecycle, status);
-    if (position.terminal) return i === statuses.length - 1;
-    if (position.rank !== null) {
-      if (position.rank < rank) return false;
-      rank = position.rank;
-    }
-  }
-  return true;
-}
+const isPath = (statuses: readonly string[]): boolean => isPathOf(PAYMENT.lifecycle, statuses);
 
 describe("reconciliation properties", () => {
   it("forwarded statuses of one object are a path of its lifecycle, none twice", { timeout: 60_000 }, async () => {

@@ -50,6 +50,20 @@ export const origin = {
   acknowledged: [] as Received[],
 };
 
+/** An origin that holds every request until release() is called. */
+export function holdingOrigin() {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let arrived: () => void = () => undefined;
+  const inFlight = new Promise<void>((resolve) => (arrived = resolve));
+  origin.answer(async () => {
+    arrived();
+    await gate;
+    return new Response(null, { status: 204 });
+  });
+  return { inFlight, release };
+}
+
 export const accessTeam = {
   handler: noRoute,
   answer(handler: Handler): void {

@@ -182,6 +182,9 @@ export class Ledger extends DurableObject<Env> {
     else if (set !== null) await this.ctx.storage.deleteAlarm();
   }
 
+  /** Runs a recording in one SQLite transaction (reconciliation records after awaiting the API). */
+  readonly #transaction = (write: () => RecordOutcome): RecordOutcome => this.ctx.storage.transactionSync(write);
+
   /** Sets the alarm for `at` unless one is set as soon. */
   async #wake(at: number): Promise<void> {
     const set = await this.ctx.storage.getAlarm();
@@ -196,14 +199,13 @@ export class Ledger extends DurableObject<Env> {
     if (due === null || due > clock.now()) return;
     const ledger = objectName(sql);
     const ref = ledger.split(":").slice(2).join(":");
-    const transaction = (write: () => RecordOutcome) => this.ctx.storage.transactionSync(write);
     const result = await checkCharges(
       sql,
       this.#outbox,
       this.#config.portone,
       { ref, ledger },
       clock.now(),
-      transaction,
+      this.#transaction,
     );
     const retry = result.failure?.kind === "unavailable" ? clock.now() + CHARGES_RETRY_MS : null;
     if (result.failure !== null)
@@ -221,9 +223,8 @@ export class Ledger extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const [, kind = "", ...rest] = ledger.split(":");
     const now = clock.now();
-    const transaction = (write: () => RecordOutcome) => this.ctx.storage.transactionSync(write);
     const target = { kind, ref: rest.join(":"), ledger };
-    const result = await checkObject(sql, this.#outbox, this.#config.portone, target, now, transaction);
+    const result = await checkObject(sql, this.#outbox, this.#config.portone, target, now, this.#transaction);
     sql.exec(
       "INSERT OR REPLACE INTO meta (key, value) VALUES ('reconciled', ?)",
       JSON.stringify({
@@ -240,14 +241,13 @@ export class Ledger extends DurableObject<Env> {
   async recordListed(ledger: string, observed: Observed): Promise<number> {
     const sql = this.ctx.storage.sql;
     const ref = ledger.split(":").slice(2).join(":");
-    const transaction = (write: () => RecordOutcome) => this.ctx.storage.transactionSync(write);
     const changed = await recordObserved(
       sql,
       this.#outbox,
       { kind: "payment", ref, ledger },
       observed,
       clock.now(),
-      transaction,
+      this.#transaction,
     );
     if (changed > 0) await this.#wake(clock.now());
     return changed;

@@ -18,9 +18,9 @@ import {
 } from "../egress/portone-lookups";
 import { eventIdOf } from "../providers/event-id";
 import { PAYMENT, SIGNED_KINDS_BY_NAME } from "../providers/portone/kinds";
-import { positionOf } from "../providers/types";
+import { positionOf, type StatusPosition } from "../providers/types";
 import type { Outbox } from "./outbox";
-import { recordEvent, type RecordOutcome } from "./record";
+import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
 
 /** What one check found: events it recorded as accepted, API calls made, and any failure. */
 export interface CheckResult {
@@ -116,27 +116,34 @@ export async function recordObserved(
   const { status, data } = observed;
   if (kind === undefined || hasHadStatus(sql, target.kind, target.ref, status)) return 0;
   const eventId = await eventIdOf("portone", target.kind, { reconciled: data });
-  const outcome = transaction(() =>
-    recordEvent(
-      sql,
-      outbox,
-      {
-        provider: "portone",
-        kind: target.kind,
-        objectRef: target.ref,
-        eventId,
-        status,
-        position: positionOf(kind.lifecycle, status),
-        data: JSON.stringify(data),
-        unverified: null,
-        source: "reconciliation",
-        contentHash: null,
-        receivedAt: new Date(now).toISOString(),
-      },
-      target.ledger,
-    ),
-  );
+  const input = reconciled(target.kind, target.ref, eventId, status, positionOf(kind.lifecycle, status), data, now);
+  const outcome = transaction(() => recordEvent(sql, outbox, input, target.ledger));
   return outcome.result === "accepted" ? 1 : 0;
+}
+
+/** An event learned from PortOne's API, as the ledger records it: no body, nothing unverified. */
+function reconciled(
+  kind: string,
+  objectRef: string,
+  eventId: string,
+  status: string,
+  position: StatusPosition,
+  data: Record<string, unknown>,
+  now: number,
+): RecordInput {
+  return {
+    provider: "portone",
+    kind,
+    objectRef,
+    eventId,
+    status,
+    position,
+    data: JSON.stringify(data),
+    unverified: null,
+    source: "reconciliation",
+    contentHash: null,
+    receivedAt: new Date(now).toISOString(),
+  };
 }
 
 function isActive(sql: SqlStorage, ref: string): boolean {
@@ -165,26 +172,9 @@ export async function checkCharges(
     const { amount, currency } = charge.data;
     const identity = { order_ref: charge.orderRef, status: charge.status.toLowerCase(), amount, currency };
     const eventId = await eventIdOf("portone", CHARGE_KIND, identity);
-    const outcome = transaction(() =>
-      recordEvent(
-        sql,
-        outbox,
-        {
-          provider: "portone",
-          kind: CHARGE_KIND,
-          objectRef: charge.orderRef,
-          eventId,
-          status: charge.status,
-          position: positionOf(PAYMENT.lifecycle, charge.status),
-          data: JSON.stringify(charge.data),
-          unverified: null,
-          source: "reconciliation",
-          contentHash: null,
-          receivedAt: new Date(now).toISOString(),
-        },
-        target.ledger,
-      ),
-    );
+    const position = positionOf(PAYMENT.lifecycle, charge.status);
+    const input = reconciled(CHARGE_KIND, charge.orderRef, eventId, charge.status, position, charge.data, now);
+    const outcome = transaction(() => recordEvent(sql, outbox, input, target.ledger));
     if (outcome.result === "accepted") changed += 1;
   }
   return { changed, apiCalls: 1, failure: null };
