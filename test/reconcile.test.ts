@@ -135,34 +135,30 @@ describe("what the API cannot say changes nothing", () => {
     expect(report.events).toHaveLength(1);
   });
 
-  it("an auth error stops the pass and is shown to operators as a configuration problem", async () => {
-    vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const refs = [uniqueRef("auth"), uniqueRef("auth"), uniqueRef("auth")];
-    for (const ref of refs) await webhook("payment", ref, "Pending");
-    fakePortOne.misbehaving = "auth";
+  /** A pass over `count` silent pending payments while the API misbehaves: its calls and its error. */
+  async function passWhile(misbehaving: "auth" | "500", count: number): Promise<{ calls: number; error?: string }> {
+    for (let i = 0; i < count; i++) await webhook("payment", uniqueRef("stop"), "Pending");
+    fakePortOne.misbehaving = misbehaving;
     testClock.advance(SILENT);
-    const calls = fakePortOne.calls.length;
+    const before = fakePortOne.calls.length;
     await reconcile();
-    // One batch was in flight when the first refusal came; no batch after it.
-    expect(fakePortOne.calls.length - calls).toBeLessThanOrEqual(4);
     const pass = await env.READ_MODEL.prepare("SELECT error FROM reconcile_passes ORDER BY id DESC LIMIT 1").first<{
       error: string;
     }>();
-    expect(pass?.error).toMatch(/PortOne refused the credentials/);
+    return { calls: fakePortOne.calls.length - before, ...(pass ? { error: pass.error } : {}) };
+  }
+
+  it("an auth error stops the pass and is shown to operators as a configuration problem", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const { calls, error } = await passWhile("auth", 3);
+    expect(calls).toBeLessThanOrEqual(4); // one batch was in flight when the first refusal came; none after
+    expect(error).toMatch(/PortOne refused the credentials/);
   });
 
   it("three unavailable answers in a row stop the pass (PortOne is not hammered)", async () => {
-    const refs = Array.from({ length: 10 }, () => uniqueRef("down"));
-    for (const ref of refs) await webhook("payment", ref, "Pending");
-    fakePortOne.misbehaving = "500";
-    testClock.advance(SILENT);
-    const calls = fakePortOne.calls.length;
-    await reconcile();
-    expect(fakePortOne.calls.length - calls).toBeLessThanOrEqual(4);
-    const pass = await env.READ_MODEL.prepare("SELECT error FROM reconcile_passes ORDER BY id DESC LIMIT 1").first<{
-      error: string;
-    }>();
-    expect(pass?.error).toMatch(/unavailable/);
+    const { calls, error } = await passWhile("500", 10);
+    expect(calls).toBeLessThanOrEqual(4);
+    expect(error).toMatch(/unavailable/);
   });
 });
 
