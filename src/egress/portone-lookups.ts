@@ -73,9 +73,32 @@ function observed(content: unknown, fields: readonly string[], what: string): Lo
   if (!isRecord(content)) return err({ kind: "unreadable", reason: `${what}: no object in the answer` });
   const status = text(content.status);
   if (status === null) return err({ kind: "unreadable", reason: `${what}: no status in the answer` });
-  const data: Json = {};
-  for (const f of fields) if (content[f] !== undefined && content[f] !== null) data[f] = content[f];
-  return ok({ status, data: { ...data, status } });
+  return ok({ status, data: { ...pick(content, fields), status } });
+}
+
+/** The answer's fields that are present (not null), as forwarded in `data`. */
+function pick(record: Json, fields: readonly string[]): Json {
+  return Object.fromEntries(
+    fields.filter((f) => record[f] !== undefined && record[f] !== null).map((f) => [f, record[f]]),
+  );
+}
+
+/** A payment as a list gives it (a subscription's charges, the merchant's payments). */
+export interface ListedPayment {
+  readonly orderRef: string;
+  readonly status: string;
+  readonly data: Json;
+}
+
+/** The items of a list with an order_ref, a status and a numeric amount; any other is unreadable and
+ *  left out (never a status). */
+function listedPayments(list: readonly unknown[], fields: readonly string[], extra: Json = {}): ListedPayment[] {
+  return list.filter(isRecord).flatMap((item) => {
+    const orderRef = text(item.order_ref);
+    const status = text(item.status);
+    if (orderRef === null || status === null || typeof item.amount !== "number") return [];
+    return [{ orderRef, status, data: { ...extra, ...pick(item, fields) } }];
+  });
 }
 
 const PAYMENT_FIELDS = [
@@ -170,11 +193,7 @@ export async function subscriptionStatus(
 }
 
 /** One charge of a subscription, as txns-records lists it. */
-export interface Charge {
-  readonly orderRef: string;
-  readonly status: string;
-  readonly data: Json;
-}
+export type Charge = ListedPayment;
 
 const CHARGE_FIELDS = [
   "order_ref",
@@ -198,21 +217,12 @@ export async function subscriptionCharges(
   if (!answer.ok) return answer;
   const content = contentOf(answer.value);
   if (!Array.isArray(content)) return err({ kind: "unreadable", reason: "txns-records: no list in the answer" });
-  const charges: Charge[] = [];
-  for (const item of content.filter(isRecord)) {
-    const ref = text(item.order_ref);
-    const status = text(item.status);
-    if (ref === null || status === null || typeof item.amount !== "number") continue;
-    const data: Json = { subscription_order_ref: orderRef };
-    for (const f of CHARGE_FIELDS) if (item[f] !== undefined && item[f] !== null) data[f] = item[f];
-    charges.push({ orderRef: ref, status, data });
-  }
-  return ok(charges);
+  return ok(listedPayments(content, CHARGE_FIELDS, { subscription_order_ref: orderRef }));
 }
 
 /** One page of the merchant's payments created in a window. */
 export interface PaymentsPage {
-  readonly payments: Array<{ readonly orderRef: string; readonly status: string; readonly data: Json }>;
+  readonly payments: ListedPayment[];
   readonly totalPages: number;
 }
 
@@ -231,14 +241,13 @@ export async function paymentsInWindow(
   const totalPages = field(body, "total_pages");
   if (!Array.isArray(list) || typeof totalPages !== "number")
     return err({ kind: "unreadable", reason: "fetch-all-payments: no content list or total_pages" });
-  const payments = list.filter(isRecord).flatMap((p) => {
-    const orderRef = text(p.order_ref);
-    const status = text(p.status);
-    if (orderRef === null || status === null || typeof p.amount !== "number") return [];
-    const data: Json = {};
-    for (const f of ["order_ref", "merchant_order_ref", "amount", "currency", "status", "created_at"])
-      if (p[f] !== undefined && p[f] !== null) data[f] = p[f];
-    return [{ orderRef, status, data }];
-  });
+  const payments = listedPayments(list, [
+    "order_ref",
+    "merchant_order_ref",
+    "amount",
+    "currency",
+    "status",
+    "created_at",
+  ]);
   return ok({ payments, totalPages });
 }

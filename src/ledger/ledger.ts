@@ -13,7 +13,7 @@ import { log, setLogLevel } from "../lib/log";
 import { errorText } from "../lib/result";
 import { earliest, runAlarm } from "./alarm";
 import { inspectObject, type ObjectReport } from "./inspect";
-import { objectName, rememberObjectName } from "./meta";
+import { ledgerParts, objectName, rememberObjectName } from "./meta";
 import { ReadModelFeed } from "./read-model";
 import { Outbox, type Route } from "./outbox";
 import { takes } from "../destinations";
@@ -198,7 +198,7 @@ export class Ledger extends DurableObject<Env> {
     const due = chargesDueAt(sql);
     if (due === null || due > clock.now()) return;
     const ledger = objectName(sql);
-    const ref = ledger.split(":").slice(2).join(":");
+    const { ref } = ledgerParts(ledger);
     const result = await checkCharges(
       sql,
       this.#outbox,
@@ -221,9 +221,9 @@ export class Ledger extends DurableObject<Env> {
    *  reconciliation pass calls this; see reconcile.ts). */
   async reconcile(ledger: string): Promise<CheckResult> {
     const sql = this.ctx.storage.sql;
-    const [, kind = "", ...rest] = ledger.split(":");
+    const { kind, ref } = ledgerParts(ledger);
     const now = clock.now();
-    const target = { kind, ref: rest.join(":"), ledger };
+    const target = { kind, ref, ledger };
     const result = await checkObject(sql, this.#outbox, this.#config.portone, target, now, this.#transaction);
     sql.exec(
       "INSERT OR REPLACE INTO meta (key, value) VALUES ('reconciled', ?)",
@@ -240,7 +240,7 @@ export class Ledger extends DurableObject<Env> {
   /** Records a payment PortOne lists that this object has no such status for (the sweep). */
   async recordListed(ledger: string, observed: Observed): Promise<number> {
     const sql = this.ctx.storage.sql;
-    const ref = ledger.split(":").slice(2).join(":");
+    const { ref } = ledgerParts(ledger);
     const changed = await recordObserved(
       sql,
       this.#outbox,

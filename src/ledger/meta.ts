@@ -18,3 +18,10 @@ export function objectName(sql: SqlStorage): string {
 export function rememberObjectName(sql: SqlStorage, name: string): void {
   sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('name', ?)", name);
 }
+
+/** The parts of a ledger name (provider:kind:ref; the ref may itself hold colons), as ledgerName()
+ *  (ledger.ts) joins them. */
+export function ledgerParts(name: string): { provider: string; kind: string; ref: string } {
+  const [provider = "", kind = "", ...rest] = name.split(":");
+  return { provider, kind, ref: rest.join(":") };
+}

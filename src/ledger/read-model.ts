@@ -11,7 +11,7 @@
 
 import { applySnapshot, type EventRow, type ObjectRow, type Snapshot } from "../readmodel/rows";
 import { eventType } from "../providers/types";
-import { objectName } from "./meta";
+import { ledgerParts, objectName } from "./meta";
 import { ALL_ATTEMPTS, DELIVERY_PER_EVENT } from "./outbox";
 
 interface Cursor {
@@ -142,8 +142,7 @@ function eventRow(r: EventQueryRow): EventRow {
 
 /** The ledger's own object: its state, its events' span, and its outbox's counts. */
 function objectRow(sql: SqlStorage, name: string): ObjectRow | null {
-  const [provider = "", kind = "", ...rest] = name.split(":");
-  const ref = rest.join(":");
+  const { provider, kind, ref } = ledgerParts(name);
   const span = sql
     .exec<{ first: string | null; last: string | null; merchant_order_ref: string | null }>(
       `SELECT min(received_at) AS first, max(received_at) AS last,

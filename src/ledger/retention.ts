@@ -4,7 +4,7 @@
 // status and the state it left, but no payload. A replay of an old genuine body then meets a finished
 // object and is `stale` (or `duplicate`, for the final event's own body): never forwarded again.
 
-import { objectName } from "./meta";
+import { ledgerParts, objectName } from "./meta";
 
 export interface PurgeResult {
   readonly purged: boolean;
@@ -39,8 +39,8 @@ function holdsBack(sql: SqlStorage, kind: string, ref: string, cutoff: number): 
 export function purge(storage: DurableObjectStorage, cutoff: number, now: number): PurgeResult {
   const sql = storage.sql;
   const bytesBefore = sql.databaseSize;
-  const [, kind = "", ...rest] = objectName(sql).split(":");
-  const reason = holdsBack(sql, kind, rest.join(":"), cutoff);
+  const { kind, ref } = ledgerParts(objectName(sql));
+  const reason = holdsBack(sql, kind, ref, cutoff);
   if (reason !== null) return { purged: false, reason, eventsRemoved: 0, bytesBefore, bytesAfter: bytesBefore };
   const removed = storage.transactionSync(() => {
     sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('name', ?)", objectName(sql));
