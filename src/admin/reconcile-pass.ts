@@ -13,7 +13,15 @@ import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
 import type { ReconcileSettings } from "../reconcile-settings";
-import { dueObjects, forgetPurged, noteChecks, purgeable, recordPass, type Candidate } from "../readmodel/reconcile";
+import {
+  credentialsRefused,
+  dueObjects,
+  forgetPurged,
+  noteChecks,
+  purgeable,
+  recordPass,
+  type Candidate,
+} from "../readmodel/reconcile";
 import { sweep, type Tally } from "./reconcile-sweep";
 
 /** Objects asked at once. */
@@ -82,7 +90,7 @@ async function checkBatch(env: Env, batch: readonly Candidate[], tally: Tally): 
     tally.changed += result.changed;
     tally.apiCalls += result.apiCalls;
     const failure = result.failure;
-    if (failure?.kind === "auth") tally.error = `PortOne refused the credentials: ${failure.reason}`;
+    if (failure?.kind === "auth") tally.error = credentialsRefused(failure.reason);
     tally.unavailableInARow = failure?.kind === "unavailable" ? tally.unavailableInARow + 1 : 0;
     if (tally.unavailableInARow >= UNAVAILABLE_STOP && tally.error === null)
       tally.error = `PortOne's API is unavailable: ${failure?.reason ?? ""}`;

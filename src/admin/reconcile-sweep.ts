@@ -9,7 +9,7 @@ import { ledgerName, ledgerByName } from "../ledger/ledger";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import type { ReconcileSettings } from "../reconcile-settings";
-import { knownObjects, saveSweep, sweepState } from "../readmodel/reconcile";
+import { credentialsRefused, knownObjects, saveSweep, sweepState } from "../readmodel/reconcile";
 
 /** What a pass has done so far (reconcile-pass.ts). */
 export interface Tally {
@@ -55,7 +55,7 @@ export async function sweep(
     );
     tally.apiCalls += 1;
     if (!answer.ok) {
-      if (answer.error.kind === "auth") tally.error = `PortOne refused the credentials: ${answer.error.reason}`;
+      if (answer.error.kind === "auth") tally.error = credentialsRefused(answer.error.reason);
       log(answer.error.kind === "auth" ? "error" : "warn", "payment list not read", {
         failure: answer.error.kind,
         reason: answer.error.reason,
@@ -64,18 +64,19 @@ export async function sweep(
     }
     const { payments, totalPages } = answer.value;
     tally.listed += payments.length;
-    const names = payments.map((p) => ledgerName("portone", "payment", p.orderRef));
-    const known = await knownObjects(env.READ_MODEL, names);
-    for (const payment of payments) {
-      const name = ledgerName("portone", "payment", payment.orderRef);
+    const named = payments.map((p) => ({ ...p, name: ledgerName("portone", "payment", p.orderRef) }));
+    const known = await knownObjects(
+      env.READ_MODEL,
+      named.map((p) => p.name),
+    );
+    for (const { name, ...payment } of named) {
       if (known.has(name)) continue;
       const changed = await ledgerByName(env, name).recordListed(name, { status: payment.status, data: payment.data });
       tally.recorded += changed;
       tally.changed += changed;
     }
     if (state.page >= totalPages) {
-      state = { from: state.to, to: new Date(clock.now() - SETTLE_MS).toISOString(), page: 1 };
-      await saveSweep(env.READ_MODEL, { ...state, to: null });
+      await saveSweep(env.READ_MODEL, { from: state.to, to: null, page: 1 }); // the next window starts here
       return;
     }
     state = { ...state, page: state.page + 1 };

@@ -125,10 +125,15 @@ export async function recordPass(db: D1Database, pass: PassSummary): Promise<voi
     .run();
 }
 
+const CREDENTIALS_REFUSED = "PortOne refused the credentials";
+
+/** A pass's error when PortOne refused the credentials: a configuration problem operators must fix. */
+export const credentialsRefused = (reason: string): string => `${CREDENTIALS_REFUSED}: ${reason}`;
+
 /** The latest pass, and its configuration problem if it met one (PortOne refused the credentials). */
 export async function lastPasses(db: D1Database): Promise<{ last: PassSummary | null; problem: PassSummary | null }> {
   const last = await db.prepare("SELECT * FROM reconcile_passes ORDER BY id DESC LIMIT 1").first<PassSummary>();
-  const problem = last?.error?.startsWith("PortOne refused the credentials") ? last : null;
+  const problem = last?.error?.startsWith(CREDENTIALS_REFUSED) ? last : null;
   return { last, problem };
 }
 
