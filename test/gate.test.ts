@@ -126,6 +126,25 @@ describe("the circuit breaker", () => {
     expect((await gate.state()).consecutive_failures).toBe(0);
   });
 
+  it("a 429 neither closes an open breaker nor resets the failures: 500 and 429 alternating open it", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const name = uniqueRef("429");
+    const gate = gateFor(env, name);
+    let n = 0;
+    origin.answer(() => new Response(null, { status: n++ % 2 === 0 ? 500 : 429 }));
+    for (let i = 0; i < 9; i++) expect((await gate.forward(name, limits(null, null), request("t"))).sent).toBe(true);
+    expect(await gate.state()).toMatchObject({ breaker: "open", consecutive_failures: 5 });
+    origin.answer(() => new Response(null, { status: 429 }));
+    testClock.advance(PROBE_INTERVAL_MS);
+    expect((await gate.forward(name, limits(null, null), request("t"))).sent).toBe(true); // the probe: 429
+    expect((await gate.state()).breaker).toBe("open");
+    origin.answer(() => new Response(null, { status: 204 }));
+    testClock.advance(PROBE_INTERVAL_MS);
+    expect((await gate.forward(name, limits(null, null), request("t"))).sent).toBe(true);
+    expect(await gate.state()).toMatchObject({ breaker: "closed", consecutive_failures: 0 });
+  });
+
   it("waiting for an open breaker never spends an event's retry budget", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     vi.spyOn(console, "warn").mockImplementation(() => undefined);

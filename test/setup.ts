@@ -17,14 +17,16 @@ beforeAll(async () => {
 
 /** Every test starts with its destinations' gates resumed (breaker closed, failures and slots
  *  forgotten): a gate's state is the destination's, and one test's failing origin must not open
- *  another test's breaker. (The injected clock restarts each test, so old slots would lie ahead.) */
+ *  another test's breaker. (The injected clock restarts each test, so old slots would lie ahead.)
+ *  After the stand-ins: a resume wakes the objects an earlier test left waiting, and at the injected
+ *  clock that wake is due a year ahead, so it never fires by itself into this test. */
 async function resetGates(): Promise<void> {
   for (const name of ["default", "erp", "limited", "analytics"]) await gateFor(env, name).setPaused(name, false);
 }
 
 beforeEach(async () => {
-  await resetGates();
   installStandIns();
+  await resetGates();
 });
 
 afterEach(() => {

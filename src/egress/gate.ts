@@ -7,8 +7,12 @@
 // Waiting times are spread (each refused caller gets its own slot), so a thousand waiting objects
 // come back over 1000 / maxPerSecond seconds, not at once. The bucket and in-flight count live in
 // memory (a send costs no storage write); only breaker transitions and pause/resume are stored.
+// Objects told to wait while the destination is paused or its breaker open, and objects whose send
+// failed, are remembered (one stored key each, written once): when an operator resumes the
+// destination or a probe closes the breaker, the gate's alarm wakes each of them, so held events
+// flow again within seconds (still through the limits), not at their next poll or backoff.
 // Gives up: a gate evicted mid-send forgets its in-flight count (the sends finish or time out on
-// their own); its stored breaker state survives.
+// their own); its stored breaker state and its waiters survive.
 
 import { DurableObject } from "cloudflare:workers";
 import { clock } from "../lib/clock";
@@ -45,6 +49,11 @@ export const PROBE_INTERVAL_MS = 30_000;
 const RAMP_MS = 30_000;
 /** A refused caller without a rate to space it comes back after this, in ms. */
 const DEFAULT_SPACING_MS = 100;
+/** A paused destination's callers poll this often, in ms (resume also wakes them at once). */
+const PAUSED_POLL_MS = 60_000;
+/** Waiting objects woken per gate alarm run, and at once within it. */
+const WAKE_BATCH = { perRun: 500, atOnce: 25 };
+const WAITER_PREFIX = "waiter:";
 
 interface Stored {
   paused: boolean;
@@ -63,6 +72,8 @@ export class Gate extends DurableObject<Env> {
   #nextSlotAt = 0;
   #lastPromised = 0;
   #notBefore = 0;
+  /** Objects already stored as waiters by this instance (saves rewriting the key). */
+  readonly #waiters = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -71,12 +82,21 @@ export class Gate extends DurableObject<Env> {
     });
   }
 
-  /** Sends the request now, or says when to come back (never counted as an attempt). */
-  async forward(destination: string, limits: GateLimits, request: SignedRequest): Promise<GateAnswer> {
+  /** Sends the request now, or says when to come back (never counted as an attempt). `waiter`: the
+   *  ledger asking (its Durable Object's name), woken when the destination can take its events again. */
+  async forward(
+    destination: string,
+    limits: GateLimits,
+    request: SignedRequest,
+    waiter: string | null = null,
+  ): Promise<GateAnswer> {
     const now = clock.now();
     this.#asked += 1;
     const refusal = this.#refusal(now, limits);
-    if (refusal !== null) return refusal;
+    if (refusal !== null) {
+      if (!refusal.sent && (refusal.reason === "paused" || refusal.reason === "open")) await this.#remember(waiter);
+      return refusal;
+    }
     const probe = this.#stored.breaker === "open";
     if (probe) {
       this.#probeInFlight = true;
@@ -91,8 +111,41 @@ export class Gate extends DurableObject<Env> {
       this.#inFlight -= 1;
       if (probe) this.#probeInFlight = false;
     }
+    if (!result.ok) await this.#remember(waiter);
     await this.#learn(destination, result);
     return { sent: true, result };
+  }
+
+  /** Keeps the name of an object that waits for this destination to be usable again. */
+  async #remember(waiter: string | null): Promise<void> {
+    if (waiter === null || this.#waiters.has(waiter)) return;
+    await this.ctx.storage.put(`${WAITER_PREFIX}${waiter}`, 1);
+    this.#waiters.add(waiter);
+  }
+
+  /** Wakes the objects that waited (resume, or the breaker closed): each makes its waiting events for
+   *  this destination due now; they come back through the limits as usual. */
+  override async alarm(): Promise<void> {
+    const waiting = await this.ctx.storage.list<number>({ prefix: WAITER_PREFIX, limit: WAKE_BATCH.perRun });
+    const names = [...waiting.keys()].map((key) => key.slice(WAITER_PREFIX.length));
+    const destination = (await this.ctx.storage.get<string>("name")) ?? "";
+    for (let i = 0; i < names.length; i += WAKE_BATCH.atOnce) {
+      const batch = names.slice(i, i + WAKE_BATCH.atOnce);
+      // A failed wake throws: the runtime retries the alarm, and the keys not yet deleted stay.
+      await Promise.all(
+        batch.map((name) => this.env.LEDGER.get(this.env.LEDGER.idFromName(name)).wakeFor(destination)),
+      );
+      await this.ctx.storage.delete(batch.map((name) => `${WAITER_PREFIX}${name}`));
+      for (const name of batch) this.#waiters.delete(name);
+    }
+    if (names.length === WAKE_BATCH.perRun) await this.ctx.storage.setAlarm(clock.now());
+  }
+
+  /** Has the alarm wake every waiting object now (nothing to do when none waits). */
+  async #wakeWaiters(destination: string): Promise<void> {
+    await this.ctx.storage.put("name", destination);
+    const any = await this.ctx.storage.list({ prefix: WAITER_PREFIX, limit: 1 });
+    if (any.size > 0) await this.ctx.storage.setAlarm(clock.now());
   }
 
   /** Why a send must wait now, with the caller's own slot to come back at; null when it may go. */
@@ -102,7 +155,7 @@ export class Gate extends DurableObject<Env> {
       this.#lastPromised = retryAt;
       return { sent: false, retryAt, reason };
     };
-    if (this.#stored.paused) return wait("paused", now + 60_000);
+    if (this.#stored.paused) return wait("paused", now + PAUSED_POLL_MS);
     if (this.#stored.breaker === "open") {
       const nextProbe = this.#lastProbeAt + PROBE_INTERVAL_MS;
       if (this.#probeInFlight || now < nextProbe) return wait("open", Math.max(nextProbe, now + 1000));
@@ -126,12 +179,14 @@ export class Gate extends DurableObject<Env> {
     const now = clock.now();
     if (!result.ok && result.error.retryAfterMs !== undefined)
       this.#notBefore = Math.max(this.#notBefore, now + result.error.retryAfterMs);
-    const failed = !result.ok && result.error.httpStatus !== 429; // a 429 asks to slow down: not broken
-    if (!failed) {
+    if (result.ok) {
       this.#failures = 0;
       if (this.#stored.breaker === "open") await this.#transition(destination, "closed", now);
       return;
     }
+    // A 429 asks to slow down (Retry-After, above): the origin is not broken, nor shown healthy, so it
+    // neither counts towards opening the breaker nor closes it; only a success closes it.
+    if (result.error.httpStatus === 429) return;
     this.#failures += 1;
     if (this.#stored.breaker === "closed" && this.#failures >= BREAKER_THRESHOLD)
       await this.#transition(destination, "open", now);
@@ -146,6 +201,7 @@ export class Gate extends DurableObject<Env> {
     };
     if (breaker === "open") this.#lastProbeAt = now;
     await this.ctx.storage.put("gate", this.#stored);
+    if (breaker === "closed") await this.#wakeWaiters(destination);
     log(breaker === "open" ? "error" : "warn", `destination breaker ${breaker}`, {
       destination,
       consecutive_failures: this.#failures,
@@ -179,6 +235,7 @@ export class Gate extends DurableObject<Env> {
     const breaker = paused ? this.#stored.breaker : "closed";
     this.#stored = { ...this.#stored, paused, breaker, openedAt: breaker === "open" ? this.#stored.openedAt : null };
     await this.ctx.storage.put("gate", this.#stored);
+    if (!paused) await this.#wakeWaiters(destination);
     log("warn", `destination ${paused ? "paused" : "resumed"} by an operator`, { destination });
     return this.state();
   }

@@ -31,9 +31,10 @@ export async function runAlarm(
   outbox: Outbox,
   refunds: Refunds | null,
   beforeEachForward: () => Promise<void>,
+  ledger: () => string,
 ): Promise<void> {
   if (refunds) await confirmDueRefunds(storage, config.portone, outbox, refunds);
-  await deliverDue({ env, config, outbox, beforeEachForward });
+  await deliverDue({ env, config, outbox, beforeEachForward, ledger });
 }
 
 interface RunContext {
@@ -41,6 +42,8 @@ interface RunContext {
   readonly config: Config;
   readonly outbox: Outbox;
   readonly beforeEachForward: () => Promise<void>;
+  /** This object's name, for the gate to wake it when a destination can take events again. */
+  readonly ledger: () => string;
 }
 
 /** The earliest of two due times (null: nothing due). */
@@ -104,7 +107,8 @@ async function attempt(run: RunContext, head: OutboxHead, now: number): Promise<
     else {
       const { maxPerSecond, maxConcurrency } = target.value;
       const request = await signedRequest(target.value, head, now);
-      const answer = await throughGate(run.env, head.destination, { maxPerSecond, maxConcurrency }, request);
+      const limits = { maxPerSecond, maxConcurrency };
+      const answer = await throughGate(run.env, head.destination, limits, request, run.ledger());
       if (answer === null) result = err({ httpStatus: null, error: "the destination's gate could not be reached" });
       else if (!answer.sent) {
         outbox.takeBackAttempt(head, answer.retryAt, clock.now(), `waiting: ${answer.reason}`);
@@ -134,9 +138,10 @@ async function throughGate(
   destination: string,
   limits: GateLimits,
   request: SignedRequest,
+  ledger: string,
 ): Promise<GateAnswer | null> {
   try {
-    return await gateFor(env, destination).forward(destination, limits, request);
+    return await gateFor(env, destination).forward(destination, limits, request, ledger === "" ? null : ledger);
   } catch (thrown) {
     log("warn", "destination gate unavailable", { destination, error: errorText(thrown) });
     return null;

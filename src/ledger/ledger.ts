@@ -15,7 +15,7 @@ import { earliest, runAlarm } from "./alarm";
 import { inspectObject, type ObjectReport } from "./inspect";
 import { ledgerParts, objectName, rememberObjectName } from "./meta";
 import { ReadModelFeed } from "./read-model";
-import { Outbox, type Route } from "./outbox";
+import { Outbox, type Requeue, type Route } from "./outbox";
 import { takes } from "../destinations";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
 import { Refunds, type RefundHintInput } from "./refunds";
@@ -65,22 +65,28 @@ export class Ledger extends DurableObject<Env> {
   /** Records one verified event: a duplicate changes nothing, a stale one is kept as history only. */
   async record(ledger: string, input: RecordInput): Promise<RecordOutcome> {
     const now = clock.now();
-    // With nothing pending, no delivery alarm is set and this event starts the queue; otherwise
-    // the pending head's alarm is set already and this event waits behind it.
-    const idle = !this.#outbox.hasPending();
     const outcome = this.ctx.storage.transactionSync(() => {
       const recorded = recordEvent(this.ctx.storage.sql, this.#outbox, input, ledger);
-      if (isActiveSubscription(input) && recorded.result !== "stale") markChargesDue(this.ctx.storage.sql, now);
+      if (chargesToRead(input, recorded)) markChargesDue(this.ctx.storage.sql, now);
       return recorded;
     });
-    if (isActiveSubscription(input) && outcome.result === "duplicate") await this.#wake(now);
-    if (outcome.result === "accepted" && idle) await this.ctx.storage.setAlarm(now);
-    else if ((!idle || outcome.result === "stale") && (await this.ctx.storage.getAlarm()) === null) {
-      // Pending work but no alarm (a run gave up, see alarm()): any event re-arms it. A stale event
-      // has nothing to forward but must reach the read model.
+    if (outcome.result !== "duplicate" || isActiveSubscription(input)) {
+      // Wake now, whatever alarm is set for later (a retry's backoff, a wait the gate gave at one
+      // destination): the event may be due at once at another destination, and an accepted or stale
+      // event reaches the read model within seconds. The run sets the next alarm from what is due.
+      await this.#wake(now);
+    } else if ((await this.ctx.storage.getAlarm()) === null && this.#outbox.hasPending()) {
+      // Pending work but no alarm (a run gave up, see alarm()): any event re-arms it.
       await this.ctx.storage.setAlarm(now);
     }
     return outcome;
+  }
+
+  /** A destination can take events again (resumed, or its breaker closed): this object's events
+   *  waiting for it are due now (the gate's limits still apply when they are sent). */
+  async wakeFor(destination: string): Promise<void> {
+    const now = clock.now();
+    if (this.#outbox.makeDue(destination, now) > 0) await this.#wake(now);
   }
 
   /** Keeps an unsigned refund hint and has the alarm confirm the refund with PortOne's API. */
@@ -135,7 +141,9 @@ export class Ledger extends DurableObject<Env> {
       sentAt = clock.now();
     };
     await this.#readChargesIfDue();
-    await runAlarm(this.ctx.storage, this.env, this.#config, this.#outbox, refunds, keepReadModelCurrent);
+    let name: string | null = null;
+    const ledger = (): string => (name ??= objectName(this.ctx.storage.sql));
+    await runAlarm(this.ctx.storage, this.env, this.#config, this.#outbox, refunds, keepReadModelCurrent, ledger);
     await this.#sendToReadModel();
     await this.#rearm();
   }
@@ -272,9 +280,10 @@ export class Ledger extends DurableObject<Env> {
     return inspectObject(this.ctx.storage.sql);
   }
 
-  /** Re-queues accepted events (delivered or dead) with a fresh retry budget, in their order. */
-  async redeliver(eventIds: readonly string[]): Promise<string[]> {
-    return this.#requeue({ eventIds });
+  /** Re-queues accepted events with a fresh retry budget, in their order: at every destination, or
+   *  (`onlyDead`) only where they are dead letters, so a destination that took them is not sent them again. */
+  async redeliver(eventIds: readonly string[], onlyDead = false): Promise<string[]> {
+    return this.#requeue(onlyDead ? { eventIds, state: "dead" } : { eventIds });
   }
 
   /** Re-queues every dead letter of this object, in their original order. */
@@ -282,7 +291,7 @@ export class Ledger extends DurableObject<Env> {
     return this.#requeue({ state: "dead" });
   }
 
-  async #requeue(where: { eventIds: readonly string[] } | { state: "dead" }): Promise<string[]> {
+  async #requeue(where: Requeue): Promise<string[]> {
     const now = clock.now();
     const requeued = this.ctx.storage.transactionSync(() => this.#outbox.requeue(where, now));
     if (requeued.length > 0) await this.ctx.storage.setAlarm(now);
@@ -292,6 +301,15 @@ export class Ledger extends DurableObject<Env> {
 
 function isActiveSubscription(input: RecordInput): boolean {
   return input.provider === "portone" && input.kind === "subscription_link" && input.status.toLowerCase() === "active";
+}
+
+/** Whether a subscription's charges are to be read after this event: while it is Active (a charge was
+ *  made: PortOne sends Active again), and once more when it leaves Active, so the charge that
+ *  completed it, or came before its cancellation, is not lost. */
+function chargesToRead(input: RecordInput, recorded: RecordOutcome): boolean {
+  if (input.provider !== "portone" || input.kind !== "subscription_link" || recorded.result === "stale") return false;
+  if (isActiveSubscription(input)) return true;
+  return recorded.result === "accepted" && recorded.previousStatus?.toLowerCase() === "active";
 }
 
 /** The destinations that take a type. With DESTINATIONS invalid nothing can be routed: recording

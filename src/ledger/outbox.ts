@@ -64,6 +64,9 @@ const NEXT_CHANGE = "(SELECT coalesce(max(changed), 0) + 1 FROM outbox)";
  *  error), so nothing is recorded without its queues. */
 export type Route = (type: string) => readonly string[];
 
+/** What to re-queue: some events (at every destination, or only where they are dead), or every dead letter. */
+export type Requeue = { readonly eventIds?: readonly string[]; readonly state?: "dead" };
+
 export class Outbox {
   constructor(
     private readonly sql: SqlStorage,
@@ -146,6 +149,18 @@ export class Outbox {
       now,
       now,
     );
+  }
+
+  /** Makes a destination's waiting rows due now (it can take events again); returns how many. */
+  makeDue(destination: string, now: number): number {
+    return this.sql.exec(
+      `UPDATE outbox SET next_attempt_at = ?, updated_at = ?
+        WHERE destination = ? AND state = 'pending' AND next_attempt_at > ?`,
+      now,
+      now,
+      destination,
+      now,
+    ).rowsWritten;
   }
 
   /** Takes back an attempt that made no request (the destination's gate said to wait): the retry
@@ -231,26 +246,28 @@ export class Outbox {
 
   /** Puts events back in their destinations' queues with a fresh retry budget; returns the ids of the
    *  events re-queued (once each, whatever the number of destinations). */
-  requeue(where: { eventIds: readonly string[] } | { state: "dead" }, now: number): string[] {
-    const [clause, arg] =
-      "eventIds" in where
-        ? ["event_id IN (SELECT value FROM json_each(?))", JSON.stringify(where.eventIds)]
-        : ["state = ?", where.state];
+  requeue(where: Requeue, now: number): string[] {
+    // The events (a JSON list) and the state are bound as numbered parameters; NULL means "any".
+    const matching = (ids: number, state: number) =>
+      `(?${ids} IS NULL OR event_id IN (SELECT value FROM json_each(?${ids}))) AND (?${state} IS NULL OR state = ?${state})`;
+    const ids = where.eventIds === undefined ? null : JSON.stringify(where.eventIds);
+    const state = where.state ?? null;
     // A delivered row's attempt is kept in the history before the row starts a new cycle.
     this.sql.exec(
       `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, http_status)
        SELECT event_id, destination, coalesce(attempt_started_at, delivered_at), delivered_at, 'delivered', http_status
-         FROM outbox WHERE ${clause} AND state = 'delivered' AND delivered_at IS NOT NULL`,
-      arg,
+         FROM outbox WHERE ${matching(1, 2)} AND state = 'delivered' AND delivered_at IS NOT NULL`,
+      ids,
+      state,
     );
     return this.sql
       .exec<{ event_id: string }>(
-        `UPDATE outbox SET state = 'pending', cycle_attempts = 0, next_attempt_at = ?, updated_at = ?,
+        `UPDATE outbox SET state = 'pending', cycle_attempts = 0, next_attempt_at = ?1, updated_at = ?1,
                 attempt_started_at = NULL, delivered_at = NULL, http_status = NULL, changed = ${NEXT_CHANGE}
-          WHERE ${clause} RETURNING event_id`,
+          WHERE ${matching(2, 3)} RETURNING event_id`,
         now,
-        now,
-        arg,
+        ids,
+        state,
       )
       .toArray()
       .map((r) => r.event_id)
