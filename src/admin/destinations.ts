@@ -1,12 +1,15 @@
 // The destinations as operators see them: each one's configuration (host only), its backlog (events
 // waiting for it, from the read model) and its gate's state (paused or active, the breaker, requests
-// in flight), with pause and resume.
+// in flight), with pause and resume. The gate is the authority on a destination's state; the backlog
+// is best-effort: with the read model unavailable it is null, and pause and resume still work.
 
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
 import type { Destination } from "../destinations";
 import { gateFor, type GateState } from "../egress/gate";
 import { httpError } from "../lib/http-errors";
+import { log } from "../lib/log";
+import { errorText } from "../lib/result";
 import { pendingByDestination } from "../readmodel/queries";
 
 export interface DestinationView extends GateState {
@@ -15,8 +18,9 @@ export interface DestinationView extends GateState {
   readonly types: readonly string[] | null;
   readonly max_per_second: number | null;
   readonly max_concurrency: number | null;
-  /** Events waiting for it, as of the read model (which trails the ledgers by seconds). */
-  readonly pending: number;
+  /** Events waiting for it, as of the read model (which trails the ledgers by seconds); null when
+   *  the read model could not be asked. */
+  readonly pending: number | null;
 }
 
 function configured(c: Context<AppEnv>): readonly Destination[] {
@@ -25,7 +29,12 @@ function configured(c: Context<AppEnv>): readonly Destination[] {
   return destinations.value;
 }
 
-async function view(c: Context<AppEnv>, d: Destination, pending: number, state?: GateState): Promise<DestinationView> {
+async function view(
+  c: Context<AppEnv>,
+  d: Destination,
+  pending: number | null,
+  state?: GateState,
+): Promise<DestinationView> {
   const gate = state ?? (await gateFor(c.env, d.name).state());
   return {
     name: d.name,
@@ -38,20 +47,31 @@ async function view(c: Context<AppEnv>, d: Destination, pending: number, state?:
   };
 }
 
+/** Each destination's backlog from the read model, or null when it cannot be asked (logged). */
+async function backlog(env: Env, names: readonly string[]): Promise<Map<string, number> | null> {
+  try {
+    return await pendingByDestination(env.READ_MODEL, names);
+  } catch (thrown) {
+    log("warn", "destinations' backlog unknown: the read model failed", { error: errorText(thrown) });
+    return null;
+  }
+}
+
 export async function destinationViews(c: Context<AppEnv>): Promise<DestinationView[]> {
   const destinations = configured(c);
-  const pending = await pendingByDestination(
-    c.env.READ_MODEL,
+  const pending = await backlog(
+    c.env,
     destinations.map((d) => d.name),
   );
-  return Promise.all(destinations.map((d) => view(c, d, pending.get(d.name) ?? 0)));
+  return Promise.all(destinations.map((d) => view(c, d, pending === null ? null : (pending.get(d.name) ?? 0))));
 }
 
 export async function setPaused(c: Context<AppEnv>, name: string, paused: boolean): Promise<DestinationView> {
   const destination = configured(c).find((d) => d.name === name);
   if (destination === undefined) throw httpError(404, "not_found", `No destination named ${name}.`);
-  const pending = await pendingByDestination(c.env.READ_MODEL, [name]);
-  return view(c, destination, pending.get(name) ?? 0, await gateFor(c.env, name).setPaused(name, paused));
+  const state = await gateFor(c.env, name).setPaused(name, paused);
+  const pending = await backlog(c.env, [name]);
+  return view(c, destination, pending === null ? null : (pending.get(name) ?? 0), state);
 }
 
 export const destinationsApi = new Hono<AppEnv>();

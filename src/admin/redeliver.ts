@@ -14,7 +14,9 @@ export async function redeliverMatching(env: Env, filter: EventFilter): Promise<
   const byObject = await forRedelivery(env.READ_MODEL, filter, MAX_REDELIVERY);
   let requeued = 0;
   for (const [object, eventIds] of byObject) {
-    requeued += (await ledgerByName(env, object).redeliver(eventIds)).length;
+    // Dead letters are re-queued only where they are dead: destinations that took the event are not
+    // sent it again (as the per-object action does).
+    requeued += (await ledgerByName(env, object).redeliver(eventIds, filter.delivery === "dead")).length;
   }
   return requeued;
 }

@@ -202,7 +202,7 @@ export const DestinationsPage: FC<{ csrf: string; destinations: readonly Destina
                 <State value={d.breaker === "closed" ? "closed" : d.breaker} />
                 {d.opened_at ? ` since ${when(d.opened_at)}` : ""}
               </td>
-              <td>{d.pending}</td>
+              <td>{d.pending ?? "unknown"}</td>
               <td>{d.in_flight}</td>
               <td>{d.consecutive_failures}</td>
               <td>
