@@ -61,6 +61,7 @@ describe("the console behind Cloudflare Access", () => {
       await jwt(team.privateJwk, { iss: "https://evil.cloudflareaccess.com" }),
       await jwt(team.privateJwk, { iat: past - 600, exp: past }),
       await jwt(stranger.privateJwk),
+      await jwt(team.privateJwk, { exp: undefined }), // never expires: refused
       "not.a.jwt",
     ]) {
       expect((await get("/console/events", assertion)).status).toBe(403);

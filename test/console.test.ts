@@ -129,4 +129,17 @@ describe("the console", () => {
     );
     expect(resume.status).toBe(303);
   });
+
+  it("links an object whose ref holds a colon to its own timeline, not a 404", async () => {
+    const ref = `${uniqueRef("con-colon")}:part:2`;
+    await deliver("payment", await eventFor("payment", ref, "Success"));
+    expect(await runDurableObjectAlarm(ledgerOf(KINDS.payment, ref))).toBe(true);
+    const cookie = await login();
+    const html = await (await request(`/console/events?q=${encodeURIComponent(ref)}`, { headers: { cookie } })).text();
+    const href = /href="(\/console\/objects\/[^"]+)"/.exec(html)?.[1] ?? "";
+    expect(href).toBe(`/console/objects/portone/payment/${encodeURIComponent(ref)}`);
+    const timeline = await request(href.replaceAll("&amp;", "&"), { headers: { cookie } });
+    expect(timeline.status).toBe(200);
+    expect(await timeline.text()).toContain(ref);
+  });
 });

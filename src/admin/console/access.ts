@@ -44,6 +44,8 @@ export async function accessIdentity(c: Context<AppEnv>, access: AccessConfig): 
       verification: { aud: access.audience, iss: `https://${access.teamDomain}` },
       allowedAlgorithms: ["RS256"],
     });
+    // Access always sets exp; a token without one would never expire, so it is refused.
+    if (typeof payload.exp !== "number") throw new Error("the Access JWT has no exp claim");
     return typeof payload.sub === "string" && payload.sub !== "" ? payload.sub : null;
   } catch (thrown) {
     log("warn", "console request refused: Access JWT not verified", { path: c.req.path, error: errorText(thrown) });

@@ -18,6 +18,7 @@ import { filterOf, pageArgs } from "../request-filters";
 import { DeadLettersPage, DestinationsPage, ObjectPage } from "./object-page";
 import { EventsPage, LoginPage, OverviewPage } from "./pages";
 import { accessIdentity } from "./access";
+import { objectHref } from "./layout";
 import { csrfMatches, csrfToken, endSession, sessionOf, startSession, tokenMatches, type Session } from "./session";
 
 const DAY = 24 * 3600 * 1000;
@@ -141,7 +142,7 @@ consoleApp.get(objectPath, async (c) => {
   const { provider, kind, ref } = c.req.param();
   const report = await stubFor(c, provider, kind, ref).inspect();
   if (report.events.length === 0) throw httpError(404, "not_found", "No event was ever recorded for this object.");
-  const path = `/console/objects/${[provider, kind, ref].map(encodeURIComponent).join("/")}`;
+  const path = objectHref(`${provider}:${kind}:${ref}`);
   const flash = flashes[c.req.query("done") ?? ""];
   return c.html(
     <ObjectPage csrf={c.var.csrf} path={path} name={`${provider}:${kind}:${ref}`} report={report} flash={flash} />,

@@ -1,6 +1,13 @@
 // The console's page frame: one small inline stylesheet, no script (every page works without
 // JavaScript), a navigation bar, and the logout form carrying the session's CSRF token.
 import type { Child, FC } from "hono/jsx";
+import { ledgerParts } from "../../ledger/meta";
+
+/** An object's console page, from its ledger name (provider:kind:ref, where the ref may hold colons). */
+export function objectHref(ledger: string): string {
+  const { provider, kind, ref } = ledgerParts(ledger);
+  return `/console/objects/${[provider, kind, ref].map(encodeURIComponent).join("/")}`;
+}
 
 const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2330;background:#f6f7f9}

@@ -4,7 +4,7 @@ import type { FC } from "hono/jsx";
 import type { EventItem, Page as EventPage, Stats } from "../../readmodel/queries";
 import type { HourCount, Latency } from "../../readmodel/overview";
 import type { PassSummary } from "../../readmodel/reconcile";
-import { Page, State, when } from "./layout";
+import { objectHref, Page, State, when } from "./layout";
 
 export const LoginPage: FC<{ problem?: string }> = ({ problem }) => (
   <Page title="Log in">
@@ -162,7 +162,7 @@ export const EventsTable: FC<{ events: readonly EventItem[] }> = ({ events }) =>
             <td>{when(e.received_at)}</td>
             <td>{e.attempts}</td>
             <td>
-              <a href={`/console/objects/${e.object.split(":").map(encodeURIComponent).join("/")}`}>{e.object_ref}</a>
+              <a href={objectHref(e.object)}>{e.object_ref}</a>
             </td>
             <td>{e.merchant_order_ref ?? ""}</td>
             <td>
