@@ -4,7 +4,7 @@
 // A 2xx answer takes the event; anything else, a redirect, an error or no answer within
 // DELIVERY_TIMEOUT_MS is a failure to retry.
 
-import { fetchWithTimeout } from "../lib/outbound";
+import { fetchBounded } from "../lib/outbound";
 import { DELIVERY_TIMEOUT_MS } from "./schedule";
 import type { Config } from "../config";
 import { eventType } from "../providers/types";
@@ -118,12 +118,12 @@ export async function signedRequest(
  *  Retry-After (429 or 503) when it gave one. */
 export async function send(request: SignedRequest): Promise<AttemptResult> {
   try {
-    const response = await fetchWithTimeout(
+    const response = await fetchBounded(
       request.url,
       { method: "POST", headers: request.headers, body: request.body, redirect: "manual" },
-      request.timeoutMs,
+      // A 2xx is all that counts: its body is never read.
+      { timeoutMs: request.timeoutMs, maxBytes: 0, readBody: () => false },
     );
-    await response.body?.cancel();
     if (response.status >= 200 && response.status < 300) return ok({ httpStatus: response.status });
     const retryAfterMs =
       response.status === 429 || response.status === 503 ? retryAfter(response.headers.get("retry-after")) : null;

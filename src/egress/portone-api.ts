@@ -5,12 +5,13 @@
 import { hmacKeyFromText, hmacSha256, toBase64Url } from "../lib/hmac";
 import type { PortOneConfig } from "../config";
 import { err, errorText, ok, type Result } from "../lib/result";
-import { fetchWithTimeout } from "../lib/outbound";
+import { fetchBounded, jsonOf, type OutboundLimits } from "../lib/outbound";
 
 /** The docs' token lifetime, in seconds. */
 const JWT_LIFETIME_SECONDS = 100;
-/** How long PortOne's API has to answer, in ms. */
-export const API_TIMEOUT_MS = 10_000;
+/** PortOne's API has 10 s to answer, body included, and at most 1 MiB of it is read (a page of 50
+ *  payments is a few KiB): past either, the answer is unknown. */
+export const API_LIMITS: OutboundLimits = { timeoutMs: 10_000, maxBytes: 1024 * 1024 };
 
 /** The refund's detail as the API lists it, or why not: PortOne does not know it (settled, never
  *  forwarded), or the API could not be asked (retried). */
@@ -52,14 +53,14 @@ export async function lookUpRefund(
   }
   try {
     const headers = await authHeaders(secret, key, nowMs);
-    const response = await fetchWithTimeout(
+    const response = await fetchBounded(
       `${portone.apiBaseUrl}/api/refund/${encodeURIComponent(paymentTxnRef)}`,
       { headers },
-      API_TIMEOUT_MS,
+      API_LIMITS,
     );
     if (response.status === 404) return err({ kind: "unknown", reason: "PortOne does not know this payment" });
     if (!response.ok) return err({ kind: "unreachable", reason: `PortOne API answered ${response.status}` });
-    const details = refundDetails(await response.json().catch(() => null));
+    const details = refundDetails(jsonOf(response));
     if (details === null) return err({ kind: "unreachable", reason: "PortOne API answered without refundDetails" });
     const detail = details.find((d) => d.refund_id === refundId);
     return detail ? ok(detail) : err({ kind: "unknown", reason: "PortOne lists no refund with this refund_id" });

@@ -6,9 +6,9 @@
 // connections are `unavailable` (back off); 4096 / 4001 (and a 404) are `not_found`.
 
 import type { PortOneConfig } from "../config";
-import { fetchWithTimeout } from "../lib/outbound";
+import { fetchBounded, jsonOf, type OutboundAnswer } from "../lib/outbound";
 import { err, errorText, ok, type Result } from "../lib/result";
-import { API_TIMEOUT_MS, authHeaders, field } from "./portone-api";
+import { API_LIMITS, authHeaders, field } from "./portone-api";
 
 export type LookupFailure =
   | { readonly kind: "auth"; readonly reason: string }
@@ -32,18 +32,18 @@ async function call(portone: PortOneConfig, path: string, nowMs: number, body?: 
   const key = portone.apiKey;
   if (secret === undefined || key === undefined)
     return err({ kind: "auth", reason: "PORTONE_SECRET_KEY or PORTONE_KEY is not configured" });
-  let response: Response;
+  let response: OutboundAnswer;
   try {
     const headers = await authHeaders(secret, key, nowMs);
     const init: RequestInit =
       body === undefined
         ? { headers }
         : { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) };
-    response = await fetchWithTimeout(`${portone.apiBaseUrl}${path}`, init, API_TIMEOUT_MS);
+    response = await fetchBounded(`${portone.apiBaseUrl}${path}`, init, API_LIMITS);
   } catch (thrown) {
     return err({ kind: "unavailable", reason: errorText(thrown) });
   }
-  const parsed: unknown = await response.json().catch(() => undefined);
+  const parsed = jsonOf(response);
   const rawCode = field(parsed, "status_code") ?? field(field(parsed, "body"), "status_code");
   const code = typeof rawCode === "string" || typeof rawCode === "number" ? String(rawCode) : "";
   if (AUTH_CODES.has(code) || response.status === 401 || response.status === 403)

@@ -11,13 +11,13 @@ import type { AccessConfig } from "../../config";
 import type { AppEnv } from "../../env";
 import { clock } from "../../lib/clock";
 import { log } from "../../lib/log";
-import { fetchWithTimeout } from "../../lib/outbound";
+import { fetchBounded, jsonOf } from "../../lib/outbound";
 import { errorText } from "../../lib/result";
 
 /** How long the team's keys are kept, in ms (Access rotates them over weeks, with overlap). */
 const KEYS_TTL_MS = 10 * 60 * 1000;
-/** How long the team's key endpoint has to answer, in ms. */
-const KEYS_TIMEOUT_MS = 5_000;
+/** The team's key endpoint has 5 s to answer, body included, and 64 KiB of it is read (a few keys). */
+const KEYS_LIMITS = { timeoutMs: 5_000, maxBytes: 64 * 1024 };
 
 type Jwk = Parameters<typeof verifyWithJwks>[1]["keys"];
 const keyCache = new Map<string, { keys: NonNullable<Jwk>; until: number }>();
@@ -25,10 +25,10 @@ const keyCache = new Map<string, { keys: NonNullable<Jwk>; until: number }>();
 async function teamKeys(teamDomain: string): Promise<NonNullable<Jwk>> {
   const cached = keyCache.get(teamDomain);
   if (cached && cached.until > clock.now()) return cached.keys;
-  const response = await fetchWithTimeout(`https://${teamDomain}/cdn-cgi/access/certs`, {}, KEYS_TIMEOUT_MS);
+  const response = await fetchBounded(`https://${teamDomain}/cdn-cgi/access/certs`, {}, KEYS_LIMITS);
   if (!response.ok) throw new Error(`Access keys answered ${response.status}`);
-  const body: unknown = await response.json();
-  const keys = (body as { keys?: unknown }).keys;
+  const body = jsonOf(response);
+  const keys = body !== null && typeof body === "object" ? (body as { keys?: unknown }).keys : undefined;
   if (!Array.isArray(keys)) throw new Error("Access keys: no keys array");
   keyCache.set(teamDomain, { keys: keys as NonNullable<Jwk>, until: clock.now() + KEYS_TTL_MS });
   return keys as NonNullable<Jwk>;
