@@ -2,7 +2,6 @@
 // (lib/outbound.ts): an answer that sends its headers and then a byte every 200 ms cannot hold a
 // reconciliation pass, a refund-confirming alarm or a console request behind Access past it.
 import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
