@@ -217,9 +217,10 @@ describe("payment links and subscriptions", () => {
     // PortOne's next Active carries the same signed fields: a duplicate, which learns nothing new.
     expect(await webhook("subscription-link", ref, "Active")).toBe("duplicate");
     const charges = () => forwarded().filter((e) => e.kind === "subscription_charge");
-    expect(charges().map((e) => [e.type, e.object_ref, e.source])).toEqual([
-      ["portone.subscription_charge.success", `${ref}_c0`, "reconciliation"],
-      ["portone.subscription_charge.success", `${ref}_c1`, "reconciliation"],
+    // On the subscription's object: object_ref is the subscription's order_ref, the charge's own in data.
+    expect(charges().map((e) => [e.type, e.object_ref, e.data.order_ref, e.source])).toEqual([
+      ["portone.subscription_charge.success", ref, `${ref}_c0`, "reconciliation"],
+      ["portone.subscription_charge.success", ref, `${ref}_c1`, "reconciliation"],
     ]);
     expect(charges()[0]?.data).toMatchObject({ amount: 103, currency: "VND", subscription_order_ref: ref });
     // A third charge, first failed then retried: each pass while the subscription is active reads them.
@@ -230,15 +231,15 @@ describe("payment links and subscriptions", () => {
     fakePortOne.charges.set(ref, [charge(0), charge(1), charge(2, "Failed"), charge(3)]);
     await reconcile(); // an active subscription is read at every pass
     await drain("subscription-link", ref);
-    expect(charges().map((e) => [e.object_ref, e.status])).toEqual([
-      [`${ref}_c0`, "Success"],
-      [`${ref}_c1`, "Success"],
-      [`${ref}_c2`, "Failed"],
-      [`${ref}_c3`, "Success"],
+    expect(charges().map((e) => [e.object_ref, e.data.order_ref, e.status])).toEqual([
+      [ref, `${ref}_c0`, "Success"],
+      [ref, `${ref}_c1`, "Success"],
+      [ref, `${ref}_c2`, "Failed"],
+      [ref, `${ref}_c3`, "Success"],
     ]);
     expect(
       forwarded()
-        .filter((e) => e.object_ref === ref)
+        .filter((e) => e.object_ref === ref && e.kind === "subscription_link")
         .map((e) => e.status),
     ).toEqual(["Active"]);
   });

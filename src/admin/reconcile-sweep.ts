@@ -1,10 +1,12 @@
 // The sweep: with PORTONE_ENVIRONMENT set, a pass pages through PortOne's payment list
 // (fetch-all-payments) for the window since the last sweep, a few pages per pass, and records each
-// payment the gateway has no object for as a reconciled event on a new object. The window and page
+// payment the gateway has no object for as a reconciled event on a new object. A listed payment
+// that is a subscription's charge (subscription_order_ref set) belongs to its subscription: it is
+// recorded there as a charge (the same one txns-records gives), never on a payment object. The window and page
 // are kept in the read model's `reconcile_sweep` row, so the next pass resumes where this one stopped.
 
 import type { PortOneConfig } from "../config";
-import { paymentsInWindow } from "../egress/portone-lookups";
+import { paymentsInWindow, type ListedPayment } from "../egress/portone-lookups";
 import { ledgerName, ledgerByName } from "../ledger/ledger";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
@@ -62,8 +64,19 @@ export async function sweep(
       });
       break;
     }
-    const { payments, totalPages } = answer.value;
-    tally.listed += payments.length;
+    const { payments: listed, totalPages } = answer.value;
+    tally.listed += listed.length;
+    const payments: ListedPayment[] = [];
+    for (const payment of listed) {
+      const subscription = payment.data.subscription_order_ref;
+      if (typeof subscription !== "string" || subscription === "") payments.push(payment);
+      else {
+        const name = ledgerName("portone", "subscription_link", subscription);
+        const changed = await ledgerByName(env, name).recordListedCharge(name, payment);
+        tally.recorded += changed;
+        tally.changed += changed;
+      }
+    }
     const named = payments.map((p) => ({ ...p, name: ledgerName("portone", "payment", p.orderRef) }));
     const known = await knownObjects(
       env.READ_MODEL,

@@ -114,17 +114,25 @@ const PAYMENT_FIELDS = [
   "date",
 ] as const;
 
-/** A payment by its PortOne order_ref: POST /api/{key}/transaction-details. */
+/** A payment by its PortOne order_ref: POST /api/{key}/transaction-details. An answer about another
+ *  payment than the one asked (its order_ref, or the merchant_order_ref it was found by) is unreadable. */
 export async function paymentDetails(
   portone: PortOneConfig,
   orderRef: string,
   nowMs: number,
+  merchantOrderRef?: string,
 ): Promise<Lookup<Observed>> {
   const key = encodeURIComponent(portone.apiKey ?? "");
   const answer = await call(portone, `/api/${key}/transaction-details`, nowMs, { order_ref: orderRef });
   if (!answer.ok) return answer;
   const seen = observed(contentOf(answer.value), PAYMENT_FIELDS, "transaction-details");
-  if (seen.ok && typeof seen.value.data.amount !== "number")
+  if (!seen.ok) return seen;
+  const { data } = seen.value;
+  if (data.order_ref !== orderRef)
+    return err({ kind: "unreadable", reason: "transaction-details: the answer is about another order_ref" });
+  if (merchantOrderRef !== undefined && data.merchant_order_ref !== merchantOrderRef)
+    return err({ kind: "unreadable", reason: "transaction-details: the answer is about another merchant_order_ref" });
+  if (typeof data.amount !== "number")
     return err({ kind: "unreadable", reason: "transaction-details: amount is not a number" });
   return seen;
 }
@@ -141,6 +149,8 @@ export async function paymentLinkStatus(
   const content = contentOf(answer.value);
   const seen = observed(content, ["paymentLinkRef", "merchantOrderRef"], "fetch-status");
   if (!seen.ok || !isRecord(content)) return seen;
+  if (seen.value.data.paymentLinkRef !== linkRef)
+    return err({ kind: "unreadable", reason: "fetch-status: the answer is about another link_ref" });
   const list = Array.isArray(content.transactionsList) ? content.transactionsList.filter(isRecord) : [];
   const transactions = list.map((t) => ({
     merchant_order_ref: text(t.merchantOrderRef),
@@ -151,7 +161,7 @@ export async function paymentLinkStatus(
   const { paymentLinkRef, merchantOrderRef, status } = seen.value.data;
   return ok({
     status: seen.value.status,
-    data: { link_ref: paymentLinkRef ?? linkRef, merchant_order_ref: merchantOrderRef ?? null, status, transactions },
+    data: { link_ref: paymentLinkRef, merchant_order_ref: merchantOrderRef ?? null, status, transactions },
   });
 }
 
@@ -248,6 +258,8 @@ export async function paymentsInWindow(
     "currency",
     "status",
     "created_at",
+    // A charge of a subscription: it belongs to the subscription's object (reconcile-sweep.ts).
+    "subscription_order_ref",
   ]);
   return ok({ payments, totalPages });
 }

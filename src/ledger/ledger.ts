@@ -20,9 +20,17 @@ import { takes } from "../destinations";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
 import { Refunds, type RefundHintInput } from "./refunds";
 import { migrate } from "./schema";
-import { checkCharges, checkObject, chargesDueAt, markChargesDue, recordObserved, type CheckResult } from "./reconcile";
+import {
+  checkCharges,
+  checkObject,
+  chargesDueAt,
+  markChargesDue,
+  recordCharge,
+  recordObserved,
+  type CheckResult,
+} from "./reconcile";
 import { purge, type PurgeResult } from "./retention";
-import type { Observed } from "../egress/portone-lookups";
+import type { Charge, Observed } from "../egress/portone-lookups";
 
 export type { RecordInput, RecordOutcome, RecordResult } from "./record";
 
@@ -257,6 +265,16 @@ export class Ledger extends DurableObject<Env> {
       clock.now(),
       this.#transaction,
     );
+    if (changed > 0) await this.#wake(clock.now());
+    return changed;
+  }
+
+  /** Records a subscription charge PortOne's payment list names (the sweep) on this, its
+   *  subscription's object; deduplicated with the same charge read from txns-records. */
+  async recordListedCharge(ledger: string, charge: Charge): Promise<number> {
+    const sql = this.ctx.storage.sql;
+    const { ref } = ledgerParts(ledger);
+    const changed = await recordCharge(sql, this.#outbox, { ref, ledger }, charge, clock.now(), this.#transaction);
     if (changed > 0) await this.#wake(clock.now());
     return changed;
   }

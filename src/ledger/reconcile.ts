@@ -1,9 +1,12 @@
 // Reconciliation inside one ledger: ask PortOne's API what it knows of this object, and record a
 // status the object has not had as an event with source "reconciliation", through the same state
 // machine as a webhook (a finished object never moves backwards) and the same outbox. For an active
-// subscription, also each charge of txns-records not seen before, as a `subscription_charge` event
-// on the subscription's object (once per charge and status: its identity is the charge's ref,
-// status, amount and currency). An answer the gateway cannot read changes nothing.
+// subscription, and once more when it leaves Active, also each charge of txns-records not seen
+// before, as a `subscription_charge` event on the subscription's object (object_ref = the
+// subscription's order_ref, the charge's own in data.order_ref; once per charge and status: its
+// identity is the charge's ref, status, amount and currency; each charge has its own lifecycle). An
+// answer the gateway cannot read, about another reference than the one asked, or with a status
+// outside the kind's lifecycle changes nothing.
 
 import type { PortOneConfig } from "../config";
 import {
@@ -12,13 +15,14 @@ import {
   paymentLinkStatus,
   subscriptionCharges,
   subscriptionStatus,
+  type Charge,
   type Lookup,
   type LookupFailure,
   type Observed,
 } from "../egress/portone-lookups";
 import { eventIdOf } from "../providers/event-id";
 import { PAYMENT, SIGNED_KINDS_BY_NAME } from "../providers/portone/kinds";
-import { positionOf, type StatusPosition } from "../providers/types";
+import { inLifecycle, positionOf, type StatusPosition } from "../providers/types";
 import type { Outbox } from "./outbox";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
 
@@ -69,13 +73,19 @@ export async function checkObject(
   if (!answer.ok) return { changed: 0, apiCalls: 1, failure: answer.error };
   let observed = answer.value;
   let apiCalls = 1;
+  if (!inLifecycle(kind.lifecycle, observed.status))
+    return { changed: 0, apiCalls, failure: outsideLifecycle(target.kind, observed.status) };
+  const wasActive = target.kind === "subscription_link" && isActive(sql, target.ref);
   if (target.kind === "payment_link" && !hasHadStatus(sql, target.kind, target.ref, observed.status)) {
     const followed = await withLinkPayment(portone, observed, now);
     observed = followed.observed;
     apiCalls += followed.apiCalls;
   }
   const changed = await recordObserved(sql, outbox, target, observed, now, transaction);
-  if (target.kind !== "subscription_link" || !isActive(sql, target.ref)) return { changed, apiCalls, failure: null };
+  // Charges are read while the subscription is active, and once more as it leaves Active (completed,
+  // cancelled), so the charge that completed it, or came before its cancellation, is not lost.
+  const readCharges = target.kind === "subscription_link" && (wasActive || changed > 0 || isActive(sql, target.ref));
+  if (!readCharges) return { changed, apiCalls, failure: null };
   const charges = await checkCharges(sql, outbox, portone, target, now, transaction);
   return { changed: changed + charges.changed, apiCalls: apiCalls + charges.apiCalls, failure: charges.failure };
 }
@@ -96,7 +106,7 @@ async function withLinkPayment(
   if (merchantRef === null) return { observed: link, apiCalls: 0 };
   const orderRef = await orderRefOf(portone, merchantRef, now);
   if (!orderRef.ok) return { observed: link, apiCalls: 1 };
-  const payment = await paymentDetails(portone, orderRef.value, now);
+  const payment = await paymentDetails(portone, orderRef.value, now, merchantRef);
   if (!payment.ok) return { observed: link, apiCalls: 2 };
   const { amount, currency } = payment.value.data;
   return { observed: { ...link, data: { ...link.data, order_ref: orderRef.value, amount, currency } }, apiCalls: 2 };
@@ -114,7 +124,8 @@ export async function recordObserved(
 ): Promise<number> {
   const kind = SIGNED_KINDS_BY_NAME.get(target.kind);
   const { status, data } = observed;
-  if (kind === undefined || hasHadStatus(sql, target.kind, target.ref, status)) return 0;
+  if (kind === undefined || !inLifecycle(kind.lifecycle, status)) return 0;
+  if (hasHadStatus(sql, target.kind, target.ref, status)) return 0;
   const eventId = await eventIdOf("portone", target.kind, { reconciled: data });
   const input = reconciled(target.kind, target.ref, eventId, status, positionOf(kind.lifecycle, status), data, now);
   const outcome = transaction(() => recordEvent(sql, outbox, input, target.ledger));
@@ -168,16 +179,42 @@ export async function checkCharges(
   const answer = await subscriptionCharges(portone, target.ref, now);
   if (!answer.ok) return { changed: 0, apiCalls: 1, failure: answer.error };
   let changed = 0;
-  for (const charge of answer.value) {
-    const { amount, currency } = charge.data;
-    const identity = { order_ref: charge.orderRef, status: charge.status.toLowerCase(), amount, currency };
-    const eventId = await eventIdOf("portone", CHARGE_KIND, identity);
-    const position = positionOf(PAYMENT.lifecycle, charge.status);
-    const input = reconciled(CHARGE_KIND, charge.orderRef, eventId, charge.status, position, charge.data, now);
-    const outcome = transaction(() => recordEvent(sql, outbox, input, target.ledger));
-    if (outcome.result === "accepted") changed += 1;
-  }
+  for (const charge of answer.value) changed += await recordCharge(sql, outbox, target, charge, now, transaction);
   return { changed, apiCalls: 1, failure: null };
+}
+
+/** Records one charge of the subscription (from txns-records, or listed by the sweep) on the
+ *  subscription's object: object_ref is the subscription's order_ref, the charge's own is in
+ *  data.order_ref and names the lifecycle the charge moves. Returns 1 if accepted. A charge whose
+ *  status is not a payment's is unknown: nothing is recorded. */
+export async function recordCharge(
+  sql: SqlStorage,
+  outbox: Outbox,
+  target: { readonly ref: string; readonly ledger: string },
+  charge: Charge,
+  now: number,
+  transaction: Record_,
+): Promise<number> {
+  if (!inLifecycle(PAYMENT.lifecycle, charge.status)) return 0;
+  const { amount, currency } = charge.data;
+  const identity = { order_ref: charge.orderRef, status: charge.status.toLowerCase(), amount, currency };
+  const eventId = await eventIdOf("portone", CHARGE_KIND, identity);
+  const position = positionOf(PAYMENT.lifecycle, charge.status);
+  const data = { ...charge.data, order_ref: charge.orderRef, subscription_order_ref: target.ref };
+  const input = {
+    ...reconciled(CHARGE_KIND, target.ref, eventId, charge.status, position, data, now),
+    lifecycleRef: charge.orderRef,
+  };
+  const outcome = transaction(() => recordEvent(sql, outbox, input, target.ledger));
+  return outcome.result === "accepted" ? 1 : 0;
+}
+
+/** A status the kind's lifecycle does not have: the answer is unknown, never an event. */
+function outsideLifecycle(kind: string, status: string): LookupFailure {
+  return {
+    kind: "unreadable",
+    reason: `PortOne API gave a ${kind} status outside its lifecycle (${JSON.stringify(status)})`,
+  };
 }
 
 const CHARGES_DUE = "charges_due_at";

@@ -23,6 +23,9 @@ export interface RecordInput {
   readonly contentHash: string | null;
   /** ISO 8601 time the gateway received the event. */
   readonly receivedAt: string;
+  /** The reference whose lifecycle the event moves, when it is not objectRef: a subscription charge's
+   *  own order_ref (its data.order_ref), on its subscription's object. */
+  readonly lifecycleRef?: string;
 }
 
 export type EventSource = "webhook" | "reconciliation";
@@ -94,7 +97,10 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
       previousStatus: reconciled.previous_status,
     };
   }
-  const state = readState(sql, input.kind, input.objectRef);
+  const state =
+    input.lifecycleRef === undefined
+      ? readState(sql, input.kind, input.objectRef)
+      : readLifecycleState(sql, input.kind, input.objectRef, input.lifecycleRef);
   const result = decide(state, input.position);
   const previousStatus = state?.status ?? null;
   // An accepted event carries the state it leaves (object_state is a view of the latest one): the
@@ -126,6 +132,23 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
     )
     .one().seq;
   return { result, eventId: input.eventId, seq, status: input.status, previousStatus };
+}
+
+/** The state an accepted event of this kind on this object left for one reference in its data (its
+ *  latest), as object_state gives it for the object's own. */
+function readLifecycleState(sql: SqlStorage, kind: string, objectRef: string, ref: string): ObjectState | null {
+  const row = sql
+    .exec<{ status: string; rank: number | null; terminal: number | null }>(
+      `SELECT status, state_rank AS rank, state_terminal AS terminal FROM events
+        WHERE kind = ? AND object_ref = ? AND outcome = 'accepted' AND json_valid(payload)
+          AND json_extract(payload, '$.order_ref') = ?
+        ORDER BY seq DESC LIMIT 1`,
+      kind,
+      objectRef,
+      ref,
+    )
+    .toArray()[0];
+  return row ? { status: row.status, rank: row.rank, terminal: row.terminal === 1 } : null;
 }
 
 function readState(sql: SqlStorage, kind: string, objectRef: string): ObjectState | null {

@@ -44,7 +44,11 @@ export function purge(storage: DurableObjectStorage, cutoff: number, now: number
   if (reason !== null) return { purged: false, reason, eventsRemoved: 0, bytesBefore, bytesAfter: bytesBefore };
   const removed = storage.transactionSync(() => {
     sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('name', ?)", objectName(sql));
-    const tombstones = `SELECT max(seq) FROM events WHERE outcome = 'accepted' GROUP BY kind, object_ref`;
+    // One tombstone per lifecycle: the object's own, each refund's, each subscription charge's (its
+    // data.order_ref, read before the payloads are emptied).
+    const tombstones = `SELECT max(seq) FROM events WHERE outcome = 'accepted'
+      GROUP BY kind, object_ref,
+               CASE WHEN kind = 'subscription_charge' AND json_valid(payload) THEN json_extract(payload, '$.order_ref') END`;
     const gone = sql.exec(`DELETE FROM events WHERE seq NOT IN (${tombstones})`).rowsWritten;
     sql.exec("UPDATE events SET payload = '{}', unverified = NULL, destinations = NULL");
     sql.exec("DELETE FROM outbox");

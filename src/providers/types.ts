@@ -72,6 +72,13 @@ export function positionOf(lifecycle: Lifecycle, status: string): StatusPosition
   return { rank: rank ?? null, terminal: false };
 }
 
+/** Whether a status is one of the lifecycle's own (case aside): a provider's API answer with any
+ *  other status ("Success " with a space, a status of another kind) is unknown, never an event. */
+export function inLifecycle(lifecycle: Lifecycle, status: string): boolean {
+  const key = status.toLowerCase();
+  return lifecycle.terminal.includes(key) || Object.hasOwn(lifecycle.ranks, key);
+}
+
 /** An event's type, as forwarded and as destinations' `types` globs match it: provider.kind.status. */
 export function eventType(provider: string, kind: string, status: string): string {
   return `${provider}.${kind}.${status.toLowerCase()}`;
