@@ -5,6 +5,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { KINDS, deliver, eventFor, ledgerOf, post, referenceHmac, resultOf, SECRET, uniqueRef } from "./helpers";
 import { refundSample } from "../fixtures/portone-samples";
+import { UNKNOWN_REFUND_RETRY_SECONDS } from "../src/ledger/confirm";
 import { origin, PORTONE_API, portoneApi, testClock } from "./stand-ins";
 
 const PAYMENT = KINDS.payment;
@@ -92,22 +93,50 @@ describe("refunds", () => {
     ]);
   });
 
-  it("a refund PortOne does not know is recorded as unconfirmed and never forwarded", async () => {
-    const [paymentRef, refundId] = [uniqueRef("pay"), uniqueRef("forged")];
-    portoneApi.answer(apiListing([{ refund_id: "another", refund_status: "SUCCESS", amount: 1 }]));
+  it("a refund PortOne's API does not list yet is asked about again, and forwarded once it is listed", async () => {
+    const [paymentRef, refundId] = [uniqueRef("pay"), uniqueRef("lag")];
+    let listed = false;
+    portoneApi.answer(() =>
+      listed
+        ? Response.json({ refundDetails: [{ refund_id: refundId, refund_status: "SUCCESS", amount: 300 }] })
+        : Response.json({ refundDetails: [] }),
+    );
     expect(await resultOf(await post("/webhooks/portone/refund", refundHint(paymentRef, refundId)))).toBe("accepted");
     const stub = ledgerOf(PAYMENT, paymentRef);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    testClock.advance(7 * 24 * 3600 * 1000);
-    // Settled: no alarm is left for it, so nothing more can ever happen.
-    expect(await runDurableObjectAlarm(stub)).toBe(false);
+    expect((await stub.inspect()).refunds).toMatchObject([{ state: "confirming", confirm_attempts: 1 }]);
+    listed = true;
+    testClock.advance(61_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(origin.acknowledged.map((r) => typeOf(r.body))).toEqual(["portone.refund.success"]);
+    expect((await stub.inspect()).refunds).toMatchObject([{ state: "confirmed", confirmed_status: "SUCCESS" }]);
+  });
+
+  it("a refund PortOne never lists is given up after about a day, never forwarded; the same hint again asks again", async () => {
+    const [paymentRef, refundId] = [uniqueRef("pay"), uniqueRef("forged")];
+    portoneApi.answer(apiListing([{ refund_id: "another", refund_status: "SUCCESS", amount: 1 }]));
+    const hint = refundHint(paymentRef, refundId);
+    expect(await resultOf(await post("/webhooks/portone/refund", hint))).toBe("accepted");
+    const stub = ledgerOf(PAYMENT, paymentRef);
+    const started = testClock.now;
+    while (await runDurableObjectAlarm(stub)) testClock.advance(8 * 3600 * 1000);
+    expect(portoneApi.requests).toHaveLength(UNKNOWN_REFUND_RETRY_SECONDS.length + 1);
+    expect(testClock.now - started).toBeGreaterThan(20 * 3600 * 1000); // asked over about a day
     expect(origin.received).toHaveLength(0);
-    expect(portoneApi.requests).toHaveLength(1);
     const report = await stub.inspect();
     expect(report.refunds).toMatchObject([
-      { refund_id: refundId, state: "unconfirmed", last_error: "PortOne lists no refund with this refund_id" },
+      {
+        refund_id: refundId,
+        state: "unconfirmed",
+        last_error: "gave up after a day: PortOne lists no refund with this refund_id",
+      },
     ]);
     expect(report.events).toHaveLength(0);
+    // Sent again, the hint is a duplicate to the provider but has PortOne's API asked again.
+    expect(await resultOf(await post("/webhooks/portone/refund", hint))).toBe("duplicate");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(portoneApi.requests).toHaveLength(UNKNOWN_REFUND_RETRY_SECONDS.length + 2);
+    expect((await stub.inspect()).refunds).toMatchObject([{ state: "confirming", confirm_attempts: 1 }]);
   });
 
   it("while PortOne's API is down the confirmation is retried with backoff, then forwarded once it answers", async () => {

@@ -1,8 +1,10 @@
 // The alarm's refund work: confirm each refund hint with PortOne's API (spec §4.4, §11).
 // Only what the API returns for the hint's refund_id is recorded and forwarded, as an event of
 // kind "refund" in its payment's ledger, so it is ordered after that payment's own events.
-// A refund the API does not know is settled as unconfirmed and never forwarded; while the API is
-// unreachable the confirmation is retried on the forwarding schedule.
+// A refund the API does not list yet is asked about again with backoff for about a day (the API may
+// lag the webhook), then settled as unconfirmed and never forwarded (the console shows when it gave
+// up; the same hint sent again starts over). While the API is unreachable the confirmation is retried
+// on the forwarding schedule.
 
 import { clock } from "../lib/clock";
 import { retryDelayMs } from "../egress/schedule";
@@ -18,6 +20,20 @@ import type { DueRefund, Refunds } from "./refunds";
 
 /** Confirmations per alarm run at most; the rest wait for the next run. */
 const MAX_CONFIRMATIONS_PER_RUN = 10;
+/** Delays after each answer that does not list the refund, in seconds (23.8 hours in all): then it
+ *  is given up as unconfirmed. */
+export const UNKNOWN_REFUND_RETRY_SECONDS: readonly number[] = [
+  60,
+  120,
+  300,
+  600,
+  1800,
+  3600,
+  2 * 3600,
+  4 * 3600,
+  8 * 3600,
+  8 * 3600,
+];
 
 export async function confirmDueRefunds(
   storage: DurableObjectStorage,
@@ -33,8 +49,14 @@ export async function confirmDueRefunds(
       await recordConfirmed(storage, outbox, refunds, refund, lookup.value);
     } else if (lookup.error.kind === "unknown") {
       const { reason } = lookup.error;
-      refunds.settle(refund.refundId, "unconfirmed", clock.now(), { error: reason });
-      log("warn", "refund not confirmed by PortOne; not forwarded", { ...ids, reason });
+      const delay = UNKNOWN_REFUND_RETRY_SECONDS[refund.confirmAttempts];
+      if (delay === undefined) {
+        refunds.settle(refund.refundId, "unconfirmed", clock.now(), { error: `gave up after a day: ${reason}` });
+        log("warn", "refund never confirmed by PortOne; given up, not forwarded", { ...ids, reason });
+      } else {
+        refunds.retryAt(refund.refundId, clock.now() + delay * 1000, clock.now(), reason);
+        log("info", "refund not listed by PortOne yet; asked again later", { ...ids, reason });
+      }
     } else {
       const error = lookup.error.reason;
       const delay = retryDelayMs(refund.confirmAttempts + 1, Math.random());

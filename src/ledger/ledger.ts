@@ -100,15 +100,15 @@ export class Ledger extends DurableObject<Env> {
   /** Keeps an unsigned refund hint and has the alarm confirm the refund with PortOne's API. */
   async recordRefundHint(hint: RefundHintInput): Promise<"accepted" | "duplicate"> {
     const now = clock.now();
-    const fresh = this.ctx.storage.transactionSync(() => {
+    const kept = this.ctx.storage.transactionSync(() => {
       rememberObjectName(this.ctx.storage.sql, hint.ledger);
       return this.#refunds.recordHint(hint, now);
     });
-    if (fresh) {
+    if (kept !== "known") {
       this.#hasRefunds = true;
       await this.ctx.storage.setAlarm(now);
     }
-    return fresh ? "accepted" : "duplicate";
+    return kept === "new" ? "accepted" : "duplicate";
   }
 
   /**

@@ -21,10 +21,21 @@ export interface DueRefund {
 export class Refunds {
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Keeps the hint; (re)starts the refund's confirmation. False if this exact hint was kept before. */
-  recordHint(hint: RefundHintInput, now: number): boolean {
+  /** Keeps the hint and (re)starts the refund's confirmation: "new" for a hint not kept before,
+   *  "restarted" for one kept before whose refund was given up as unconfirmed (sent again: ask again),
+   *  else "known". */
+  recordHint(hint: RefundHintInput, now: number): "new" | "restarted" | "known" {
     const known = this.sql.exec("SELECT 1 FROM refund_hints WHERE event_id = ?", hint.eventId).toArray().length > 0;
-    if (known) return false;
+    if (known) {
+      const restarted = this.sql.exec(
+        `UPDATE refunds SET state = 'confirming', confirm_attempts = 0, next_attempt_at = ?, updated_at = ?
+          WHERE refund_id = ? AND state = 'unconfirmed'`,
+        now,
+        now,
+        hint.refundId,
+      ).rowsWritten;
+      return restarted > 0 ? "restarted" : "known";
+    }
     this.sql.exec(
       "INSERT INTO refund_hints (event_id, refund_id, received_at, payload) VALUES (?, ?, ?, ?)",
       hint.eventId,
@@ -43,7 +54,7 @@ export class Refunds {
       now,
       now,
     );
-    return true;
+    return "new";
   }
 
   due(now: number, limit: number): DueRefund[] {

@@ -118,6 +118,7 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
                   <th>Confirmation</th>
                   <th>Status from PortOne's API</th>
                   <th>Checks</th>
+                  <th>Next check, or when it was settled</th>
                   <th>Last error</th>
                 </tr>
               </thead>
@@ -130,6 +131,11 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
                     <td>{text(r.state)}</td>
                     <td>{text(r.confirmed_status)}</td>
                     <td>{text(r.confirm_attempts)}</td>
+                    <td>
+                      {r.state === "confirming"
+                        ? `next ${text(r.next_attempt_at)}`
+                        : `${r.state === "unconfirmed" ? "gave up" : "settled"} ${text(r.updated_at)}`}
+                    </td>
                     <td class="wrap">{text(r.last_error)}</td>
                   </tr>
                 ))}
