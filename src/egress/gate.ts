@@ -7,8 +7,8 @@
 // Waiting times are spread (each refused caller gets its own slot), so a thousand waiting objects
 // come back over 1000 / maxPerSecond seconds, not at once. The bucket and in-flight count live in
 // memory (a send costs no storage write); only breaker transitions and pause/resume are stored.
-// Objects told to wait while the destination is paused or its breaker open, and objects whose send
-// failed, are remembered (one stored key each, written once): when an operator resumes the
+// Objects told to wait long (the destination paused, its breaker open, a Retry-After), and objects
+// whose send failed, are remembered (one stored key each, written once): when an operator resumes the
 // destination or a probe closes the breaker, the gate's alarm wakes each of them, so held events
 // flow again within seconds (still through the limits), not at their next poll or backoff.
 // Gives up: a gate evicted mid-send forgets its in-flight count (the sends finish or time out on
@@ -54,6 +54,8 @@ const PAUSED_POLL_MS = 60_000;
 /** Waiting objects woken per gate alarm run, and at once within it. */
 const WAKE_BATCH = { perRun: 500, atOnce: 25 };
 const WAITER_PREFIX = "waiter:";
+/** A wait longer than this, in ms, is remembered so that a resume or a closing breaker ends it. */
+const LONG_WAIT_MS = 5_000;
 
 interface Stored {
   paused: boolean;
@@ -94,7 +96,8 @@ export class Gate extends DurableObject<Env> {
     this.#asked += 1;
     const refusal = this.#refusal(now, limits);
     if (refusal !== null) {
-      if (!refusal.sent && (refusal.reason === "paused" || refusal.reason === "open")) await this.#remember(waiter);
+      // A long wait (a pause, an open breaker, a Retry-After) is cut short by a resume or a close.
+      if (!refusal.sent && refusal.retryAt - now > LONG_WAIT_MS) await this.#remember(waiter);
       return refusal;
     }
     const probe = this.#stored.breaker === "open";
