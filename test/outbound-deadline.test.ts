@@ -75,7 +75,7 @@ describe("the outbound deadline", () => {
     const started = Date.now();
     const [pass, refundRun, consolePage] = await Promise.all([
       adminFetch("/reconcile", { method: "POST" }),
-      runDurableObjectAlarm(stub).then(async () => seconds(started)),
+      runDurableObjectAlarm(stub).then(() => seconds(started)),
       Promise.resolve(
         worker.fetch(
           new Request(`${BASE}/console`, { headers: { "cf-access-jwt-assertion": assertion } }),
