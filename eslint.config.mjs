@@ -9,10 +9,7 @@ import tseslint from "typescript-eslint";
 const LAYERS = [
   ["lib", ["./src/lib"]],
   ["providers", ["./src/providers"]],
-  [
-    "config, env and kv",
-    ["./src/config.ts", "./src/destinations.ts", "./src/reconcile-settings.ts", "./src/env.ts", "./src/kv"],
-  ],
+  ["config, env and kv", ["./src/config", "./src/env.ts", "./src/kv"]],
   ["egress and readmodel", ["./src/egress", "./src/readmodel"]],
   ["ledger", ["./src/ledger"]],
   ["ingress and admin", ["./src/ingress", "./src/admin"]],

@@ -10,7 +10,7 @@ import { describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../src/config";
 import worker from "../src/index";
 import { ledgerFor } from "../src/ledger/ledger";
-import { parseDestinations } from "../src/destinations";
+import { parseDestinations } from "../src/config/destinations";
 import { post, referenceHmac, resultOf, uniqueRef } from "./helpers";
 import { testEnv } from "./env";
 import { envelope, origin, testClock, type Received } from "./stand-ins";
@@ -104,10 +104,10 @@ describe("destinations", () => {
       ),
     ).toMatchObject({
       ok: false,
-      error: expect.stringContaining("DESTINATIONS.erp.url") as unknown,
+      error: { key: "DESTINATIONS.erp.url" },
     });
     expect(parseDestinations('{"erp": {"url": "https://erp.example/h", "secret": "whsec_c2hvcnQ="}}')).toMatchObject({
-      error: expect.stringContaining("DESTINATIONS.erp.secret") as unknown,
+      error: { key: "DESTINATIONS.erp.secret" },
     });
     expect(parseDestinations('{"default": {}}')).toMatchObject({ ok: false });
     const limited = parseDestinations(
@@ -118,13 +118,13 @@ describe("destinations", () => {
       parseDestinations(
         '{"x": {"url": "https://x.example", "secret": "whsec_ZXJwLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODk=", "maxConcurrency": 0}}',
       ),
-    ).toMatchObject({ error: expect.stringContaining("DESTINATIONS.x.maxConcurrency") as unknown });
+    ).toMatchObject({ error: { key: "DESTINATIONS.x.maxConcurrency" } });
     expect(
       parseDestinations(
         '{"x": {"url": "https://x.example", "secret": "whsec_ZXJwLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODk=", "types": []}}',
       ),
     ).toMatchObject({
-      error: expect.stringContaining("DESTINATIONS.x.types") as unknown,
+      error: { key: "DESTINATIONS.x.types" },
     });
     const broken = testEnv({ DESTINATIONS: "{not json" });
     expect(loadConfig(broken).destinations.ok).toBe(false);

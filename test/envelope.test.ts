@@ -1,13 +1,14 @@
 // The forwarded request: the contract's envelope and Standard Webhooks signature (checked by the
 // independent standardwebhooks library), and what one attempt does with a slow or misconfigured origin.
 import { describe, expect, it } from "vitest";
-import { deliverOnce, forwardTarget } from "../src/egress/deliver";
+import { send, signedRequest, targetFor } from "../src/egress/deliver";
 import { deliver, eventFor, resultOf, uniqueRef } from "./helpers";
 import { envelope, ORIGIN_URL, origin, testClock, type Received } from "./stand-ins";
 import { loadConfig } from "../src/config";
 import { testEnv, type EnvOverrides } from "./env";
 
-const forwardOf = (overrides: EnvOverrides) => loadConfig(testEnv(overrides)).forward;
+/** The default destination's target under these variables (its configuration, once). */
+const forwardTarget = (overrides: EnvOverrides) => targetFor(loadConfig(testEnv(overrides)), "default");
 import { FORWARD_SECRET, accept, after, verifyAtClock } from "./delivery-helpers";
 
 describe("the forwarded request", () => {
@@ -75,7 +76,7 @@ describe("the forwarded request", () => {
   });
 });
 
-describe("deliverOnce", () => {
+describe("one attempt", () => {
   it("gives up on an origin that does not answer within the timeout", async () => {
     origin.answer(
       (request) =>
@@ -83,12 +84,10 @@ describe("deliverOnce", () => {
           request.signal.addEventListener("abort", () => reject(request.signal.reason as Error)),
         ),
     );
-    const target = await forwardTarget(
-      forwardOf({
-        MERCHANT_ORIGIN_URL: ORIGIN_URL,
-        FORWARD_SIGNING_SECRET: FORWARD_SECRET,
-      }),
-    );
+    const target = await forwardTarget({
+      MERCHANT_ORIGIN_URL: ORIGIN_URL,
+      FORWARD_SIGNING_SECRET: FORWARD_SECRET,
+    });
     if (!target.ok) throw new Error(target.error);
     const event = {
       eventId: "evt_0",
@@ -102,7 +101,7 @@ describe("deliverOnce", () => {
       data: "{}",
       unverified: null,
     };
-    expect(await deliverOnce(target.value, event, testClock.now, 20)).toEqual({
+    expect(await send(await signedRequest(target.value, event, testClock.now, 20))).toEqual({
       ok: false,
       error: { httpStatus: null, error: "no answer within 20 ms" },
     });
@@ -110,26 +109,22 @@ describe("deliverOnce", () => {
 
   it("refuses an http origin that is not loopback, and a secret that is not whsec_ base64", async () => {
     expect(
-      await forwardTarget(
-        forwardOf({
-          MERCHANT_ORIGIN_URL: "http://merchant.example/hook",
-          FORWARD_SIGNING_SECRET: FORWARD_SECRET,
-        }),
-      ),
+      await forwardTarget({
+        MERCHANT_ORIGIN_URL: "http://merchant.example/hook",
+        FORWARD_SIGNING_SECRET: FORWARD_SECRET,
+      }),
     ).toMatchObject({ ok: false });
     expect(
-      await forwardTarget(
-        forwardOf({
-          MERCHANT_ORIGIN_URL: "http://127.0.0.1:9000/hook",
-          FORWARD_SIGNING_SECRET: FORWARD_SECRET,
-        }),
-      ),
+      await forwardTarget({
+        MERCHANT_ORIGIN_URL: "http://127.0.0.1:9000/hook",
+        FORWARD_SIGNING_SECRET: FORWARD_SECRET,
+      }),
     ).toMatchObject({ ok: true });
-    expect(
-      await forwardTarget(forwardOf({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: "whsec_!!!" })),
-    ).toMatchObject({ ok: false });
-    expect(
-      await forwardTarget(forwardOf({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: undefined })),
-    ).toMatchObject({ ok: false });
+    expect(await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: "whsec_!!!" })).toMatchObject(
+      { ok: false },
+    );
+    expect(await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: undefined })).toMatchObject({
+      ok: false,
+    });
   });
 });

@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { ledgerFor } from "../src/ledger/ledger";
 import { parseSources } from "../src/providers/sources/parse";
+import { describeConfigError } from "../src/lib/config-error";
 import { sha256Hex } from "../src/lib/hmac";
 import { BASE, eventFor, referenceHmac, resultOf, uniqueRef } from "./helpers";
 import { origin, testClock } from "./stand-ins";
@@ -259,7 +260,7 @@ describe("WEBHOOK_SOURCES validation", () => {
   ])("names the bad key: %j", (config, message) => {
     const parsed = parseSources(JSON.stringify(config));
     expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.error.startsWith(message)).toBe(true);
+    if (!parsed.ok) expect(describeConfigError(parsed.error).startsWith(message)).toBe(true);
   });
 
   it("an invalid configuration fails closed with 503 on the generic routes only", async () => {

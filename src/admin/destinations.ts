@@ -5,7 +5,7 @@
 
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
-import type { Destination } from "../destinations";
+import type { Destination } from "../config/destinations";
 import { gateFor, type GateState } from "../egress/gate";
 import { httpError } from "../lib/http-errors";
 import { log } from "../lib/log";

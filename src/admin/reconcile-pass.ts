@@ -7,12 +7,13 @@
 // configuration problem, logged and shown on the console); three unavailable answers in a row stop it.
 
 import type { Config } from "../config";
+import { describeConfigError } from "../lib/config-error";
 import { ledgerByName } from "../ledger/ledger";
 import type { CheckResult } from "../ledger/reconcile";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
-import type { ReconcileSettings } from "../reconcile-settings";
+import type { ReconcileSettings } from "../config/reconcile";
 import {
   credentialsRefused,
   dueObjects,
@@ -38,7 +39,7 @@ export interface PassResult {
 }
 
 export async function runPass(env: Env, config: Config, trigger: "cron" | "admin"): Promise<PassResult> {
-  if (!config.reconcile.ok) throw new Error(`${config.reconcile.error.key}: ${config.reconcile.error.message}`);
+  if (!config.reconcile.ok) throw new Error(describeConfigError(config.reconcile.error));
   const settings = config.reconcile.value;
   const startedAt = clock.now();
   const tally: Tally = {

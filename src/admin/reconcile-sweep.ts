@@ -10,7 +10,7 @@ import { paymentsInWindow, type ListedPayment } from "../egress/portone-lookups"
 import { ledgerName, ledgerByName } from "../ledger/ledger";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
-import type { ReconcileSettings } from "../reconcile-settings";
+import type { ReconcileSettings } from "../config/reconcile";
 import { credentialsRefused, knownObjects, saveSweep, sweepState } from "../readmodel/reconcile";
 
 /** What a pass has done so far (reconcile-pass.ts). */

@@ -2,13 +2,12 @@
 // Standard Webhooks headers. The body is the same on every retry (webhook-id is the event id, so
 // the origin can drop repeats); the timestamp and signature are those of the attempt.
 // A 2xx answer takes the event; anything else, a redirect, an error or no answer within
-// DELIVERY_TIMEOUT_MS is a failure to retry.
+// the destination's timeout is a failure to retry.
 
 import { fetchBounded } from "../lib/outbound";
-import { DELIVERY_TIMEOUT_MS } from "./schedule";
 import type { Config } from "../config";
 import { eventType } from "../providers/types";
-import { DEFAULT_DESTINATION } from "../destinations";
+import { describeConfigError } from "../lib/config-error";
 import { err, errorText, ok, type Result } from "../lib/result";
 import { signStandardWebhook, standardWebhookKey } from "../lib/standard-webhooks";
 
@@ -66,24 +65,13 @@ export function envelopeOf(event: ForwardEvent): string {
   });
 }
 
-/** The origin and signing key, or why the configuration makes delivery impossible (an attempt's error). */
-export async function forwardTarget(forward: Config["forward"]): Promise<Result<ForwardTarget, string>> {
-  if (!forward.ok) return err(`${forward.error.key} ${forward.error.message}`);
-  return ok({
-    url: forward.value.url,
-    key: await standardWebhookKey(forward.value.secret),
-    timeoutMs: DELIVERY_TIMEOUT_MS,
-    maxPerSecond: null,
-    maxConcurrency: null,
-  });
-}
-
-/** Where a destination's queue goes: `default` is MERCHANT_ORIGIN_URL (as forwardTarget), any other
- *  a DESTINATIONS entry; one no longer configured is a failure to retry (and see in the attempts). */
+/** Where a destination's queue goes (`default` is MERCHANT_ORIGIN_URL), or why it cannot be sent
+ *  there: its variables are unusable, or it is no longer configured. Either is a failure to retry
+ *  (and see in the attempts). */
 export async function targetFor(config: Config, destination: string): Promise<Result<ForwardTarget, string>> {
-  if (destination === DEFAULT_DESTINATION) return forwardTarget(config.forward);
   const found = config.destinations.ok ? config.destinations.value.find((d) => d.name === destination) : undefined;
   if (found === undefined) return err(`destination ${destination} is not configured (DESTINATIONS)`);
+  if (found.unusable !== undefined) return err(describeConfigError(found.unusable));
   const { url, timeoutMs, maxPerSecond, maxConcurrency } = found;
   return ok({ url, key: await standardWebhookKey(found.secret), timeoutMs, maxPerSecond, maxConcurrency });
 }
@@ -135,15 +123,6 @@ export async function send(request: SignedRequest): Promise<AttemptResult> {
   } catch (thrown) {
     return err({ httpStatus: null, error: describeFailure(thrown, request.timeoutMs) });
   }
-}
-
-export async function deliverOnce(
-  target: ForwardTarget,
-  event: ForwardEvent,
-  nowMs: number,
-  timeoutMs: number = target.timeoutMs,
-): Promise<AttemptResult> {
-  return send(await signedRequest(target, event, nowMs, timeoutMs));
 }
 
 /** Retry-After as seconds or an HTTP date, in ms from now (at most an hour); null when absent or unreadable. */

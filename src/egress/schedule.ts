@@ -23,9 +23,6 @@ export const RETRY_DELAYS_SECONDS: readonly number[] = [
  *  do not arrive in lockstep. */
 export const JITTER_FRACTION = 0.25;
 
-/** How long the origin has to answer one forwarded request, in milliseconds; no answer is a failure. */
-export const DELIVERY_TIMEOUT_MS = 10_000;
-
 /**
  * The delay after the `attempts`-th failed attempt of the current cycle (1-based), in ms, or null
  * when the budget is spent and the event is to be dead-lettered. `random` is in [0, 1).

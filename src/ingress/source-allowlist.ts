@@ -1,7 +1,7 @@
 // ALLOWED_SOURCE_IPS: when set, only requests whose CF-Connecting-IP falls in one of the listed
 // addresses or CIDR ranges reach a webhook route; others get 403 before anything else is done.
 // Unset or empty means no check. An entry that does not parse fails closed (503 not_configured,
-// naming the entry in the log; config.ts validates the list once).
+// naming the entry in the log; config/ validates the list once).
 
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";

@@ -6,6 +6,7 @@
 import type { MiddlewareHandler } from "hono";
 import { clock } from "../lib/clock";
 import type { AppEnv } from "../env";
+import { describeConfigError } from "../lib/config-error";
 import { httpError } from "../lib/http-errors";
 import { useVerdict } from "./rejections";
 import { log } from "../lib/log";
@@ -20,7 +21,7 @@ export function requireSource(scheme: Source["scheme"]): MiddlewareHandler<AppEn
     if (!sources.ok) {
       log("error", "WEBHOOK_SOURCES is invalid; generic sources refuse every webhook", {
         key: sources.error.key,
-        error: sources.error.message,
+        error: describeConfigError(sources.error),
       });
       throw httpError(503, "not_configured", "WEBHOOK_SOURCES is invalid; nothing was accepted.");
     }

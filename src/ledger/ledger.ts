@@ -9,6 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Config } from "../config";
 import { clock } from "../lib/clock";
+import { describeConfigError } from "../lib/config-error";
 import { log, setLogLevel } from "../lib/log";
 import { errorText } from "../lib/result";
 import { earliest, runAlarm } from "./alarm";
@@ -16,7 +17,7 @@ import { inspectObject, type ObjectReport } from "./inspect";
 import { ledgerParts, objectName, rememberObjectName } from "./meta";
 import { ReadModelFeed } from "./read-model";
 import { Outbox, type Requeue, type Route } from "./outbox";
-import { takes } from "../destinations";
+import { takes } from "../config/destinations";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
 import { Refunds, type RefundHintInput } from "./refunds";
 import { migrate } from "./schema";
@@ -334,8 +335,7 @@ function chargesToRead(input: RecordInput, recorded: RecordOutcome): boolean {
  *  throws (the provider gets a 5xx and retries; an alarm run retries) instead of losing a destination. */
 function routeOf(config: Config): Route {
   return (type) => {
-    if (!config.destinations.ok)
-      throw new Error(`${config.destinations.error.key}: ${config.destinations.error.message}`);
+    if (!config.destinations.ok) throw new Error(describeConfigError(config.destinations.error));
     return config.destinations.value.filter((d) => takes(d, type)).map((d) => d.name);
   };
 }

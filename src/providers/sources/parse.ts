@@ -1,9 +1,10 @@
 // WEBHOOK_SOURCES: the generic sources beside PortOne, as one JSON object (set it with
 // `wrangler secret put WEBHOOK_SOURCES`: it holds secrets). Parsed and validated once per
-// environment by config.ts; an invalid configuration names the bad key and fails closed (503) for
+// environment by config/ (loadConfig); an invalid configuration names the bad key and fails closed (503) for
 // these routes only. Each source says how to verify it and where its object reference and status
 // are in the payload, so its events are deduplicated, serialized and forwarded like PortOne's.
 
+import type { ConfigError } from "../../lib/config-error";
 import { isRecord, parseNamedJson } from "../../lib/named-json";
 import { err, ok, type Result } from "../../lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "../../lib/standard-webhooks";
@@ -46,7 +47,7 @@ export interface StandardSource extends SourceBase {
 
 export type Source = HmacSource | StandardSource;
 /** The sources by name, or why the configuration is refused (naming the bad key). */
-export type SourcesConfig = Result<ReadonlyMap<string, Source>, string>;
+export type SourcesConfig = Result<ReadonlyMap<string, Source>, ConfigError>;
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -58,7 +59,7 @@ export function parseSources(raw: string): SourcesConfig {
   if (raw.trim() === "") return ok(new Map());
   const parsed = parseNamedJson("WEBHOOK_SOURCES", raw, (name, value) => {
     const source = parseSource(name, value);
-    return source.ok ? source : err(`: ${source.error}`);
+    return source.ok ? source : err({ message: source.error });
   });
   return parsed.ok ? ok(new Map(parsed.value)) : parsed;
 }

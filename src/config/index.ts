@@ -7,10 +7,11 @@
 // the key, so each feature fails closed on its own: a bad WEBHOOK_SOURCES refuses the generic routes
 // and leaves PortOne's working, as a missing origin delays delivery and never an acknowledgement.
 
-import { parseCidr, type CidrRange } from "./lib/cidr";
-import type { Level } from "./lib/log";
-import { err, ok, type Result } from "./lib/result";
-import { MIN_SECRET_BYTES, parseStandardSecret } from "./lib/standard-webhooks";
+import { parseCidr, type CidrRange } from "../lib/cidr";
+import type { ConfigError } from "../lib/config-error";
+import type { Level } from "../lib/log";
+import { err, ok, type Result } from "../lib/result";
+import { MIN_SECRET_BYTES, parseStandardSecret } from "../lib/standard-webhooks";
 import {
   DEFAULT_DESTINATION,
   DEFAULT_TIMEOUT_MS,
@@ -18,14 +19,10 @@ import {
   parseDestinations,
   type Destination,
 } from "./destinations";
-import { parseSources, type Source } from "./providers/sources/parse";
-import { reconcileSettings, type ReconcileSettings } from "./reconcile-settings";
+import { parseSources, type Source } from "../providers/sources/parse";
+import { reconcileSettings, type ReconcileSettings } from "./reconcile";
 
-/** A variable that is set but unusable: which one, and why (for logs; never its value). */
-export interface ConfigError {
-  readonly key: string;
-  readonly message: string;
-}
+export type { ConfigError } from "../lib/config-error";
 
 export interface PortOneConfig {
   /** Secret Keys, trimmed, empties dropped; several during a rotation. Empty: not configured. */
@@ -36,7 +33,7 @@ export interface PortOneConfig {
   readonly apiBaseUrl: string;
 }
 
-export interface ForwardConfig {
+interface ForwardConfig {
   /** The destination: https, or http to a loopback host in development. */
   readonly url: string;
   /** The Standard Webhooks key bytes (from whsec_ + base64). */
@@ -51,8 +48,6 @@ export interface AccessConfig {
 
 export interface Config {
   readonly portone: PortOneConfig;
-  /** The destination `default`: MERCHANT_ORIGIN_URL and FORWARD_SIGNING_SECRET. */
-  readonly forward: Result<ForwardConfig, ConfigError>;
   /** Where events go: `default` (unless only named destinations are configured) and DESTINATIONS. */
   readonly destinations: Result<readonly Destination[], ConfigError>;
   readonly sources: Result<ReadonlyMap<string, Source>, ConfigError>;
@@ -65,7 +60,7 @@ export interface Config {
   readonly logLevel: Level;
   /** Whether the KV "seen" hint is read and written (SEEN_HINT, default on). */
   readonly seenHint: boolean;
-  /** Reconciliation with PortOne's API and retention (reconcile-settings.ts). */
+  /** Reconciliation with PortOne's API and retention (config/reconcile.ts). */
   readonly reconcile: Result<ReconcileSettings, ConfigError>;
 }
 
@@ -90,15 +85,16 @@ function readConfig(env: Env): Config {
   const apiKey = text("PORTONE_KEY");
   const adminToken = text("ADMIN_TOKEN");
   const level = text("LOG_LEVEL")?.toLowerCase();
+  const forward = forwardConfig(text("MERCHANT_ORIGIN_URL"), text("FORWARD_SIGNING_SECRET"));
+  const originVars = text("MERCHANT_ORIGIN_URL") !== undefined || text("FORWARD_SIGNING_SECRET") !== undefined;
   return {
     portone: {
       secrets: list(text("PORTONE_SECRET_KEY")),
       ...(apiKey === undefined ? {} : { apiKey }),
       apiBaseUrl: (text("PORTONE_API_BASE_URL") ?? DEFAULT_PORTONE_API_BASE_URL).replace(/\/+$/, ""),
     },
-    forward: forwardConfig(text("MERCHANT_ORIGIN_URL"), text("FORWARD_SIGNING_SECRET")),
-    destinations: destinationsConfig(text("MERCHANT_ORIGIN_URL"), text("FORWARD_SIGNING_SECRET"), text("DESTINATIONS")),
-    sources: sourcesConfig(text("WEBHOOK_SOURCES")),
+    destinations: destinationsConfig(forward, originVars, text("DESTINATIONS")),
+    sources: parseSources(text("WEBHOOK_SOURCES") ?? ""),
     allowlist: allowlistConfig(text("ALLOWED_SOURCE_IPS")),
     ...(adminToken === undefined ? {} : { adminToken }),
     access: accessConfig(text("CF_ACCESS_TEAM_DOMAIN"), text("CF_ACCESS_AUD")),
@@ -117,31 +113,29 @@ function list(raw: string | undefined): string[] {
 }
 
 /** `default` takes every type and is kept whenever its variables are set, or when nothing else is
- *  configured (then a missing origin fails each attempt visibly, as before destinations existed). */
+ *  configured (then a missing origin fails each attempt visibly, as before destinations existed). It
+ *  is built once, from the same validation as `forward`: when that fails it carries the problem, and
+ *  every attempt to it fails with it (ledger/alarm.ts). */
 function destinationsConfig(
-  url: string | undefined,
-  secret: string | undefined,
+  forward: Result<ForwardConfig, ConfigError>,
+  configured: boolean,
   raw: string | undefined,
 ): Result<readonly Destination[], ConfigError> {
   const named = parseDestinations(raw);
-  if (!named.ok) {
-    const key = /^(DESTINATIONS(?:\.[a-zA-Z0-9_-]+(?:\.[a-zA-Z]+)?)?)/.exec(named.error)?.[1] ?? "DESTINATIONS";
-    return err({ key, message: named.error });
-  }
-  const withDefault = url !== undefined || secret !== undefined || named.value.length === 0;
-  const origin = destinationUrl(url);
-  const bytes = parseStandardSecret(secret);
+  if (!named.ok) return named;
+  if (!configured && named.value.length > 0) return ok(named.value);
   const fallback: Destination = {
     name: DEFAULT_DESTINATION,
-    url: origin ?? "",
-    secret: bytes ?? new Uint8Array(0),
+    url: forward.ok ? forward.value.url : "",
+    secret: forward.ok ? forward.value.secret : new Uint8Array(0),
     types: null,
     matchers: null,
     timeoutMs: DEFAULT_TIMEOUT_MS,
     maxPerSecond: null,
     maxConcurrency: null,
+    ...(forward.ok ? {} : { unusable: forward.error }),
   };
-  return ok(withDefault ? [fallback, ...named.value] : named.value);
+  return ok([fallback, ...named.value]);
 }
 
 function forwardConfig(url: string | undefined, secret: string | undefined): Result<ForwardConfig, ConfigError> {
@@ -149,24 +143,17 @@ function forwardConfig(url: string | undefined, secret: string | undefined): Res
   if (origin === null) {
     return err({
       key: "MERCHANT_ORIGIN_URL",
-      message: "is not set, not absolute, or http to a non-loopback host (https is required)",
+      message: "not set, not absolute, or http to a non-loopback host (https is required)",
     });
   }
   const bytes = parseStandardSecret(secret);
   if (bytes === null) {
     return err({
       key: "FORWARD_SIGNING_SECRET",
-      message: `is not set or not whsec_ + base64 of at least ${MIN_SECRET_BYTES} bytes`,
+      message: `not set, or not whsec_ + base64 of at least ${MIN_SECRET_BYTES} bytes`,
     });
   }
   return ok({ url: origin, secret: bytes });
-}
-
-function sourcesConfig(raw: string | undefined): Result<ReadonlyMap<string, Source>, ConfigError> {
-  const parsed = parseSources(raw ?? "");
-  if (parsed.ok) return parsed;
-  const key = /^(WEBHOOK_SOURCES(?:\.[^:]+)?)/.exec(parsed.error)?.[1] ?? "WEBHOOK_SOURCES";
-  return err({ key, message: parsed.error });
 }
 
 /** Every entry must parse: dropping a bad one could open or close the gateway unintended. */
@@ -191,10 +178,10 @@ function accessConfig(
   if (team === undefined || audience === undefined)
     return err({
       key: team === undefined ? "CF_ACCESS_TEAM_DOMAIN" : "CF_ACCESS_AUD",
-      message: "is required with the other",
+      message: "required with the other one (CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD go together)",
     });
   const domain = team.replace(/^https:\/\//, "").replace(/\/+$/, "");
   if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(domain))
-    return err({ key: "CF_ACCESS_TEAM_DOMAIN", message: "is not a host name such as myteam.cloudflareaccess.com" });
+    return err({ key: "CF_ACCESS_TEAM_DOMAIN", message: "not a host name such as myteam.cloudflareaccess.com" });
   return ok({ teamDomain: domain, audience });
 }

@@ -2,12 +2,13 @@
 // destination `default` (every type); DESTINATIONS adds named ones as JSON:
 //   {"erp": {"url": "https://…", "secret": "whsec_…", "types": ["portone.payment.*"], "timeoutMs": 10000}}
 // Validated once (by loadConfig), with the same validators as the default's (URL, whsec secret);
-// an error names the key (DESTINATIONS.erp.url). `types` are globs on the event type, where `*`
+// an error names the key (DESTINATIONS.erp.url). The default destination is built here too, once. `types` are globs on the event type, where `*`
 // stands for any run of characters; without `types` a destination takes every type.
 
-import { isRecord, parseNamedJson } from "./lib/named-json";
-import { err, ok, type Result } from "./lib/result";
-import { MIN_SECRET_BYTES, parseStandardSecret } from "./lib/standard-webhooks";
+import type { ConfigError } from "../lib/config-error";
+import { isRecord, parseNamedJson, type EntryError } from "../lib/named-json";
+import { err, ok, type Result } from "../lib/result";
+import { MIN_SECRET_BYTES, parseStandardSecret } from "../lib/standard-webhooks";
 
 export interface Destination {
   readonly name: string;
@@ -24,6 +25,9 @@ export interface Destination {
   readonly maxPerSecond: number | null;
   /** Requests in flight at once at most (null: no limit), enforced by the destination's gate. */
   readonly maxConcurrency: number | null;
+  /** Set when the destination's variables are unusable (only `default`'s can be: a named one is
+   *  refused with all of DESTINATIONS): every attempt to it fails with this. */
+  readonly unusable?: ConfigError;
 }
 
 export const DEFAULT_DESTINATION = "default";
@@ -55,36 +59,39 @@ export function takes(destination: Destination, type: string): boolean {
   return destination.matchers === null || destination.matchers.some((glob) => glob.test(type));
 }
 
-/** The named destinations of DESTINATIONS, or the message for `DESTINATIONS…: message`. */
-export function parseDestinations(raw: string | undefined): Result<Destination[], string> {
+/** The named destinations of DESTINATIONS, or what is wrong (its key names the entry and field). */
+export function parseDestinations(raw: string | undefined): Result<Destination[], ConfigError> {
   if (raw === undefined) return ok([]);
   const parsed = parseNamedJson("DESTINATIONS", raw, parseOne);
   return parsed.ok ? ok(parsed.value.map(([, destination]) => destination)) : parsed;
 }
 
-function parseOne(name: string, v: unknown): Result<Destination, string> {
+const bad = (field: string | undefined, message: string): Result<never, EntryError> =>
+  err(field === undefined ? { message } : { field, message });
+
+function parseOne(name: string, v: unknown): Result<Destination, EntryError> {
   if (!NAME.test(name) || name === DEFAULT_DESTINATION)
-    return err(": a name is lower-case letters, digits, - and _, and not 'default'");
-  if (!isRecord(v)) return err(": must be an object");
+    return bad(undefined, "a name is lower-case letters, digits, - and _, and not 'default'");
+  if (!isRecord(v)) return bad(undefined, "must be an object");
   const url = destinationUrl(typeof v.url === "string" ? v.url.trim() : undefined);
-  if (url === null) return err(".url: an absolute https URL (http only to a loopback host)");
+  if (url === null) return bad("url", "an absolute https URL (http only to a loopback host)");
   const secret = typeof v.secret === "string" ? parseStandardSecret(v.secret) : null;
-  if (secret === null) return err(`.secret: whsec_ + base64 of at least ${MIN_SECRET_BYTES} bytes`);
+  if (secret === null) return bad("secret", `whsec_ + base64 of at least ${MIN_SECRET_BYTES} bytes`);
   const types = v.types ?? null;
   if (
     types !== null &&
     (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === "string" && t !== ""))
   )
-    return err('.types: a non-empty list of type globs such as "portone.payment.*"');
+    return bad("types", 'a non-empty list of type globs such as "portone.payment.*"');
   const timeoutMs = v.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (typeof timeoutMs !== "number" || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > MAX_TIMEOUT_MS)
-    return err(`.timeoutMs: a whole number of milliseconds from 100 to ${MAX_TIMEOUT_MS}`);
+    return bad("timeoutMs", `a whole number of milliseconds from 100 to ${MAX_TIMEOUT_MS}`);
   const limits: Record<"maxPerSecond" | "maxConcurrency", number | null> = { maxPerSecond: null, maxConcurrency: null };
   for (const limit of ["maxPerSecond", "maxConcurrency"] as const) {
     const value = v[limit];
     if (value === undefined) continue;
     if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 10_000)
-      return err(`.${limit}: a whole number from 1 to 10000`);
+      return bad(limit, "a whole number from 1 to 10000");
     limits[limit] = value;
   }
   return ok({

@@ -2,7 +2,8 @@
 // rest of the configuration. Each number must be a whole number in its range; an invalid one names its
 // key, and the pass refuses to run rather than guess.
 
-import { err, ok, type Result } from "./lib/result";
+import type { ConfigError } from "../lib/config-error";
+import { err, ok, type Result } from "../lib/result";
 
 export interface ReconcileSettings {
   /** An unfinished object silent this long is checked, in ms (0: every unfinished object). */
@@ -17,11 +18,6 @@ export interface ReconcileSettings {
   readonly retentionMs: number;
 }
 
-export interface SettingError {
-  readonly key: string;
-  readonly message: string;
-}
-
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
@@ -30,15 +26,15 @@ function whole(
   raw: string | undefined,
   fallback: number,
   [min, max]: readonly [number, number],
-): Result<number, SettingError> {
+): Result<number, ConfigError> {
   if (raw === undefined) return ok(fallback);
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max)
-    return err({ key, message: `${key} must be a whole number from ${min} to ${max}` });
+    return err({ key, message: `a whole number from ${min} to ${max}` });
   return ok(n);
 }
 
-export function reconcileSettings(text: (name: string) => string | undefined): Result<ReconcileSettings, SettingError> {
+export function reconcileSettings(text: (name: string) => string | undefined): Result<ReconcileSettings, ConfigError> {
   const after = whole("RECONCILE_AFTER_MINUTES", text("RECONCILE_AFTER_MINUTES"), 30, [0, 100_000]);
   const objects = whole("RECONCILE_MAX_OBJECTS", text("RECONCILE_MAX_OBJECTS"), 100, [1, 10_000]);
   const calls = whole("RECONCILE_MAX_API_CALLS", text("RECONCILE_MAX_API_CALLS"), 300, [1, 100_000]);
@@ -49,7 +45,7 @@ export function reconcileSettings(text: (name: string) => string | undefined): R
   if (!days.ok) return days;
   const environment = text("PORTONE_ENVIRONMENT")?.toLowerCase();
   if (environment !== undefined && environment !== "live" && environment !== "sandbox")
-    return err({ key: "PORTONE_ENVIRONMENT", message: "PORTONE_ENVIRONMENT must be live or sandbox, or empty" });
+    return err({ key: "PORTONE_ENVIRONMENT", message: "live or sandbox, or empty" });
   return ok({
     afterMs: after.value * MINUTE,
     maxObjects: objects.value,
