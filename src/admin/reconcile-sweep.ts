@@ -6,7 +6,7 @@
 // are kept in the read model's `reconcile_sweep` row, so the next pass resumes where this one stopped.
 
 import type { PortOneConfig } from "../config";
-import { paymentsInWindow, type ListedPayment } from "../egress/portone-lookups";
+import { paymentsInWindow, type ListedPayment } from "../egress/portone/lookups";
 import { ledgerName, ledgerByName } from "../ledger/ledger";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";

@@ -3,7 +3,7 @@
 // kind "refund" in its payment's ledger, so it is ordered after that payment's own events.
 // A refund the API does not list yet is asked about again with backoff for about a day (the API may
 // lag the webhook), then settled as unconfirmed and never forwarded (the console shows when it gave
-// up; the same hint sent again starts over). While the API is unreachable the confirmation is retried
+// up; the same hint sent again starts over). While the API is unavailable, unreadable or refuses the credentials, the confirmation is retried
 // on the forwarding schedule.
 
 import { clock } from "../lib/clock";
@@ -11,7 +11,7 @@ import { retryDelayMs } from "../egress/schedule";
 import { log } from "../lib/log";
 import { eventIdOf } from "../providers/event-id";
 import type { PortOneConfig } from "../config";
-import { lookUpRefund } from "../egress/portone-api";
+import { refundOf } from "../egress/portone/lookups";
 import { REFUND_LIFECYCLE } from "../providers/portone/refund";
 import { positionOf } from "../providers/types";
 import type { Outbox } from "./outbox";
@@ -43,11 +43,11 @@ export async function confirmDueRefunds(
 ): Promise<void> {
   for (const refund of refunds.due(clock.now(), MAX_CONFIRMATIONS_PER_RUN)) {
     refunds.countAttempt(refund.refundId, clock.now());
-    const lookup = await lookUpRefund(portone, refund.paymentTxnRef, refund.refundId, clock.now());
+    const lookup = await refundOf(portone, refund.paymentTxnRef, refund.refundId, clock.now());
     const ids = { kind: "refund", object_ref: refund.refundId, payment_txn_ref: refund.paymentTxnRef };
     if (lookup.ok) {
       await recordConfirmed(storage, outbox, refunds, refund, lookup.value);
-    } else if (lookup.error.kind === "unknown") {
+    } else if (lookup.error.kind === "not_found") {
       const { reason } = lookup.error;
       const delay = UNKNOWN_REFUND_RETRY_SECONDS[refund.confirmAttempts];
       if (delay === undefined) {
@@ -65,7 +65,9 @@ export async function confirmDueRefunds(
         log("error", "refund confirmation abandoned after the retry budget", { ...ids, error });
       } else {
         refunds.retryAt(refund.refundId, clock.now() + delay, clock.now(), error);
-        log("warn", "PortOne API unreachable; refund confirmation retried", { ...ids, error });
+        // Refused credentials are a configuration problem: loud, and retried once it is fixed.
+        const level = lookup.error.kind === "auth" ? "error" : "warn";
+        log(level, `PortOne API ${lookup.error.kind}; refund confirmation retried`, { ...ids, error });
       }
     }
   }

@@ -31,7 +31,7 @@ import {
   type CheckResult,
 } from "./reconcile";
 import { purge, type PurgeResult } from "./retention";
-import type { Charge, Observed } from "../egress/portone-lookups";
+import type { Charge, Observed } from "../egress/portone/lookups";
 
 export type { RecordInput, RecordOutcome, RecordResult } from "./record";
 

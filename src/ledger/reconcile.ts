@@ -19,7 +19,7 @@ import {
   type Lookup,
   type LookupFailure,
   type Observed,
-} from "../egress/portone-lookups";
+} from "../egress/portone/lookups";
 import { eventIdOf } from "../providers/event-id";
 import { PAYMENT, SIGNED_KINDS_BY_NAME } from "../providers/portone/kinds";
 import { inLifecycle, positionOf, type StatusPosition } from "../providers/types";

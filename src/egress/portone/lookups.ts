@@ -1,61 +1,17 @@
-// PortOne's API as reconciliation asks it (spec: portone-api.md): a payment's transaction details, a
-// payment link's status, a subscription and its charges, and the merchant's payments in a window.
-// Every answer is parsed defensively: envelopes differ per endpoint (`content`, `body.content`, the
-// top level), and an answer that cannot be read is `unreadable`, never a status. An auth error
-// (4010, 4054) is a configuration problem the caller stops on; 5xx, timeouts and refused
-// connections are `unavailable` (back off); 4096 / 4001 (and a 404) are `not_found`.
+// PortOne's API as the gateway asks it (spec: portone-api.md), through the one client (client.ts):
+// a payment's transaction details, a payment link's status, a subscription and its charges, the
+// merchant's payments in a window, and a payment's refunds. Every answer is parsed defensively:
+// envelopes differ per endpoint (`content`, `body.content`, the top level), and an answer that cannot
+// be read, or that is about another reference than the one asked, is `unreadable`, never a status.
 
-import type { PortOneConfig } from "../config";
-import { fetchBounded, jsonOf, type OutboundAnswer } from "../lib/outbound";
-import { err, errorText, ok, type Result } from "../lib/result";
-import { API_LIMITS, authHeaders, field } from "./portone-api";
+import type { PortOneConfig } from "../../config";
+import { isRecord } from "../../lib/named-json";
+import { err, ok } from "../../lib/result";
+import { call, field, type Json, type Lookup } from "./client";
 
-export type LookupFailure =
-  | { readonly kind: "auth"; readonly reason: string }
-  | { readonly kind: "not_found"; readonly reason: string }
-  | { readonly kind: "unavailable"; readonly reason: string }
-  | { readonly kind: "unreadable"; readonly reason: string };
+export type { Lookup, LookupFailure } from "./client";
 
-export type Lookup<T> = Result<T, LookupFailure>;
-
-type Json = Record<string, unknown>;
-
-const AUTH_CODES = new Set(["4010", "4054"]);
-const NOT_FOUND_CODES = new Set(["4096", "4001"]);
-
-const isRecord = (v: unknown): v is Json => v !== null && typeof v === "object" && !Array.isArray(v);
 const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
-
-/** One call: the parsed JSON body of a success, or what went wrong. */
-async function call(portone: PortOneConfig, path: string, nowMs: number, body?: Json): Promise<Lookup<unknown>> {
-  const [secret] = portone.secrets;
-  const key = portone.apiKey;
-  if (secret === undefined || key === undefined)
-    return err({ kind: "auth", reason: "PORTONE_SECRET_KEY or PORTONE_KEY is not configured" });
-  let response: OutboundAnswer;
-  try {
-    const headers = await authHeaders(secret, key, nowMs);
-    const init: RequestInit =
-      body === undefined
-        ? { headers }
-        : { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) };
-    response = await fetchBounded(`${portone.apiBaseUrl}${path}`, init, API_LIMITS);
-  } catch (thrown) {
-    return err({ kind: "unavailable", reason: errorText(thrown) });
-  }
-  const parsed = jsonOf(response);
-  const rawCode = field(parsed, "status_code") ?? field(field(parsed, "body"), "status_code");
-  const code = typeof rawCode === "string" || typeof rawCode === "number" ? String(rawCode) : "";
-  if (AUTH_CODES.has(code) || response.status === 401 || response.status === 403)
-    return err({ kind: "auth", reason: `PortOne refused the credentials (${code || response.status})` });
-  if (NOT_FOUND_CODES.has(code) || response.status === 404)
-    return err({ kind: "not_found", reason: `PortOne does not know this reference (${code || response.status})` });
-  if (response.status >= 500) return err({ kind: "unavailable", reason: `PortOne API answered ${response.status}` });
-  if (!response.ok || parsed === undefined)
-    return err({ kind: "unreadable", reason: `PortOne API answered ${response.status} without a readable body` });
-  if (code !== "" && code !== "2000") return err({ kind: "unreadable", reason: `PortOne API status_code ${code}` });
-  return ok(parsed);
-}
 
 /** The answer's payload: `content`, `body.content`, or the top level. */
 function contentOf(body: unknown): unknown {
@@ -262,4 +218,29 @@ export async function paymentsInWindow(
     "subscription_order_ref",
   ]);
   return ok({ payments, totalPages });
+}
+
+/** A refund as PortOne lists it for its payment: GET /api/refund/{payment order_ref}. A refund the
+ *  list does not name (or a payment PortOne does not know) is `not_found`: the API may lag the webhook. */
+export async function refundOf(
+  portone: PortOneConfig,
+  paymentTxnRef: string,
+  refundId: string,
+  nowMs: number,
+): Promise<Lookup<Json>> {
+  const answer = await call(portone, `/api/refund/${encodeURIComponent(paymentTxnRef)}`, nowMs);
+  if (!answer.ok) return answer;
+  const details = refundDetails(answer.value);
+  if (details === null) return err({ kind: "unreadable", reason: "PortOne API answered without refundDetails" });
+  const detail = details.find((d) => d.refund_id === refundId);
+  return detail ? ok(detail) : err({ kind: "not_found", reason: "PortOne lists no refund with this refund_id" });
+}
+
+/** refundDetails at the top level or inside the API's `content` / `data` wrapper. */
+function refundDetails(body: unknown): Json[] | null {
+  for (const candidate of [body, field(body, "content"), field(body, "data")]) {
+    const list = field(candidate, "refundDetails");
+    if (Array.isArray(list)) return list.filter(isRecord);
+  }
+  return null;
 }
