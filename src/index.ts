@@ -11,7 +11,7 @@ import { rawBody } from "./ingress/raw-body";
 import { MAX_BODY_BYTES } from "./lib/limits";
 import { log, setLogLevel } from "./lib/log";
 import { errorText } from "./lib/result";
-import { runPass } from "./admin/reconcile-pass";
+import { runPass } from "./reconcile/pass";
 import { recordVerifiedEvent } from "./ingress/accept";
 import { requireDestinations } from "./ingress/require-destinations";
 import { sourceAllowlist } from "./ingress/source-allowlist";

@@ -5,7 +5,7 @@
 // are Success, so 100 statuses are found and forwarded. Runs inside workerd; prints one JSON line.
 import { applyD1Migrations, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect, it } from "vitest";
-import { runPass } from "../../src/admin/reconcile-pass";
+import { runPass } from "../../src/reconcile/pass";
 import { loadConfig } from "../../src/config";
 import { ledgerFor } from "../../src/ledger/ledger";
 import { paymentSample } from "../../fixtures/portone-samples";

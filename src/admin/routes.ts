@@ -1,7 +1,7 @@
 // The operator API: an object's state, history and delivery attempts, and redelivery of one event
 // or of an object's dead letters (from its Durable Object, the authority); search, stats, dead
 // letters and bulk redelivery across objects (from the read model, search.ts); a reconciliation pass
-// on demand (reconcile-pass.ts).
+// on demand (reconcile/pass.ts).
 
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
@@ -10,7 +10,7 @@ import { log } from "../lib/log";
 import { adminAuth } from "./auth";
 import { destinationsApi } from "./destinations";
 import { stubFor } from "./object-stub";
-import { runPass } from "./reconcile-pass";
+import { runPass } from "../reconcile/pass";
 import { search } from "./search";
 
 export const admin = new Hono<AppEnv>();

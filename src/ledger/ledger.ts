@@ -29,7 +29,7 @@ import {
   recordCharge,
   recordObserved,
   type CheckResult,
-} from "./reconcile";
+} from "./check-with-portone";
 import { purge, type PurgeResult } from "./retention";
 import type { Charge, Observed } from "../egress/portone/lookups";
 
@@ -235,7 +235,7 @@ export class Ledger extends DurableObject<Env> {
   }
 
   /** Asks PortOne's API what it knows of this object and records a status it has not had (a
-   *  reconciliation pass calls this; see reconcile.ts). */
+   *  reconciliation pass calls this; see reconcile/pass.ts and check-with-portone.ts). */
   async reconcile(ledger: string): Promise<CheckResult> {
     const sql = this.ctx.storage.sql;
     const { kind, ref } = ledgerParts(ledger);

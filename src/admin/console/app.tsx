@@ -9,7 +9,7 @@ import { clock } from "../../lib/clock";
 import { httpError } from "../../lib/http-errors";
 import { log } from "../../lib/log";
 import { deliveryLatency, eventsPerHour } from "../../readmodel/overview";
-import { lastPasses } from "../../readmodel/reconcile";
+import { lastPasses } from "../../reconcile/store";
 import { listEvents, statsSince } from "../../readmodel/queries";
 import { stubFor } from "../object-stub";
 import { destinationViews, setPaused } from "../destinations";

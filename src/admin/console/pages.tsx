@@ -3,7 +3,7 @@
 import type { FC } from "hono/jsx";
 import type { EventItem, Page as EventPage, Stats } from "../../readmodel/queries";
 import type { HourCount, Latency } from "../../readmodel/overview";
-import type { PassSummary } from "../../readmodel/reconcile";
+import type { PassSummary } from "../../reconcile/store";
 import { objectHref, Page, State, when } from "./layout";
 
 export const LoginPage: FC<{ problem?: string }> = ({ problem }) => (

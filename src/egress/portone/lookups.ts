@@ -214,7 +214,7 @@ export async function paymentsInWindow(
     "currency",
     "status",
     "created_at",
-    // A charge of a subscription: it belongs to the subscription's object (reconcile-sweep.ts).
+    // A charge of a subscription: it belongs to the subscription's object (reconcile/sweep.ts).
     "subscription_order_ref",
   ]);
   return ok({ payments, totalPages });

@@ -11,9 +11,9 @@ import { ledgerName, ledgerByName } from "../ledger/ledger";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import type { ReconcileSettings } from "../config/reconcile";
-import { credentialsRefused, knownObjects, saveSweep, sweepState } from "../readmodel/reconcile";
+import { credentialsRefused, knownObjects, saveSweep, sweepState } from "./store";
 
-/** What a pass has done so far (reconcile-pass.ts). */
+/** What a pass has done so far (pass.ts). */
 export interface Tally {
   checked: number;
   changed: number;

@@ -9,7 +9,7 @@
 import type { Config } from "../config";
 import { describeConfigError } from "../lib/config-error";
 import { ledgerByName } from "../ledger/ledger";
-import type { CheckResult } from "../ledger/reconcile";
+import type { CheckResult } from "../ledger/check-with-portone";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
@@ -22,8 +22,8 @@ import {
   purgeable,
   recordPass,
   type Candidate,
-} from "../readmodel/reconcile";
-import { sweep, type Tally } from "./reconcile-sweep";
+} from "./store";
+import { sweep, type Tally } from "./sweep";
 
 /** Objects asked at once. */
 const CONCURRENCY = 4;
