@@ -11,7 +11,8 @@ import { clock } from "../lib/clock";
 import { sha256Hex } from "../lib/hmac";
 import { markSeen, wasSeen } from "../kv/seen";
 import type { AppEnv } from "../env";
-import { ledgerFor, ledgerName, type RecordOutcome } from "../ledger/ledger";
+import { ledgerFor, type RecordOutcome } from "../ledger/ledger";
+import { objectNameOf } from "../ledger/object-name";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
 import type { VerifiedEvent } from "../providers/types";
@@ -96,4 +97,4 @@ async function seenHint(kv: KVNamespace, eventId: string, contentHash: string): 
   }
 }
 
-const objectName = (e: VerifiedEvent): string => ledgerName(e.provider, e.kind, e.objectRef);
+const objectName = (e: VerifiedEvent): string => objectNameOf(e.provider, e.kind, e.objectRef);

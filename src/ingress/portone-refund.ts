@@ -8,7 +8,8 @@ import { clock } from "../lib/clock";
 import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
 import { rejectionError } from "./rejections";
-import { ledgerFor, ledgerName } from "../ledger/ledger";
+import { ledgerFor } from "../ledger/ledger";
+import { objectNameOf } from "../ledger/object-name";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
 import { eventIdOf } from "../providers/event-id";
@@ -32,7 +33,7 @@ export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
       refund_id: hint.refundId,
     });
   }
-  const ledger = ledgerName("portone", "payment", hint.paymentTxnRef);
+  const ledger = objectNameOf("portone", "payment", hint.paymentTxnRef);
   const ids = { route: c.req.path, kind: "refund", object_ref: hint.refundId, payment_txn_ref: hint.paymentTxnRef };
   let result: "accepted" | "duplicate";
   try {

@@ -23,6 +23,7 @@ import {
 import { eventIdOf } from "../providers/event-id";
 import { PAYMENT, SIGNED_KINDS_BY_NAME } from "../providers/portone/kinds";
 import { inLifecycle, positionOf, type StatusPosition } from "../providers/types";
+import { meta } from "./meta";
 import type { Outbox } from "./outbox";
 import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
 
@@ -217,16 +218,13 @@ function outsideLifecycle(kind: string, status: string): LookupFailure {
   };
 }
 
-const CHARGES_DUE = "charges_due_at";
-
 /** When the subscription's charges are next to be read from txns-records (null: not due). */
 export function chargesDueAt(sql: SqlStorage): number | null {
-  const raw = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", CHARGES_DUE).toArray()[0]?.value;
-  return raw === undefined ? null : Number(raw);
+  return meta.get(sql, "charges_due_at");
 }
 
 /** An Active webhook (a charge was made: PortOne sends Active again) has the alarm read txns-records. */
 export function markChargesDue(sql: SqlStorage, at: number | null): void {
-  if (at === null) sql.exec("DELETE FROM meta WHERE key = ?", CHARGES_DUE);
-  else sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", CHARGES_DUE, String(at));
+  if (at === null) meta.delete(sql, "charges_due_at");
+  else meta.set(sql, "charges_due_at", at);
 }

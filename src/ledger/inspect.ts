@@ -2,6 +2,7 @@
 // delivery status (over its destinations), each destination's queue row, every delivery attempt, and
 // the refunds being confirmed. Payloads are left out: they carry buyers' data.
 
+import { meta, type MetaValues } from "./meta";
 import { ALL_ATTEMPTS, DELIVERY_PER_EVENT } from "./outbox";
 
 export interface ObjectReport {
@@ -11,22 +12,13 @@ export interface ObjectReport {
   attempts: Array<Record<string, SqlStorageValue>>;
   refunds: Array<Record<string, SqlStorageValue>>;
   /** The last check with PortOne's API: when, what it changed, and any failure (null: never). */
-  reconciliation: { at: string; changed: number; failure: string | null } | null;
+  reconciliation: MetaValues["reconciled"] | null;
   /** When the history was purged after the retention period (null: kept). */
   purged_at: string | null;
 }
 
 /** SQL for an epoch-milliseconds column as ISO 8601 text (NULL stays NULL). */
 const iso = (column: string): string => `strftime('%Y-%m-%dT%H:%M:%fZ', ${column} / 1000.0, 'unixepoch')`;
-
-function metaText(sql: SqlStorage, key: string): string | null {
-  return sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;
-}
-
-function metaJson(sql: SqlStorage, key: string): ObjectReport["reconciliation"] {
-  const raw = metaText(sql, key);
-  return raw === null ? null : (JSON.parse(raw) as ObjectReport["reconciliation"]);
-}
 
 export function inspectObject(sql: SqlStorage): ObjectReport {
   const rows = (query: string) =>
@@ -51,8 +43,8 @@ export function inspectObject(sql: SqlStorage): ObjectReport {
       `SELECT event_id, destination, ${iso("started_at")} AS started_at, ${iso("finished_at")} AS finished_at, outcome, http_status, error
          FROM (${ALL_ATTEMPTS}) ORDER BY started_at, id IS NULL, id`,
     ),
-    reconciliation: metaJson(sql, "reconciled"),
-    purged_at: metaText(sql, "purged_at"),
+    reconciliation: meta.get(sql, "reconciled"),
+    purged_at: meta.get(sql, "purged_at"),
     refunds: rows(
       `SELECT refund_id, payment_txn_ref, state, confirmed_status, confirm_attempts,
               ${iso("next_attempt_at")} AS next_attempt_at, last_error, ${iso("updated_at")} AS updated_at

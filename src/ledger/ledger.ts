@@ -14,7 +14,8 @@ import { log, setLogLevel } from "../lib/log";
 import { errorText } from "../lib/result";
 import { earliest, runAlarm } from "./alarm";
 import { inspectObject, type ObjectReport } from "./inspect";
-import { ledgerParts, objectName, rememberObjectName } from "./meta";
+import { objectNameOf, objectNameParts, rememberObjectName, storedObjectName } from "./object-name";
+import { meta } from "./meta";
 import { ReadModelFeed } from "./read-model";
 import { Outbox, type Requeue, type Route } from "./outbox";
 import { takes } from "../config/destinations";
@@ -86,7 +87,7 @@ export class Ledger extends DurableObject<Env> {
       await this.#wake(now);
     } else if ((await this.ctx.storage.getAlarm()) === null && this.#outbox.hasPending()) {
       // Pending work but no alarm (a run gave up, see alarm()): any event re-arms it.
-      await this.ctx.storage.setAlarm(now);
+      await this.#wake(now);
     }
     return outcome;
   }
@@ -107,7 +108,7 @@ export class Ledger extends DurableObject<Env> {
     });
     if (kept !== "known") {
       this.#hasRefunds = true;
-      await this.ctx.storage.setAlarm(now);
+      await this.#wake(now);
     }
     return kept === "new" ? "accepted" : "duplicate";
   }
@@ -127,9 +128,9 @@ export class Ledger extends DurableObject<Env> {
     try {
       await this.#delivering;
     } catch (err) {
-      await this.ctx.storage.setAlarm(clock.now() + FAILED_RUN_RETRY_MS);
+      await this.#wake(clock.now() + FAILED_RUN_RETRY_MS);
       log("error", "alarm run failed; retried by the runtime and by a fallback alarm", {
-        object: objectName(this.ctx.storage.sql),
+        object: storedObjectName(this.ctx.storage.sql),
         error: errorText(err),
       });
       throw err;
@@ -151,7 +152,7 @@ export class Ledger extends DurableObject<Env> {
     };
     await this.#readChargesIfDue();
     let name: string | null = null;
-    const ledger = (): string => (name ??= objectName(this.ctx.storage.sql));
+    const ledger = (): string => (name ??= storedObjectName(this.ctx.storage.sql));
     await runAlarm(this.ctx.storage, this.env, this.#config, this.#outbox, refunds, keepReadModelCurrent, ledger);
     await this.#sendToReadModel();
     await this.#rearm();
@@ -171,7 +172,7 @@ export class Ledger extends DurableObject<Env> {
       const delay = Math.min(READ_MODEL_RETRY_MS.first * 2 ** (this.#readModelFailures - 1), READ_MODEL_RETRY_MS.max);
       this.#readModelRetryAt = clock.now() + delay;
       log("warn", "read model not updated; retried later, delivery goes on", {
-        object: objectName(sql),
+        object: storedObjectName(sql),
         error: errorText(thrown),
         retry_at: new Date(this.#readModelRetryAt).toISOString(),
       });
@@ -202,7 +203,8 @@ export class Ledger extends DurableObject<Env> {
   /** Runs a recording in one SQLite transaction (reconciliation records after awaiting the API). */
   readonly #transaction = (write: () => RecordOutcome): RecordOutcome => this.ctx.storage.transactionSync(write);
 
-  /** Sets the alarm for `at` unless one is set as soon. */
+  /** The one way to wake this object: sets the alarm for `at` unless one is set as soon. Only the end
+   *  of a run (#rearm) sets a later time: it consumed the alarm that woke it, and knows what is due. */
   async #wake(at: number): Promise<void> {
     const set = await this.ctx.storage.getAlarm();
     if (set === null || set > at) await this.ctx.storage.setAlarm(at);
@@ -214,8 +216,8 @@ export class Ledger extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const due = chargesDueAt(sql);
     if (due === null || due > clock.now()) return;
-    const ledger = objectName(sql);
-    const { ref } = ledgerParts(ledger);
+    const ledger = storedObjectName(sql);
+    const { ref } = objectNameParts(ledger);
     const result = await checkCharges(
       sql,
       this.#outbox,
@@ -238,18 +240,15 @@ export class Ledger extends DurableObject<Env> {
    *  reconciliation pass calls this; see reconcile/pass.ts and check-with-portone.ts). */
   async reconcile(ledger: string): Promise<CheckResult> {
     const sql = this.ctx.storage.sql;
-    const { kind, ref } = ledgerParts(ledger);
+    const { kind, ref } = objectNameParts(ledger);
     const now = clock.now();
     const target = { kind, ref, ledger };
     const result = await checkObject(sql, this.#outbox, this.#config.portone, target, now, this.#transaction);
-    sql.exec(
-      "INSERT OR REPLACE INTO meta (key, value) VALUES ('reconciled', ?)",
-      JSON.stringify({
-        at: new Date(now).toISOString(),
-        changed: result.changed,
-        failure: result.failure?.kind ?? null,
-      }),
-    );
+    meta.set(sql, "reconciled", {
+      at: new Date(now).toISOString(),
+      changed: result.changed,
+      failure: result.failure?.kind ?? null,
+    });
     if (result.changed > 0) await this.#wake(now); // forwarded, and the read model learns of it
     return result;
   }
@@ -257,7 +256,7 @@ export class Ledger extends DurableObject<Env> {
   /** Records a payment PortOne lists that this object has no such status for (the sweep). */
   async recordListed(ledger: string, observed: Observed): Promise<number> {
     const sql = this.ctx.storage.sql;
-    const { ref } = ledgerParts(ledger);
+    const { ref } = objectNameParts(ledger);
     const changed = await recordObserved(
       sql,
       this.#outbox,
@@ -274,7 +273,7 @@ export class Ledger extends DurableObject<Env> {
    *  subscription's object; deduplicated with the same charge read from txns-records. */
   async recordListedCharge(ledger: string, charge: Charge): Promise<number> {
     const sql = this.ctx.storage.sql;
-    const { ref } = ledgerParts(ledger);
+    const { ref } = objectNameParts(ledger);
     const changed = await recordCharge(sql, this.#outbox, { ref, ledger }, charge, clock.now(), this.#transaction);
     if (changed > 0) await this.#wake(clock.now());
     return changed;
@@ -287,7 +286,7 @@ export class Ledger extends DurableObject<Env> {
       this.#readModel = new ReadModelFeed(this.ctx.storage.sql);
       this.#hasRefunds = null;
       log("info", "history purged after the retention period", {
-        object: objectName(this.ctx.storage.sql),
+        object: storedObjectName(this.ctx.storage.sql),
         events_removed: result.eventsRemoved,
       });
     }
@@ -313,7 +312,7 @@ export class Ledger extends DurableObject<Env> {
   async #requeue(where: Requeue): Promise<string[]> {
     const now = clock.now();
     const requeued = this.ctx.storage.transactionSync(() => this.#outbox.requeue(where, now));
-    if (requeued.length > 0) await this.ctx.storage.setAlarm(now);
+    if (requeued.length > 0) await this.#wake(now);
     return requeued;
   }
 }
@@ -340,17 +339,12 @@ function routeOf(config: Config): Route {
   };
 }
 
-/** The name of the Durable Object that holds a payment object. */
-export function ledgerName(provider: string, kind: string, objectRef: string): string {
-  return `${provider}:${kind}:${objectRef}`;
-}
-
-/** The Durable Object of a ledger name (provider:kind:ref), as the read model lists it. */
+/** The Durable Object of an object's name (provider:kind:ref, object-name.ts), as the read model lists it. */
 export function ledgerByName(env: Env, name: string): DurableObjectStub<Ledger> {
   return env.LEDGER.get(env.LEDGER.idFromName(name));
 }
 
 /** The Durable Object that holds a payment object: one per provider, kind and reference. */
 export function ledgerFor(env: Env, provider: string, kind: string, objectRef: string): DurableObjectStub<Ledger> {
-  return env.LEDGER.get(env.LEDGER.idFromName(ledgerName(provider, kind, objectRef)));
+  return env.LEDGER.get(env.LEDGER.idFromName(objectNameOf(provider, kind, objectRef)));
 }

@@ -1,27 +1,51 @@
-// Facts about the Durable Object itself, in its `meta` table. Its name (provider:kind:ref) is not
-// readable from inside the object (ctx.id.name is absent for idFromName ids in some runtimes), so
-// what records something remembers it, for logs and the read model: a refund hint in `meta`, an
-// event on its own row (events.ledger), which costs no row written of its own.
+// The Durable Object's own facts, in its `meta` table, through one typed accessor: each key has one
+// name, one type and one encoding here, and no other file writes SQL against the table.
 
-export function objectName(sql: SqlStorage): string {
-  return (
-    sql
-      .exec<{ value: string }>(
-        `SELECT value FROM meta WHERE key = 'name'
-         UNION ALL SELECT value FROM (SELECT ledger AS value FROM events WHERE ledger IS NOT NULL ORDER BY seq LIMIT 1)`,
-      )
-      .toArray()[0]?.value ?? ""
-  );
+/** Each key and what it holds. */
+export interface MetaValues {
+  /** The object's name, for an object no event row names yet (object-name.ts). */
+  name: string;
+  /** The last check with PortOne's API (check-with-portone.ts), as the operator report shows it. */
+  reconciled: { readonly at: string; readonly changed: number; readonly failure: string | null };
+  /** When a subscription's charges are next to be read (epoch ms). */
+  charges_due_at: number;
+  /** The read model's checkpoint: the events and outbox changes D1 has taken (read-model.ts). */
+  read_model_cursor: { readonly seq: number; readonly changed: number };
+  /** When retention purged the history (ISO 8601). */
+  purged_at: string;
 }
 
-/** Must run inside the recording transaction; later calls change nothing. */
-export function rememberObjectName(sql: SqlStorage, name: string): void {
-  sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('name', ?)", name);
+type Key = keyof MetaValues;
+
+interface Codec<T> {
+  encode(value: T): string;
+  decode(text: string): T;
 }
 
-/** The parts of a ledger name (provider:kind:ref; the ref may itself hold colons), as ledgerName()
- *  (ledger.ts) joins them. */
-export function ledgerParts(name: string): { provider: string; kind: string; ref: string } {
-  const [provider = "", kind = "", ...rest] = name.split(":");
-  return { provider, kind, ref: rest.join(":") };
-}
+const text: Codec<string> = { encode: (v) => v, decode: (t) => t };
+const json = <T>(): Codec<T> => ({ encode: (v) => JSON.stringify(v), decode: (t) => JSON.parse(t) as T });
+
+const CODECS: { readonly [K in Key]: Codec<MetaValues[K]> } = {
+  name: text,
+  reconciled: json(),
+  charges_due_at: { encode: (v) => String(v), decode: (t) => Number(t) },
+  read_model_cursor: json(),
+  purged_at: text,
+};
+
+export const meta = {
+  get<K extends Key>(sql: SqlStorage, key: K): MetaValues[K] | null {
+    const raw = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
+    return raw === undefined ? null : CODECS[key].decode(raw);
+  },
+  set<K extends Key>(sql: SqlStorage, key: K, value: MetaValues[K]): void {
+    sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, CODECS[key].encode(value));
+  },
+  /** Writes the key only if it is not set yet. */
+  setOnce<K extends Key>(sql: SqlStorage, key: K, value: MetaValues[K]): void {
+    sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", key, CODECS[key].encode(value));
+  },
+  delete(sql: SqlStorage, key: Key): void {
+    sql.exec("DELETE FROM meta WHERE key = ?", key);
+  },
+};

@@ -11,7 +11,8 @@
 
 import { applySnapshot, type EventRow, type ObjectRow, type Snapshot } from "../readmodel/rows";
 import { eventType } from "../providers/types";
-import { ledgerParts, objectName } from "./meta";
+import { meta } from "./meta";
+import { objectNameParts, storedObjectName } from "./object-name";
 import { ALL_ATTEMPTS, DELIVERY_PER_EVENT } from "./outbox";
 
 interface Cursor {
@@ -19,7 +20,6 @@ interface Cursor {
   readonly changed: number;
 }
 
-const CURSOR_KEY = "read_model_cursor";
 /** The checkpoint is written once the cursor is this many events, or outbox changes, ahead of it. */
 const CHECKPOINT_EVERY = { events: 8, changes: 32 };
 
@@ -43,8 +43,7 @@ type EventQueryRow = {
 };
 
 function checkpointOf(sql: SqlStorage): Cursor {
-  const raw = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", CURSOR_KEY).toArray()[0]?.value;
-  return raw ? (JSON.parse(raw) as Cursor) : { seq: 0, changed: 0 };
+  return meta.get(sql, "read_model_cursor") ?? { seq: 0, changed: 0 };
 }
 
 function latest(sql: SqlStorage): Cursor {
@@ -87,13 +86,13 @@ export class ReadModelFeed {
       upTo.seq - checkpoint.seq >= CHECKPOINT_EVERY.events ||
       upTo.changed - checkpoint.changed >= CHECKPOINT_EVERY.changes
     )
-      this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", CURSOR_KEY, JSON.stringify(upTo));
+      meta.set(this.sql, "read_model_cursor", upTo);
     return snapshot.events.length;
   }
 }
 
 function readSnapshot(sql: SqlStorage, since: Cursor, upTo: Cursor): Snapshot | null {
-  const name = objectName(sql);
+  const name = storedObjectName(sql);
   const object = objectRow(sql, name);
   if (object === null) return null;
   const events = sql
@@ -142,7 +141,7 @@ function eventRow(r: EventQueryRow): EventRow {
 
 /** The ledger's own object: its state, its events' span, and its outbox's counts. */
 function objectRow(sql: SqlStorage, name: string): ObjectRow | null {
-  const { provider, kind, ref } = ledgerParts(name);
+  const { provider, kind, ref } = objectNameParts(name);
   const span = sql
     .exec<{ first: string | null; last: string | null; merchant_order_ref: string | null }>(
       `SELECT min(received_at) AS first, max(received_at) AS last,

@@ -4,7 +4,8 @@
 // status and the state it left, but no payload. A replay of an old genuine body then meets a finished
 // object and is `stale` (or `duplicate`, for the final event's own body): never forwarded again.
 
-import { ledgerParts, objectName } from "./meta";
+import { meta } from "./meta";
+import { objectNameParts, rememberObjectName, storedObjectName } from "./object-name";
 
 export interface PurgeResult {
   readonly purged: boolean;
@@ -39,11 +40,11 @@ function holdsBack(sql: SqlStorage, kind: string, ref: string, cutoff: number): 
 export function purge(storage: DurableObjectStorage, cutoff: number, now: number): PurgeResult {
   const sql = storage.sql;
   const bytesBefore = sql.databaseSize;
-  const { kind, ref } = ledgerParts(objectName(sql));
+  const { kind, ref } = objectNameParts(storedObjectName(sql));
   const reason = holdsBack(sql, kind, ref, cutoff);
   if (reason !== null) return { purged: false, reason, eventsRemoved: 0, bytesBefore, bytesAfter: bytesBefore };
   const removed = storage.transactionSync(() => {
-    sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('name', ?)", objectName(sql));
+    rememberObjectName(sql, storedObjectName(sql));
     // One tombstone per lifecycle: the object's own, each refund's, each subscription charge's (its
     // data.order_ref, read before the payloads are emptied).
     const tombstones = `SELECT max(seq) FROM events WHERE outcome = 'accepted'
@@ -55,14 +56,11 @@ export function purge(storage: DurableObjectStorage, cutoff: number, now: number
     sql.exec("DELETE FROM delivery_attempts");
     sql.exec("DELETE FROM refund_hints");
     sql.exec("DELETE FROM refunds WHERE state <> 'confirming'");
-    sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('purged_at', ?)", new Date(now).toISOString());
+    meta.set(sql, "purged_at", new Date(now).toISOString());
     // The outbox's change counter starts again from 0: so does the read model's cursor (the caller
     // reloads its feed from this checkpoint).
     const seq = sql.exec<{ seq: number }>("SELECT coalesce(max(seq), 0) AS seq FROM events").one().seq;
-    sql.exec(
-      "INSERT OR REPLACE INTO meta (key, value) VALUES ('read_model_cursor', ?)",
-      JSON.stringify({ seq, changed: 0 }),
-    );
+    meta.set(sql, "read_model_cursor", { seq, changed: 0 });
     return gone;
   });
   return { purged: true, eventsRemoved: removed, bytesBefore, bytesAfter: sql.databaseSize };

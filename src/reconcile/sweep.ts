@@ -7,7 +7,8 @@
 
 import type { PortOneConfig } from "../config";
 import { paymentsInWindow, type ListedPayment } from "../egress/portone/lookups";
-import { ledgerName, ledgerByName } from "../ledger/ledger";
+import { ledgerByName } from "../ledger/ledger";
+import { objectNameOf } from "../ledger/object-name";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import type { ReconcileSettings } from "../config/reconcile";
@@ -71,13 +72,13 @@ export async function sweep(
       const subscription = payment.data.subscription_order_ref;
       if (typeof subscription !== "string" || subscription === "") payments.push(payment);
       else {
-        const name = ledgerName("portone", "subscription_link", subscription);
+        const name = objectNameOf("portone", "subscription_link", subscription);
         const changed = await ledgerByName(env, name).recordListedCharge(name, payment);
         tally.recorded += changed;
         tally.changed += changed;
       }
     }
-    const named = payments.map((p) => ({ ...p, name: ledgerName("portone", "payment", p.orderRef) }));
+    const named = payments.map((p) => ({ ...p, name: objectNameOf("portone", "payment", p.orderRef) }));
     const known = await knownObjects(
       env.READ_MODEL,
       named.map((p) => p.name),

@@ -1,11 +1,11 @@
 // The console's page frame: one small inline stylesheet, no script (every page works without
 // JavaScript), a navigation bar, and the logout form carrying the session's CSRF token.
 import type { Child, FC } from "hono/jsx";
-import { ledgerParts } from "../../ledger/meta";
+import { objectNameParts } from "../../ledger/object-name";
 
 /** An object's console page, from its ledger name (provider:kind:ref, where the ref may hold colons). */
 export function objectHref(ledger: string): string {
-  const { provider, kind, ref } = ledgerParts(ledger);
+  const { provider, kind, ref } = objectNameParts(ledger);
   return `/console/objects/${[provider, kind, ref].map(encodeURIComponent).join("/")}`;
 }
 

@@ -1,0 +1,31 @@
+// An object's name: `provider:kind:ref`, the name of the Durable Object that holds the payment object
+// (the read model's `object` column). Joined and split only here; the ref may itself hold colons.
+// The name is not readable from inside the object (ctx.id.name is absent for idFromName ids in some
+// runtimes), so what records something remembers it: an event on its own row (events.ledger, which
+// costs no row of its own), a refund hint in `meta`.
+
+import { meta } from "./meta";
+
+export function objectNameOf(provider: string, kind: string, ref: string): string {
+  return `${provider}:${kind}:${ref}`;
+}
+
+export function objectNameParts(name: string): { provider: string; kind: string; ref: string } {
+  const [provider = "", kind = "", ...rest] = name.split(":");
+  return { provider, kind, ref: rest.join(":") };
+}
+
+/** This object's name, as what it recorded remembers it ("" before anything was recorded). */
+export function storedObjectName(sql: SqlStorage): string {
+  return (
+    meta.get(sql, "name") ??
+    sql.exec<{ ledger: string }>("SELECT ledger FROM events WHERE ledger IS NOT NULL ORDER BY seq LIMIT 1").toArray()[0]
+      ?.ledger ??
+    ""
+  );
+}
+
+/** Must run inside the recording transaction; later calls change nothing. */
+export function rememberObjectName(sql: SqlStorage, name: string): void {
+  meta.setOnce(sql, "name", name);
+}
