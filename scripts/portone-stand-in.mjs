@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A stand-in for PortOne's API, for trying reconciliation locally (and for the browser tests). It
-// answers with the documented shapes (../shared/spec/portone-api.md): transaction-details and the
+// answers with the documented shapes (docs/portone-api.md): transaction-details and the
 // subscription endpoints under `content`, fetch-all-payments under `body.content`, unknown references
 // as HTTP 400 with status_code 4096 / 4001. What it knows is set over HTTP:
 //   curl -X PUT localhost:9100/__state -d '{"payments":{"<order_ref>":{"status":"Success","amount":500,"currency":"VND"}}}'

@@ -1,4 +1,4 @@
-// A PortOne API stand-in that follows the documented shapes (../shared/spec/portone-api.md), with
+// A PortOne API stand-in that follows the documented shapes (docs/portone-api.md), with
 // their odd envelopes: transaction-details and the subscription endpoints under `content`,
 // fetch-all-payments under `body.content`, unknown references as HTTP 400 with status_code 4096 /
 // 4001, and on demand a 500, a hang (the timeout the client would meet), garbage, or an auth error.

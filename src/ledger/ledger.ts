@@ -114,7 +114,7 @@ export class Ledger extends DurableObject<Env> {
   }
 
   /**
-   * Confirms due refunds and forwards the outbox in order; see delivery.ts.
+   * Confirms due refunds and forwards the outbox in order; see alarm.ts.
    * Runs never overlap in one instance (an alarm set meanwhile or a test may fire while a run awaits
    * the origin): a second call waits for the first, then runs for whatever is still due.
    * A run that fails (storage or KV down) throws so the runtime retries it; the runtime gives up

@@ -57,7 +57,7 @@ type HeadRow = {
 };
 
 /** The next value of the outbox's change counter: every write to a row sets it, so the read model
- *  knows what changed since its last snapshot (ledger/index.ts) without a row of its own. */
+ *  knows what changed since its last snapshot (read-model.ts) without a row of its own. */
 const NEXT_CHANGE = "(SELECT coalesce(max(changed), 0) + 1 FROM outbox)";
 
 /** The destinations that take an event type; throws when they cannot be known (a configuration

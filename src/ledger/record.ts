@@ -54,7 +54,7 @@ type EventRow = {
 };
 
 /** Must run inside a transaction. `ledger`: this Durable Object's name (provider:kind:ref), kept on
- *  the event row so that naming the object costs no row of its own (meta.ts). */
+ *  the event row so that naming the object costs no row of its own (object-name.ts). */
 export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput, ledger: string | null): RecordOutcome {
   const known = sql
     .exec<EventRow>(

@@ -124,7 +124,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 6,
     statements: [
       // The outbox's change counter: set on every write to a row, so the read model's snapshot can
-      // take what changed since the last one (ledger/index.ts) without a queue row per change.
+      // take what changed since the last one (read-model.ts) without a queue row per change.
       "ALTER TABLE outbox ADD COLUMN changed INTEGER NOT NULL DEFAULT 0",
     ],
   },

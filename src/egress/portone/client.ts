@@ -1,4 +1,4 @@
-// PortOne's API client (spec: portone-api.md): every call carries X-Portone-Client-Key and
+// PortOne's API client (docs/portone-api.md): every call carries X-Portone-Client-Key and
 // Authorization: Bearer <JWT>, the JWT HS256-signed with the PortOne Secret Key (text bytes), claims
 // iss PORTONE, sub the key, iat now, exp iat + 100 s (a short-lived token per call, as the docs do).
 // One failure union for every endpoint: an auth error (4010, 4054, 401/403, or credentials not

@@ -1,4 +1,4 @@
-// PortOne's API as the gateway asks it (spec: portone-api.md), through the one client (client.ts):
+// PortOne's API as the gateway asks it (docs/portone-api.md), through the one client (client.ts):
 // a payment's transaction details, a payment link's status, a subscription and its charges, the
 // merchant's payments in a window, and a payment's refunds. Every answer is parsed defensively:
 // envelopes differ per endpoint (`content`, `body.content`, the top level), and an answer that cannot

@@ -1,6 +1,6 @@
 // PortOne refund webhooks (spec §4): unsigned upstream, so the body is only a hint that a refund
 // of a payment changed. It is checked for shape, stored, and never forwarded as such: what is
-// forwarded comes from PortOne's refund API (api.ts), for the refund_id the hint names.
+// forwarded comes from PortOne's refund API (egress/portone/lookups.ts), for the refund_id the hint names.
 
 import { ok, type Result } from "../../lib/result";
 import { parseJsonObject } from "../json-scan";
