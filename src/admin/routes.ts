@@ -11,6 +11,7 @@ import { adminAuth } from "./auth";
 import { destinationsApi } from "./destinations";
 import { stubFor } from "./object-stub";
 import { runPass } from "../reconcile/pass";
+import { redeliverApi } from "./redeliver";
 import { search } from "./search";
 
 export const admin = new Hono<AppEnv>();
@@ -54,3 +55,4 @@ admin.post("/reconcile", async (c) => {
 
 admin.route("/destinations", destinationsApi);
 admin.route("/", search);
+admin.route("/", redeliverApi);

@@ -1,15 +1,12 @@
 // Across objects, from the read model (D1), which trails the ledgers by seconds: search and list
-// events, count them, list dead letters, and redeliver everything a filter matches. Redelivery
-// itself goes to each object's Durable Object, the authority, in that object's order.
+// events, count them, list dead letters. (Bulk redelivery of what a filter matches: redeliver.ts.)
 
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
-import { log } from "../lib/log";
-import { isEmpty, parseTime } from "../readmodel/filters";
+import { parseTime } from "../readmodel/filters";
 import { listEvents, statsSince } from "../readmodel/queries";
 import { filterOf, pageArgs } from "./request-filters";
-import { redeliverMatching } from "./redeliver";
 
 export const search = new Hono<AppEnv>();
 
@@ -32,21 +29,4 @@ search.get("/dead-letters", async (c) => {
   const { limit, after } = pageArgs(c.req.query("limit"), c.req.query("cursor"));
   const page = await listEvents(c.env.READ_MODEL, { delivery: "dead" }, limit, after);
   return c.json({ dead_letters: page.events, next_cursor: page.next_cursor });
-});
-
-search.post("/redeliver", async (c) => {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw httpError(400, "invalid_json", "The body must be a JSON object of filters.");
-  }
-  if (body === null || typeof body !== "object" || Array.isArray(body))
-    throw httpError(400, "invalid_json", "The body must be a JSON object of filters.");
-  const filter = filterOf(body as Record<string, unknown>);
-  if (isEmpty(filter))
-    throw httpError(400, "filter_required", "Give at least one filter; redelivering every event is never implied.");
-  const requeued = await redeliverMatching(c.env, filter);
-  log("info", "admin bulk redelivery", { requeued });
-  return c.json({ requeued }, 202);
 });

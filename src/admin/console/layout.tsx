@@ -79,6 +79,14 @@ export const Page: FC<{ title: string; current?: string; csrf?: string; children
 );
 
 /** A delivery state or outcome as text, coloured by class (never by colour alone). */
+/** A button that POSTs to `action` with the session's CSRF token (redeliver, pause, resume…). */
+export const ActionButton: FC<{ action: string; csrf: string; label: string }> = ({ action, csrf, label }) => (
+  <form class="inline" method="post" action={action}>
+    <input type="hidden" name="csrf" value={csrf} />
+    <button type="submit">{label}</button>
+  </form>
+);
+
 export const State: FC<{ value: string | null | undefined }> = ({ value }) => (
   <span class={`state ${value ?? "stale"}`}>{value ?? "not forwarded"}</span>
 );

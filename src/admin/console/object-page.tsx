@@ -3,21 +3,11 @@
 // the session's CSRF token).
 import type { FC } from "hono/jsx";
 import type { ObjectReport } from "../../ledger/inspect";
-import type { EventItem } from "../../readmodel/queries";
-import type { DestinationView } from "../destinations";
-import { EventsTable } from "./pages";
-import { Page, State, when } from "./layout";
+import { ActionButton, Page, State, when } from "./layout";
 
 type Row = Record<string, SqlStorageValue>;
 const text = (v: SqlStorageValue | undefined): string =>
   typeof v === "string" ? v : typeof v === "number" || typeof v === "bigint" ? v.toString() : "";
-
-const RedeliverButton: FC<{ action: string; csrf: string; label: string }> = ({ action, csrf, label }) => (
-  <form class="inline" method="post" action={action}>
-    <input type="hidden" name="csrf" value={csrf} />
-    <button type="submit">{label}</button>
-  </form>
-);
 
 export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: ObjectReport; flash?: string }> = ({
   csrf,
@@ -47,7 +37,7 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
       </p>
       {report.events.some((e) => e.delivery === "dead") && (
         <p>
-          <RedeliverButton action={`${path}/redeliver-dead`} csrf={csrf} label="Redeliver this object's dead letters" />
+          <ActionButton action={`${path}/redeliver-dead`} csrf={csrf} label="Redeliver this object's dead letters" />
         </p>
       )}
       <h2>Timeline</h2>
@@ -95,7 +85,7 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
                 </td>
                 <td>
                   {e.outcome === "accepted" && (
-                    <RedeliverButton
+                    <ActionButton
                       action={`${path}/events/${encodeURIComponent(text(e.event_id))}/redeliver`}
                       csrf={csrf}
                       label="Redeliver"
@@ -147,82 +137,3 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
     </Page>
   );
 };
-
-export const DeadLettersPage: FC<{ csrf: string; events: readonly EventItem[]; flash?: string }> = ({
-  csrf,
-  events,
-  flash,
-}) => (
-  <Page title="Dead letters" current="/console/dead-letters" csrf={csrf}>
-    {flash && <p class="flash">{flash}</p>}
-    <p class="note">
-      Events whose retry budget ran out. Redelivery re-sends them with their original webhook-id, each object's in its
-      order.
-    </p>
-    {events.length > 0 && (
-      <p>
-        <RedeliverButton action="/console/dead-letters/redeliver" csrf={csrf} label="Redeliver all dead letters" />
-      </p>
-    )}
-    <EventsTable events={events} />
-  </Page>
-);
-
-export const DestinationsPage: FC<{ csrf: string; destinations: readonly DestinationView[]; flash?: string }> = ({
-  csrf,
-  destinations,
-  flash,
-}) => (
-  <Page title="Destinations" current="/console/destinations" csrf={csrf}>
-    {flash && <p class="flash">{flash}</p>}
-    <div class="scroll">
-      <table>
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Host</th>
-            <th>Types</th>
-            <th>Limits</th>
-            <th>State</th>
-            <th>Breaker</th>
-            <th>Pending</th>
-            <th>In flight</th>
-            <th>Failures in a row</th>
-            <th></th>
-          </tr>
-        </thead>
-        <tbody>
-          {destinations.map((d) => (
-            <tr>
-              <td>{d.name}</td>
-              <td>{d.host ?? "not configured"}</td>
-              <td class="wrap">{d.types === null ? "all" : d.types.join(", ")}</td>
-              <td>
-                {d.max_per_second === null ? "" : `${d.max_per_second}/s `}
-                {d.max_concurrency === null ? "" : `${d.max_concurrency} at once`}
-              </td>
-              <td>
-                <State value={d.state === "paused" ? "paused" : "active"} />
-              </td>
-              <td>
-                <State value={d.breaker === "closed" ? "closed" : d.breaker} />
-                {d.opened_at ? ` since ${when(d.opened_at)}` : ""}
-              </td>
-              <td>{d.pending ?? "unknown"}</td>
-              <td>{d.in_flight}</td>
-              <td>{d.consecutive_failures}</td>
-              <td>
-                <RedeliverButton
-                  action={`/console/destinations/${encodeURIComponent(d.name)}/${d.state === "paused" ? "resume" : "pause"}`}
-                  csrf={csrf}
-                  label={d.state === "paused" ? "Resume" : "Pause"}
-                />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-    <p class="note">Only each destination's host is shown. Resume also closes an open breaker.</p>
-  </Page>
-);
