@@ -59,7 +59,7 @@ describe("an attempt of a run that fails mid-attempt", () => {
     expect(await resultOf(await deliver("payment", await eventFor("payment", ref, "Pending")))).toBe("accepted");
     const stub = ledgerOf(PAYMENT, ref);
     // A real fault inside the attempt: the stored event no longer reads as JSON.
-    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE events SET payload = 'not json'"));
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE events SET data = 'not json'"));
     const silenced = { error: console.error };
     console.error = () => undefined;
     try {

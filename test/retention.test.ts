@@ -41,7 +41,7 @@ describe("retention", () => {
     expect(report.attempts).toEqual([]);
     const payload = await runInDurableObject(
       stub,
-      (_i, state) => state.storage.sql.exec<{ payload: string }>("SELECT payload FROM events").one().payload,
+      (_i, state) => state.storage.sql.exec<{ data: string }>("SELECT data FROM events").one().data,
     );
     expect(payload).toBe("{}");
     const d1 = await env.READ_MODEL.prepare("SELECT count(*) AS n FROM events WHERE object_ref = ?")

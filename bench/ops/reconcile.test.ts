@@ -122,9 +122,7 @@ it("counts what a reconciliation pass over 1,000 silent objects costs", { timeou
         history_rows: one(
           "SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM delivery_attempts) + (SELECT count(*) FROM refund_hints) AS n",
         ),
-        payload_bytes: one(
-          "SELECT coalesce(sum(length(payload) + coalesce(length(unverified), 0)), 0) AS n FROM events",
-        ),
+        payload_bytes: one("SELECT coalesce(sum(length(data) + coalesce(length(unverified), 0)), 0) AS n FROM events"),
       };
     });
   const kept = await Promise.all(finished.map(size));

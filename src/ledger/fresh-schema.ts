@@ -35,7 +35,7 @@ export const FRESH_SCHEMA: readonly string[] = [
      outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'stale')),
      previous_status TEXT,
      received_at TEXT NOT NULL,
-     payload TEXT NOT NULL,
+     data TEXT NOT NULL,
      identity TEXT,
      unverified TEXT,
      source TEXT NOT NULL DEFAULT 'webhook',

@@ -51,7 +51,7 @@ type HeadRow = {
   status: string;
   previous_status: string | null;
   received_at: string;
-  payload: string;
+  data: string;
   unverified: string | null;
   source: string;
 };
@@ -108,7 +108,7 @@ export class Outbox {
     const row = this.sql
       .exec<HeadRow>(
         `SELECT o.seq, o.destination, o.event_id, o.cycle_attempts, o.next_attempt_at, e.provider, e.kind,
-                e.object_ref, e.status, e.previous_status, e.received_at, e.payload, e.unverified, e.source
+                e.object_ref, e.status, e.previous_status, e.received_at, e.data, e.unverified, e.source
            FROM deliveries o JOIN events e ON e.seq = o.seq
           WHERE o.destination = ? AND o.state = 'pending' ORDER BY o.seq LIMIT 1`,
         destination,
@@ -127,7 +127,7 @@ export class Outbox {
       status: row.status,
       previousStatus: row.previous_status,
       receivedAt: row.received_at,
-      data: row.payload,
+      data: row.data,
       unverified: row.unverified,
       source: row.source,
     };

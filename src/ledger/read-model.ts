@@ -98,8 +98,8 @@ function readSnapshot(sql: SqlStorage, since: Cursor, upTo: Cursor): Snapshot | 
   const events = sql
     .exec<EventQueryRow>(
       `SELECT e.seq, e.event_id, e.provider, e.kind, e.object_ref, e.status, e.outcome, e.source, e.received_at,
-              CASE WHEN json_valid(e.payload) AND json_type(e.payload, '$.merchant_order_ref') = 'text'
-                   THEN json_extract(e.payload, '$.merchant_order_ref') END AS merchant_order_ref,
+              CASE WHEN json_valid(e.data) AND json_type(e.data, '$.merchant_order_ref') = 'text'
+                   THEN json_extract(e.data, '$.merchant_order_ref') END AS merchant_order_ref,
               o.delivery, o.last_error, o.delivery_updated_at,
               (SELECT count(*) FROM (${ALL_ATTEMPTS}) a WHERE a.event_id = e.event_id) AS attempts,
               (SELECT min(finished_at) FROM (${ALL_ATTEMPTS}) a
@@ -145,8 +145,8 @@ function objectRow(sql: SqlStorage, name: string): ObjectRow | null {
   const span = sql
     .exec<{ first: string | null; last: string | null; merchant_order_ref: string | null }>(
       `SELECT min(received_at) AS first, max(received_at) AS last,
-              (SELECT json_extract(payload, '$.merchant_order_ref') FROM events
-                WHERE kind = ? AND json_valid(payload) AND json_type(payload, '$.merchant_order_ref') = 'text'
+              (SELECT json_extract(data, '$.merchant_order_ref') FROM events
+                WHERE kind = ? AND json_valid(data) AND json_type(data, '$.merchant_order_ref') = 'text'
                 ORDER BY seq DESC LIMIT 1) AS merchant_order_ref
          FROM events`,
       kind,

@@ -109,7 +109,7 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
   const seq = sql
     .exec<{ seq: number }>(
       `INSERT INTO events (event_id, identity, provider, kind, object_ref, status, outcome, previous_status,
-                           received_at, payload, unverified, source, content_hash, state_rank, state_terminal,
+                           received_at, data, unverified, source, content_hash, state_rank, state_terminal,
                            destinations, ledger)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
       input.eventId,
@@ -140,8 +140,8 @@ function readLifecycleState(sql: SqlStorage, kind: string, objectRef: string, re
   const row = sql
     .exec<{ status: string; rank: number | null; terminal: number | null }>(
       `SELECT status, state_rank AS rank, state_terminal AS terminal FROM events
-        WHERE kind = ? AND object_ref = ? AND outcome = 'accepted' AND json_valid(payload)
-          AND json_extract(payload, '$.order_ref') = ?
+        WHERE kind = ? AND object_ref = ? AND outcome = 'accepted' AND json_valid(data)
+          AND json_extract(data, '$.order_ref') = ?
         ORDER BY seq DESC LIMIT 1`,
       kind,
       objectRef,

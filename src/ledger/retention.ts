@@ -49,9 +49,9 @@ export function purge(storage: DurableObjectStorage, cutoff: number, now: number
     // data.order_ref, read before the payloads are emptied).
     const tombstones = `SELECT max(seq) FROM events WHERE outcome = 'accepted'
       GROUP BY kind, object_ref,
-               CASE WHEN kind = 'subscription_charge' AND json_valid(payload) THEN json_extract(payload, '$.order_ref') END`;
+               CASE WHEN kind = 'subscription_charge' AND json_valid(data) THEN json_extract(data, '$.order_ref') END`;
     const gone = sql.exec(`DELETE FROM events WHERE seq NOT IN (${tombstones})`).rowsWritten;
-    sql.exec("UPDATE events SET payload = '{}', unverified = NULL, destinations = NULL");
+    sql.exec("UPDATE events SET data = '{}', unverified = NULL, destinations = NULL");
     sql.exec("DELETE FROM outbox");
     sql.exec("DELETE FROM delivery_attempts");
     sql.exec("DELETE FROM refund_hints");

@@ -190,6 +190,13 @@ export const MIGRATIONS: readonly Migration[] = [
       DELIVERIES_VIEW,
     ],
   },
+  {
+    version: 9,
+    statements: [
+      // The column holds what is proven (the forwarded `data`), not the body as received: named so.
+      "ALTER TABLE events RENAME COLUMN payload TO data",
+    ],
+  },
 ];
 
 /** Tables a new object has before its first migration: SQLite's and the runtime's own. */
