@@ -6,17 +6,13 @@
 
 import { fetchBounded } from "../lib/outbound";
 import type { Config } from "../config";
-import { eventType } from "../providers/types";
+import { eventType, type EventRef } from "../providers/types";
 import { describeConfigError } from "../lib/config-error";
 import { err, errorText, ok, type Result } from "../lib/result";
 import { signStandardWebhook, standardWebhookKey } from "../lib/standard-webhooks";
 
-export interface ForwardEvent {
-  readonly eventId: string;
-  readonly provider: string;
-  readonly kind: string;
-  readonly objectRef: string;
-  readonly status: string;
+/** An event as it is forwarded: the contract's envelope is built from this. */
+export interface ForwardEvent extends EventRef {
   readonly previousStatus: string | null;
   readonly receivedAt: string;
   /** Where the gateway learned the event: "webhook" or "reconciliation". */

@@ -2,17 +2,13 @@
 // dedupe by identity (the event id of a new event), decide accepted or stale against the object's lifecycle, keep the event as
 // history either way, and queue an accepted event for delivery in the same transaction.
 
-import { eventType, type StatusPosition } from "../providers/types";
+import { eventType, type EventRef, type StatusPosition } from "../providers/types";
 import { advance, decide, type ObjectState } from "./decide";
 import type { Outbox } from "./outbox";
 
-export interface RecordInput {
-  readonly provider: string;
-  readonly kind: string;
-  readonly objectRef: string;
-  /** Derived only from what is proven (see providers/event-id.ts): the identity deduplicated by. */
-  readonly eventId: string;
-  readonly status: string;
+/** An event as its ledger records it (from a webhook or PortOne's API); its eventId (derived only from
+ *  what is proven, providers/event-id.ts) is the identity deduplicated by. */
+export interface RecordInput extends EventRef {
   readonly position: StatusPosition;
   /** What is proven (the signed fields, or the API's answer), JSON. */
   readonly data: string;

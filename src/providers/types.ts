@@ -24,15 +24,21 @@ export interface StatusPosition {
 }
 
 /** A webhook proven genuine, with what the ledger needs to serialize and deduplicate it. */
-export interface VerifiedEvent {
+/** What names an event wherever it goes (verified, recorded, forwarded): its object and status, and
+ *  its id. Each stage's shape extends this one with what that stage adds. */
+export interface EventRef {
   readonly provider: string;
   readonly kind: string;
   readonly objectRef: string;
   readonly status: string;
-  readonly position: StatusPosition;
-  /** Stable id of this event, derived only from what the signature covers: equal for a
-   *  redelivery (or a replay with unsigned fields added), different for distinct events. */
+  /** Stable id of this event, derived only from what is proven: equal for a redelivery (or a
+   *  replay with unsigned fields added), different for distinct events. The webhook-id. */
   readonly eventId: string;
+}
+
+/** An event a signature proved, as the edge hands it to its object's ledger. */
+export interface VerifiedEvent extends EventRef {
+  readonly position: StatusPosition;
   /** What the signature proves, as parsed (never the raw bytes, spec §9.6). */
   readonly data: Readonly<Record<string, unknown>>;
   /** The rest of the body, which no signature covers; null when there is none. */
