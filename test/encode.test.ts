@@ -63,7 +63,8 @@ describe("queryEscape follows Go's url.QueryEscape", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary" }), (s) => {
         const decoded = decodeURIComponent(queryEscape(s).replaceAll("+", " "));
-        expect(decoded).toBe(new TextDecoder().decode(new TextEncoder().encode(s)));
+        // ignoreBOM: a leading U+FEFF is part of the input, not a byte-order mark to drop.
+        expect(decoded).toBe(new TextDecoder("utf-8", { ignoreBOM: true }).decode(new TextEncoder().encode(s)));
       }),
       { numRuns: 1000 },
     );
