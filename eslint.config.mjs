@@ -32,7 +32,7 @@ zones.push({ target: "./src/admin", from: ["./src/ingress"], message: "Nothing i
 zones.push({ target: "./src/ingress", from: ["./src/admin"], message: "ingress and admin are siblings." });
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".wrangler/", "worker-configuration.d.ts", "bench/", "**/*.mjs"] },
+  { ignores: ["node_modules/", ".wrangler/", "worker-env.d.ts", "bench/", "**/*.mjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,16 +1,61 @@
 #!/usr/bin/env node
 // `npm run dev`: wrangler dev on 127.0.0.1:8787 with local KV, D1 and Durable Objects.
 // Applies the read model's D1 migrations to the local database first (idempotent), then starts.
-// Uses .dev.vars when it exists, otherwise the committed local defaults in .dev.vars.example.
-// For tools (the browser tests): DEV_PORT picks the port, DEV_ENV_FILE forces a variables file,
+// Variables: the committed local defaults (.dev.vars.example) overlaid by .dev.vars, when it exists
+// (a key set there, even to empty, wins), merged into .wrangler/dev.vars for wrangler. Prints what is
+// on and off, never a secret's value. Offline-friendly: no metrics, no update check, no Request.cf fetch.
+// For tools (the browser tests): DEV_PORT picks the port, DEV_ENV_FILE uses one variables file as it is,
 // DEV_PERSIST_TO keeps local state (KV, D1, Durable Objects) in a folder of its own.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { parse } from "dotenv";
+import { summary } from "./dev-summary.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const wrangler = fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url));
-const env = { WRANGLER_SEND_METRICS: "false", CI: "true", ...process.env };
+const env = {
+  WRANGLER_SEND_METRICS: "false",
+  // Miniflare fetches a sample `Request.cf` from workers.cloudflare.com at every start; offline that
+  // printed a stack trace. The local placeholder is enough for this Worker (it reads no cf field).
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  CI: "true",
+  ...process.env,
+};
+
+/** A value as dotenv reads it back unchanged: single quotes are literal (JSON values hold double ones). */
+function quoted(value) {
+  if (!value.includes("'")) return `'${value}'`;
+  if (!value.includes('"') && !value.includes("\n")) return `"${value}"`;
+  return `\`${value}\``;
+}
+
+/** The variables wrangler gets: one file as asked, or the defaults overlaid by .dev.vars. */
+function variables() {
+  if (process.env.DEV_ENV_FILE) {
+    const file = process.env.DEV_ENV_FILE;
+    return { file, vars: parse(readFileSync(file, "utf8")), from: file };
+  }
+  const vars = parse(readFileSync(`${root}/.dev.vars.example`, "utf8"));
+  let from = ".dev.vars.example (no .dev.vars)";
+  if (existsSync(`${root}/.dev.vars`)) {
+    const own = parse(readFileSync(`${root}/.dev.vars`, "utf8"));
+    Object.assign(vars, own);
+    from = `.dev.vars.example overlaid by .dev.vars (${Object.keys(own).length} set there)`;
+  }
+  mkdirSync(`${root}/.wrangler`, { recursive: true });
+  const file = `${root}/.wrangler/dev.vars`;
+  writeFileSync(
+    file,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${quoted(v)}`)
+      .join("\n") + "\n",
+  );
+  return { file, vars, from };
+}
+
+const { file, vars, from } = variables();
+console.log(summary(vars, from));
 
 const persist = process.env.DEV_PERSIST_TO ? ["--persist-to", process.env.DEV_PERSIST_TO] : [];
 execFileSync(process.execPath, [wrangler, "d1", "migrations", "apply", "READ_MODEL", "--local", ...persist], {
@@ -27,15 +72,11 @@ const args = [
   process.env.DEV_PORT ?? "8787",
   // The cron trigger (a reconciliation pass) on demand: GET /__scheduled?cron=*/5+*+*+*+*
   "--test-scheduled",
+  "--env-file",
+  file,
   ...persist,
   ...process.argv.slice(2),
 ];
-if (process.env.DEV_ENV_FILE) {
-  args.push("--env-file", process.env.DEV_ENV_FILE);
-} else if (!existsSync(`${root}/.dev.vars`)) {
-  console.log("[dev] .dev.vars not found: using the local defaults in .dev.vars.example");
-  args.push("--env-file", ".dev.vars.example");
-}
 const child = spawn(process.execPath, [wrangler, ...args], { cwd: root, stdio: "inherit", env });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -12,9 +12,13 @@ import { Webhook } from "standardwebhooks";
 const { values } = parseArgs({
   options: { port: { type: "string", default: "9000" }, fail: { type: "boolean", default: false } },
 });
-const varsFile = existsSync(".dev.vars") ? ".dev.vars" : ".dev.vars.example";
-// Parsed as wrangler reads it (quotes, comments), not with a regex that would keep the quotes.
-const secret = parse(readFileSync(varsFile, "utf8")).FORWARD_SIGNING_SECRET?.trim();
+// The local defaults overlaid by .dev.vars, as `npm run dev` merges them; parsed as wrangler reads
+// them (quotes, comments), not with a regex that would keep the quotes.
+const own = existsSync(".dev.vars") ? parse(readFileSync(".dev.vars", "utf8")) : {};
+const varsFile = "FORWARD_SIGNING_SECRET" in own ? ".dev.vars" : ".dev.vars.example";
+const secret = (
+  own.FORWARD_SIGNING_SECRET ?? parse(readFileSync(".dev.vars.example", "utf8")).FORWARD_SIGNING_SECRET
+)?.trim();
 if (!secret) {
   console.error(`FORWARD_SIGNING_SECRET is not set in ${varsFile}`);
   process.exit(1);
