@@ -1,7 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
-import { benchBindings } from "../fixtures/environments";
+import { benchBindings } from "../fixtures/environments.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 

@@ -1,12 +1,13 @@
 // The operator console in a real browser: Playwright drives Debian's Chromium (/usr/bin/chromium;
 // Playwright's own browser download is not used) against `npm run dev` with the committed local
 // defaults, a local merchant origin, and events sent by `npm run simulate`. Screenshots of what a
-// person sees are written to docs/console-*.png.
+// person sees are written to .screenshots/ (ignored), or to docs/ with DOCS_SCREENSHOTS=1 to refresh
+// the documentation's pictures (a plain run leaves the clone clean).
 // Run: `npm run test:browser` (needs `apt-get install chromium`).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,6 +17,10 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { startPortOneStandIn, type PortOneStandIn } from "../scripts/portone-stand-in.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SHOTS = join(ROOT, process.env.DOCS_SCREENSHOTS === "1" ? "docs" : ".screenshots");
+mkdirSync(SHOTS, { recursive: true });
+/** Where a screenshot goes: docs/ when refreshing the documentation, else the ignored .screenshots/. */
+const shot = (name: string): string => join(SHOTS, name);
 const PORT = 8791;
 const GATEWAY = `http://127.0.0.1:${PORT}`;
 const TOKEN = "local-admin-token"; // .dev.vars.example
@@ -148,7 +153,7 @@ void describe("the operator console in Chromium", () => {
     ]);
     assert.equal(answer.status(), 401);
     assert.match(await page.content(), /That is not the admin token/);
-    await page.screenshot({ path: join(ROOT, "docs/console-login.png") });
+    await page.screenshot({ path: shot("console-login.png") });
     await page.close();
   });
 
@@ -166,7 +171,7 @@ void describe("the operator console in Chromium", () => {
     const rows = await page.locator("tbody tr").allInnerTexts();
     assert.equal(rows.length, 2);
     assert.match(rows[0] ?? "", /portone\.payment\.success.*Success.*delivered.*evt_[0-9a-f]{32}/s);
-    await page.screenshot({ path: join(ROOT, "docs/console-events.png"), fullPage: true });
+    await page.screenshot({ path: shot("console-events.png"), fullPage: true });
 
     await page.click(`a:text("${ref}") >> nth=0`);
     await page.waitForURL(`${GATEWAY}/console/objects/portone/payment/${ref}`);
@@ -177,15 +182,15 @@ void describe("the operator console in Chromium", () => {
     await eventually(page, "</li><li>");
     const attempts = await page.locator("tbody tr >> nth=0").locator("ol li").count();
     assert.equal(attempts, 2, "the redelivered event shows a second attempt");
-    await page.screenshot({ path: join(ROOT, "docs/console-timeline.png"), fullPage: true });
+    await page.screenshot({ path: shot("console-timeline.png"), fullPage: true });
 
     await page.goto(`${GATEWAY}/console/destinations`);
     assert.match(await page.content(), />closed</);
-    await page.screenshot({ path: join(ROOT, "docs/console-destinations.png"), fullPage: true });
+    await page.screenshot({ path: shot("console-destinations.png"), fullPage: true });
 
     await page.goto(`${GATEWAY}/console`);
     await eventually(page, "latency p95");
-    await page.screenshot({ path: join(ROOT, "docs/console-overview.png"), fullPage: true });
+    await page.screenshot({ path: shot("console-overview.png"), fullPage: true });
     await page.close();
   });
 
@@ -212,10 +217,10 @@ void describe("the operator console in Chromium", () => {
     await page.goto(`${GATEWAY}/console/objects/portone/payment/${ref}`);
     await eventually(page, "from PortOne");
     assert.match(await page.content(), /Last checked with PortOne/);
-    await page.screenshot({ path: join(ROOT, "docs/console-reconciled.png"), fullPage: true });
+    await page.screenshot({ path: shot("console-reconciled.png"), fullPage: true });
     await page.goto(`${GATEWAY}/console`);
     await eventually(page, "objects checked");
-    await page.screenshot({ path: join(ROOT, "docs/console-overview.png"), fullPage: true });
+    await page.screenshot({ path: shot("console-overview.png"), fullPage: true });
     assert.deepEqual(mine(), ["portone.payment.pending webhook", "portone.payment.success reconciliation"]);
     await page.close();
   });
@@ -236,7 +241,7 @@ void describe("the operator console in Chromium", () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
     await login(page);
     await page.goto(`${GATEWAY}/console/events`);
-    await page.screenshot({ path: join(ROOT, "docs/console-phone.png") });
+    await page.screenshot({ path: shot("console-phone.png") });
     const overflow = Number(await page.evaluate("document.body.scrollWidth - window.innerWidth"));
     assert.ok(overflow <= 1, `the page is ${overflow}px wider than the screen (tables scroll inside their box)`);
     await page.close();

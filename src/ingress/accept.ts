@@ -11,7 +11,7 @@ import { clock } from "../lib/clock";
 import { sha256Hex } from "../lib/hmac";
 import { markSeen, wasSeen } from "../kv/seen";
 import type { AppEnv } from "../env";
-import { ledgerFor, type RecordOutcome } from "../ledger/ledger";
+import { ledgerFor, type NotStored, type RecordOutcome } from "../ledger/ledger";
 import { objectNameOf } from "../ledger/object-name";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
@@ -58,8 +58,9 @@ export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response>
 
 async function record(env: Env, event: VerifiedEvent, contentHash: string): Promise<RecordOutcome> {
   const stub = ledgerFor(env, event.provider, event.kind, event.objectRef);
+  let outcome: RecordOutcome | NotStored;
   try {
-    return await stub.record(objectName(event), {
+    outcome = await stub.record(objectName(event), {
       provider: event.provider,
       kind: event.kind,
       objectRef: event.objectRef,
@@ -73,18 +74,16 @@ async function record(env: Env, event: VerifiedEvent, contentHash: string): Prom
       receivedAt: new Date(clock.now()).toISOString(),
     });
   } catch (err) {
-    log("error", "ledger unavailable; webhook not acknowledged", {
-      kind: event.kind,
-      object_ref: event.objectRef,
-      event_id: event.eventId,
-      error: errorText(err),
-    });
-    throw httpError(
-      503,
-      "storage_unavailable",
-      "The event could not be stored; retry later. Nothing was acknowledged.",
-    );
+    outcome = { result: "not_stored", error: errorText(err) };
   }
+  if (outcome.result !== "not_stored") return outcome;
+  log("error", "ledger unavailable; webhook not acknowledged", {
+    kind: event.kind,
+    object_ref: event.objectRef,
+    event_id: event.eventId,
+    error: outcome.error,
+  });
+  throw httpError(503, "storage_unavailable", "The event could not be stored; retry later. Nothing was acknowledged.");
 }
 
 /** A KV failure must not block a webhook: the ledger is the authority, so a failed read is a miss. */

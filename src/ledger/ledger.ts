@@ -19,7 +19,7 @@ import { meta } from "./meta";
 import { ReadModelFeed } from "./read-model";
 import { Outbox, type Requeue, type Route } from "./outbox";
 import { takes } from "../config/destinations";
-import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
+import { recordEvent, type NotStored, type RecordInput, type RecordOutcome } from "./record";
 import { Refunds, type RefundHintInput } from "./refunds";
 import { migrate } from "./schema";
 import {
@@ -34,7 +34,7 @@ import {
 import { purge, type PurgeResult } from "./retention";
 import type { Charge, Observed } from "../egress/portone/lookups";
 
-export type { RecordInput, RecordOutcome, RecordResult } from "./record";
+export type { NotStored, RecordInput, RecordOutcome, RecordResult } from "./record";
 
 /** When a failed alarm run is tried again at the latest, in ms, should the runtime's retries run out. */
 const FAILED_RUN_RETRY_MS = 5 * 60 * 1000;
@@ -73,13 +73,25 @@ export class Ledger extends DurableObject<Env> {
   }
 
   /** Records one verified event: a duplicate changes nothing, a stale one is kept as history only. */
-  async record(ledger: string, input: RecordInput): Promise<RecordOutcome> {
+  /** A storage failure is answered as `not_stored` (logged here with its reason) rather than thrown
+   *  across RPC: nothing was stored, and the edge answers 5xx so that the provider retries. */
+  async record(name: string, input: RecordInput): Promise<RecordOutcome | NotStored> {
     const now = clock.now();
-    const outcome = this.ctx.storage.transactionSync(() => {
-      const recorded = recordEvent(this.ctx.storage.sql, this.#outbox, input, ledger);
-      if (chargesToRead(input, recorded)) markChargesDue(this.ctx.storage.sql, now);
-      return recorded;
-    });
+    let outcome: RecordOutcome;
+    try {
+      outcome = this.ctx.storage.transactionSync(() => {
+        const recorded = recordEvent(this.ctx.storage.sql, this.#outbox, input, name);
+        if (chargesToRead(input, recorded)) markChargesDue(this.ctx.storage.sql, now);
+        return recorded;
+      });
+    } catch (thrown) {
+      log("error", "event not stored: the object's storage failed", {
+        object: name,
+        event_id: input.eventId,
+        error: errorText(thrown),
+      });
+      return { result: "not_stored", error: errorText(thrown) };
+    }
     if (outcome.result !== "duplicate" || isActiveSubscription(input)) {
       // Wake now, whatever alarm is set for later (a retry's backoff, a wait the gate gave at one
       // destination): the event may be due at once at another destination, and an accepted or stale

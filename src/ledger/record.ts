@@ -28,6 +28,12 @@ export type EventSource = "webhook" | "reconciliation";
 
 export type RecordResult = "accepted" | "duplicate" | "stale";
 
+/** Nothing was stored: the object's storage failed. The edge answers 5xx, so the provider retries. */
+export interface NotStored {
+  readonly result: "not_stored";
+  readonly error: string;
+}
+
 export interface RecordOutcome {
   readonly result: RecordResult;
   readonly eventId: string;
