@@ -107,7 +107,7 @@ describe("dead letters", () => {
       dead_letters: Array<{ object: string; event_id: string; status: string; last_error: string }>;
     }>();
     const entry = listed.dead_letters.find((d) => d.object === `portone:payment_link:${ref}`);
-    expect(entry).toMatchObject({ status: "Created", last_error: "origin answered 500" });
+    expect(entry).toMatchObject({ status: "Created", last_error: "merchant.test answered 500" });
 
     const report = await stub.inspect();
     expect(report.events.map((e) => e.delivery)).toEqual(["dead", "delivered"]);

@@ -103,7 +103,7 @@ describe("one attempt", () => {
     };
     expect(await send(await signedRequest(target.value, event, testClock.now, 20))).toEqual({
       ok: false,
-      error: { httpStatus: null, error: "no answer within 20 ms" },
+      error: { httpStatus: null, error: "timeout: no answer from merchant.test within 20 ms" },
     });
   });
 
@@ -125,6 +125,41 @@ describe("one attempt", () => {
     );
     expect(await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: undefined })).toMatchObject({
       ok: false,
+    });
+  });
+
+  it("names the host and the kind of failure, and keeps the first bytes of a failed answer", async () => {
+    const target = await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: FORWARD_SECRET });
+    if (!target.ok) throw new Error(target.error);
+    const event = {
+      eventId: "evt_1",
+      provider: "portone",
+      kind: "payment",
+      objectRef: "o",
+      status: "Success",
+      previousStatus: null,
+      receivedAt: new Date(testClock.now).toISOString(),
+      source: "webhook",
+      data: "{}",
+      unverified: null,
+    };
+    const attempt = async () => send(await signedRequest(target.value, event, testClock.now));
+    origin.answer(() => new Response(`{"error":"db down",\n "trace":"${"x".repeat(400)}"}`, { status: 500 }));
+    const failed = await attempt();
+    const error = failed.ok ? "" : failed.error.error;
+    expect(error).toMatch(/^merchant\.test answered 500: \{"error":"db down", "trace":"x+…$/);
+    expect(error.length).toBeLessThan(340);
+    origin.answer(() => {
+      throw new TypeError("Network connection lost: connect ECONNREFUSED 127.0.0.1:443");
+    });
+    expect(await attempt()).toMatchObject({
+      error: { error: expect.stringMatching(/^connection refused to merchant\.test: /) },
+    });
+    origin.answer(() => {
+      throw new TypeError("getaddrinfo ENOTFOUND merchant.test");
+    });
+    expect(await attempt()).toMatchObject({
+      error: { error: expect.stringMatching(/^DNS lookup failed to merchant\.test/) },
     });
   });
 });

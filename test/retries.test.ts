@@ -49,7 +49,7 @@ describe("retries", () => {
       ["failed", 503],
       ["delivered", 200],
     ]);
-    expect(report.attempts[0]?.error).toBe("origin answered 503");
+    expect(report.attempts[0]?.error).toBe("merchant.test answered 503");
     expect(report.events[0]?.delivery).toBe("delivered");
   });
 

@@ -105,19 +105,33 @@ export async function send(request: SignedRequest): Promise<AttemptResult> {
     const response = await fetchBounded(
       request.url,
       { method: "POST", headers: request.headers, body: request.body, redirect: "manual" },
-      // A 2xx is all that counts: its body is never read.
-      { timeoutMs: request.timeoutMs, maxBytes: 0, readBody: () => false },
+      // A 2xx is all that counts: its body is never read. A failure's first bytes say why.
+      { timeoutMs: request.timeoutMs, maxBytes: ANSWER_EXCERPT_BYTES, readBody: (status) => !isSuccess(status) },
     );
-    if (response.status >= 200 && response.status < 300) return ok({ httpStatus: response.status });
+    if (isSuccess(response.status)) return ok({ httpStatus: response.status });
     const retryAfterMs =
       response.status === 429 || response.status === 503 ? retryAfter(response.headers.get("retry-after")) : null;
+    const excerpt = response.body.replace(/\s+/g, " ").trim();
     return err({
       httpStatus: response.status,
-      error: `origin answered ${response.status}`,
+      error: `${hostOf(request.url)} answered ${response.status}${excerpt === "" ? "" : `: ${excerpt}${response.truncated ? "…" : ""}`}`,
       ...(retryAfterMs === null ? {} : { retryAfterMs }),
     });
   } catch (thrown) {
-    return err({ httpStatus: null, error: describeFailure(thrown, request.timeoutMs) });
+    return err({ httpStatus: null, error: describeFailure(thrown, request) });
+  }
+}
+
+/** How much of a failed answer is kept with the attempt, in bytes (what an operator needs to see why). */
+const ANSWER_EXCERPT_BYTES = 300;
+
+const isSuccess = (status: number): boolean => status >= 200 && status < 300;
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "the destination";
   }
 }
 
@@ -128,9 +142,19 @@ function retryAfter(value: string | null): number | null {
   return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 3600) * 1000 : null;
 }
 
-function describeFailure(thrown: unknown, timeoutMs: number): string {
+/** A request that got no answer, named by host and kind (timeout, refused, DNS, TLS), with the runtime's words. */
+function describeFailure(thrown: unknown, request: SignedRequest): string {
+  const host = hostOf(request.url);
   if (thrown instanceof Error && (thrown.name === "TimeoutError" || thrown.name === "AbortError")) {
-    return `no answer within ${timeoutMs} ms`;
+    return `timeout: no answer from ${host} within ${request.timeoutMs} ms`;
   }
-  return errorText(thrown);
+  const text = errorText(thrown);
+  const kind = /refused/i.test(text)
+    ? "connection refused"
+    : /ENOTFOUND|getaddrinfo|DNS|resolve/i.test(text)
+      ? "DNS lookup failed"
+      : /TLS|SSL|certificate|handshake/i.test(text)
+        ? "TLS failed"
+        : "connection failed";
+  return `${kind} to ${host}: ${text}`;
 }
