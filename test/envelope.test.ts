@@ -153,13 +153,13 @@ describe("one attempt", () => {
       throw new TypeError("Network connection lost: connect ECONNREFUSED 127.0.0.1:443");
     });
     expect(await attempt()).toMatchObject({
-      error: { error: expect.stringMatching(/^connection refused to merchant\.test: /) },
+      error: { error: expect.stringMatching(/^connection refused to merchant\.test: /) as unknown },
     });
     origin.answer(() => {
       throw new TypeError("getaddrinfo ENOTFOUND merchant.test");
     });
     expect(await attempt()).toMatchObject({
-      error: { error: expect.stringMatching(/^DNS lookup failed to merchant\.test/) },
+      error: { error: expect.stringMatching(/^DNS lookup failed to merchant\.test/) as unknown },
     });
   });
 });
