@@ -2,7 +2,7 @@
 // once acknowledged, in order per object, and objects never wait for each other.
 import { describe, expect, it } from "vitest";
 import { ledgerOf, uniqueRef } from "./helpers";
-import { envelope, origin, type Envelope } from "./stand-ins";
+import { envelope, origin, testClock, type Envelope } from "./stand-ins";
 import { LINK, accept, after, ids } from "./delivery-helpers";
 
 describe("retries", () => {
@@ -51,6 +51,20 @@ describe("retries", () => {
     ]);
     expect(report.attempts[0]?.error).toBe("merchant.test answered 503");
     expect(report.events[0]?.delivery).toBe("delivered");
+  });
+
+  it("reports when each pending event is next tried: one queued behind a retried event waits for its retry", async () => {
+    const ref = uniqueRef("next");
+    origin.answer(() => new Response(null, { status: 500 }));
+    await accept("payment-link", ref, "Created");
+    await accept("payment-link", ref, "Success");
+    await after(0, ref);
+    const report = await ledgerOf(LINK, ref).inspect();
+    const [head, behind] = report.deliveries;
+    expect(head).toMatchObject({ state: "pending", attempts_this_cycle: 1 });
+    expect(Date.parse(String(head?.next_attempt_at))).toBeGreaterThan(testClock.now);
+    expect(behind?.next_attempt_at).toBe(head?.next_attempt_at); // not 1970: it goes after the head's retry
+    expect(report.events.map((e) => e.next_attempt_at)).toEqual([head?.next_attempt_at, head?.next_attempt_at]);
   });
 
   it("objects never wait for each other: one object's retries do not hold another's events", async () => {

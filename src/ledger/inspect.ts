@@ -20,24 +20,35 @@ export interface ObjectReport {
 /** SQL for an epoch-milliseconds column as ISO 8601 text (NULL stays NULL). */
 const iso = (column: string): string => `strftime('%Y-%m-%dT%H:%M:%fZ', ${column} / 1000.0, 'unixepoch')`;
 
-export function inspectObject(sql: SqlStorage): ObjectReport {
-  const rows = (query: string) =>
+/** Each delivery with the time it will next be tried (epoch ms, `due`): a pending one never before the
+ *  head of its destination's queue (it waits behind it) nor before now; NULL once delivered or dead. */
+const DELIVERIES_DUE = `SELECT d.*, CASE WHEN d.state = 'pending'
+      THEN max(d.next_attempt_at, coalesce(h.at, 0), ?) END AS due
+    FROM deliveries d LEFT JOIN
+      (SELECT destination, next_attempt_at AS at, min(seq) FROM deliveries WHERE state = 'pending' GROUP BY destination) h
+      ON h.destination = d.destination`;
+
+export function inspectObject(sql: SqlStorage, now: number): ObjectReport {
+  const rows = (query: string, ...args: SqlStorageValue[]) =>
     sql
-      .exec(query)
+      .exec(query, ...args)
       .toArray()
       .map((row) => ({ ...row }));
   return {
     state: rows("SELECT provider, kind, object_ref, status, terminal, last_event_id, updated_at FROM object_state"),
     events: rows(
       `SELECT e.seq, e.event_id, e.kind, e.object_ref, e.status, e.outcome, e.previous_status, e.received_at, e.source,
-              o.delivery, o.attempts_this_cycle, ${iso("o.next_attempt_at")} AS next_attempt_at, o.last_error
+              o.delivery, o.attempts_this_cycle, ${iso("n.due")} AS next_attempt_at, o.last_error
          FROM events e LEFT JOIN (${DELIVERY_PER_EVENT}) o ON o.seq = e.seq
+              LEFT JOIN (SELECT seq, min(due) AS due FROM (${DELIVERIES_DUE}) GROUP BY seq) n ON n.seq = e.seq
         ORDER BY e.seq`,
+      now,
     ),
     deliveries: rows(
       `SELECT seq, event_id, destination, state, cycle_attempts AS attempts_this_cycle,
-              ${iso("next_attempt_at")} AS next_attempt_at, last_error
-         FROM deliveries ORDER BY seq, destination`,
+              ${iso("due")} AS next_attempt_at, last_error
+         FROM (${DELIVERIES_DUE}) ORDER BY seq, destination`,
+      now,
     ),
     attempts: rows(
       `SELECT event_id, destination, ${iso("started_at")} AS started_at, ${iso("finished_at")} AS finished_at, outcome, http_status, error

@@ -307,7 +307,7 @@ export class Ledger extends DurableObject<Env> {
 
   /** State, history, deliveries and attempts of this object, for the operator API. */
   inspect(): ObjectReport {
-    return inspectObject(this.ctx.storage.sql);
+    return inspectObject(this.ctx.storage.sql, clock.now());
   }
 
   /** Re-queues accepted events with a fresh retry budget, in their order: at every destination, or
