@@ -62,7 +62,7 @@ describe("retries", () => {
     const report = await ledgerOf(LINK, ref).inspect();
     const [head, behind] = report.deliveries;
     expect(head).toMatchObject({ state: "pending", attempts_this_cycle: 1 });
-    expect(Date.parse(String(head?.next_attempt_at))).toBeGreaterThan(testClock.now);
+    expect(Date.parse(head?.next_attempt_at as string)).toBeGreaterThan(testClock.now);
     expect(behind?.next_attempt_at).toBe(head?.next_attempt_at); // not 1970: it goes after the head's retry
     expect(report.events.map((e) => e.next_attempt_at)).toEqual([head?.next_attempt_at, head?.next_attempt_at]);
   });

@@ -37,7 +37,10 @@ export function inspectObject(sql: SqlStorage, now: number): ObjectReport {
   return {
     state: rows("SELECT provider, kind, object_ref, status, terminal, last_event_id, updated_at FROM object_state"),
     events: rows(
-      `SELECT e.seq, e.event_id, e.kind, e.object_ref, e.status, e.outcome, e.previous_status, e.received_at, e.source,
+      `SELECT e.seq, e.event_id, e.provider, e.kind, e.object_ref, e.status, e.outcome, e.previous_status, e.received_at,
+              e.source, e.data,
+              CASE WHEN json_valid(e.unverified) THEN (SELECT group_concat(key, ', ') FROM json_each(e.unverified)) END
+                AS unverified_keys,
               o.delivery, o.attempts_this_cycle, ${iso("n.due")} AS next_attempt_at, o.last_error
          FROM events e LEFT JOIN (${DELIVERY_PER_EVENT}) o ON o.seq = e.seq
               LEFT JOIN (SELECT seq, min(due) AS due FROM (${DELIVERIES_DUE}) GROUP BY seq) n ON n.seq = e.seq

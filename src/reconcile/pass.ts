@@ -49,6 +49,7 @@ export async function runPass(env: Env, config: Config, trigger: "cron" | "admin
     listed: 0,
     recorded: 0,
     purged: 0,
+    unanswered: 0,
     unavailableInARow: 0,
     error: null,
   };
@@ -95,6 +96,7 @@ async function checkBatch(env: Env, batch: readonly Candidate[], tally: Tally): 
     tally.unavailableInARow = failure?.kind === "unavailable" ? tally.unavailableInARow + 1 : 0;
     if (tally.unavailableInARow >= UNAVAILABLE_STOP && tally.error === null)
       tally.error = `PortOne's API is unavailable: ${failure?.reason ?? ""}`;
+    if (failure !== null) tally.unanswered += 1;
     if (failure !== null && failure.kind !== "auth")
       log("warn", "reconciliation check found no answer", {
         object: candidate.object,

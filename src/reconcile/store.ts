@@ -100,6 +100,8 @@ export interface PassSummary {
   readonly listed: number;
   readonly recorded: number;
   readonly purged: number;
+  /** Checks that got no usable answer (unknown reference, unreadable, unavailable). */
+  readonly unanswered: number;
   readonly error: string | null;
 }
 
@@ -113,6 +115,7 @@ const PASS_COLUMNS = [
   "listed",
   "recorded",
   "purged",
+  "unanswered",
   "error",
 ] as const;
 

@@ -22,6 +22,7 @@ export interface Tally {
   listed: number;
   recorded: number;
   purged: number;
+  unanswered: number;
   unavailableInARow: number;
   error: string | null;
 }

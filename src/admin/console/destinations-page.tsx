@@ -12,7 +12,7 @@ export const DestinationsPage: FC<{ csrf: string; destinations: readonly Destina
   <Page title="Destinations" current="/console/destinations" csrf={csrf}>
     {flash && <p class="flash">{flash}</p>}
     <div class="scroll">
-      <table>
+      <table class="stack destinations">
         <thead>
           <tr>
             <th>Name</th>

@@ -9,6 +9,56 @@ type Row = Record<string, SqlStorageValue>;
 const text = (v: SqlStorageValue | undefined): string =>
   typeof v === "string" ? v : typeof v === "number" || typeof v === "bigint" ? v.toString() : "";
 
+const FAILURES: Record<string, string> = {
+  not_found: "PortOne does not know this reference (4096 / 4001)",
+  unavailable: "PortOne's API was unavailable",
+  unreadable: "PortOne's answer could not be used",
+  auth: "PortOne refused the credentials",
+};
+
+/** The deliveries of the object's events, in words: how many are delivered, pending (and when next), dead. */
+function deliverySummary(report: ObjectReport): string {
+  const count = (state: string) => report.events.filter((e) => e.delivery === state).length;
+  const [delivered, pending, dead] = [count("delivered"), count("pending"), count("dead")];
+  const next = report.events
+    .map((e) => (e.delivery === "pending" ? text(e.next_attempt_at) : ""))
+    .filter((t) => t !== "")
+    .sort()[0];
+  const parts = [`${delivered} delivered`];
+  if (pending > 0) parts.push(`${pending} pending${next ? `, next try ${when(next)}` : ""}`);
+  if (dead > 0) parts.push(`${dead} dead`);
+  return parts.join(", ");
+}
+
+/** An event's proven data: PortOne's fields (signed, or its API's answer: amounts, references, status,
+ *  never personal data) as values; a generic source's body, which may hold anything, by its keys only.
+ *  Unverified fields by their names only. */
+const EventData: FC<{ event: Row }> = ({ event }) => {
+  const raw = text(event.data);
+  let data: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed))
+      data = parsed as Record<string, unknown>;
+  } catch {
+    data = {};
+  }
+  const unverified = text(event.unverified_keys);
+  const shown =
+    event.provider === "portone"
+      ? Object.entries(data)
+          .filter(([, v]) => v === null || typeof v !== "object")
+          .map(([k, v]) => `${k}: ${String(v)}`)
+          .join("\n")
+      : `fields: ${Object.keys(data).join(", ")}`;
+  return (
+    <>
+      <pre class="data">{shown}</pre>
+      {unverified !== "" && <span class="note">unverified fields (not shown): {unverified}</span>}
+    </>
+  );
+};
+
 export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: ObjectReport; flash?: string }> = ({
   csrf,
   path,
@@ -23,7 +73,9 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
     <Page title={name} csrf={csrf}>
       {flash && <p class="flash">{flash}</p>}
       <p>
-        Status <b>{text(state?.status) || "—"}</b> {state?.terminal === 1 ? "(finished)" : "(not finished)"}
+        Payment object's status <b>{text(state?.status) || "—"}</b>{" "}
+        {state?.terminal === 1 ? "(final: nothing moves it any more)" : "(not final yet)"}. Delivery:{" "}
+        <b>{deliverySummary(report)}</b>.
       </p>
       <p class="note">
         {report.reconciliation === null
@@ -31,7 +83,7 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
           : `Last checked with PortOne's API ${when(report.reconciliation.at)}: ${
               report.reconciliation.failure === null
                 ? `${report.reconciliation.changed} new status${report.reconciliation.changed === 1 ? "" : "es"}`
-                : `no answer (${report.reconciliation.failure})`
+                : `no answer (${FAILURES[report.reconciliation.failure] ?? report.reconciliation.failure})`
             }.`}
         {report.purged_at === null ? "" : ` History purged ${when(report.purged_at)} after the retention period.`}
       </p>
@@ -41,16 +93,21 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
         </p>
       )}
       <h2>Timeline</h2>
+      <p class="note">
+        Redeliver on a delivered or dead event sends it again with its original webhook-id; on a pending one it means
+        "try now" (its retry budget starts over). Data is what was proven (signed, or PortOne's API answer); fields no
+        signature covers are named, never shown.
+      </p>
       <div class="scroll">
-        <table>
+        <table class="stack timeline">
           <thead>
             <tr>
               <th>#</th>
               <th>Received</th>
-              <th>Event id</th>
-              <th>Kind</th>
+              <th>Event</th>
               <th>Status</th>
               <th>Delivery</th>
+              <th>Data</th>
               <th>Attempts (result, HTTP status, error)</th>
               <th></th>
             </tr>
@@ -61,9 +118,8 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
                 <td>{text(e.seq)}</td>
                 <td>{when(text(e.received_at))}</td>
                 <td>
-                  <code>{text(e.event_id)}</code>
+                  <code>{text(e.event_id)}</code> {text(e.kind)}
                 </td>
-                <td>{text(e.kind)}</td>
                 <td>
                   {text(e.previous_status) ? `${text(e.previous_status)} → ` : ""}
                   {text(e.status)}
@@ -71,12 +127,16 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
                 </td>
                 <td>
                   <State value={e.outcome === "stale" ? "stale" : text(e.delivery)} />
+                  {e.delivery === "pending" && e.next_attempt_at ? ` · next try ${when(text(e.next_attempt_at))}` : ""}
+                </td>
+                <td>
+                  <EventData event={e} />
                 </td>
                 <td class="wrap">
                   <ol>
                     {attemptsOf(e.event_id).map((a) => (
                       <li>
-                        {when(text(a.started_at))}: <State value={text(a.outcome)} />
+                        {when(text(a.started_at))} {text(a.destination)}: <State value={text(a.outcome)} />
                         {a.http_status !== null ? ` HTTP ${text(a.http_status)}` : ""}
                         {a.error ? `: ${text(a.error)}` : ""}
                       </li>
@@ -88,7 +148,7 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
                     <ActionButton
                       action={`${path}/events/${encodeURIComponent(text(e.event_id))}/redeliver`}
                       csrf={csrf}
-                      label="Redeliver"
+                      label={e.delivery === "pending" ? "Try now" : "Redeliver"}
                     />
                   )}
                 </td>
@@ -101,7 +161,7 @@ export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: 
         <>
           <h2>Refunds</h2>
           <div class="scroll">
-            <table>
+            <table class="stack refunds">
               <thead>
                 <tr>
                   <th>Refund id</th>

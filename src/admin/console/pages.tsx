@@ -78,7 +78,11 @@ const Reconciliation: FC<{ passes: { last: PassSummary | null; problem: PassSumm
     )}
     {passes.last?.error && !passes.problem && <p class="note">The last pass stopped early: {passes.last.error}.</p>}
     {passes.last === null ? (
-      <p class="note">No pass yet (one runs every 5 minutes).</p>
+      <p class="note">
+        No pass yet. Deployed, one runs every 5 minutes; under <code>npm run dev</code> no cron fires by itself: run one
+        with <code>POST /admin/reconcile</code> or{" "}
+        <code>curl "http://127.0.0.1:8787/__scheduled?cron=*/5+*+*+*+*"</code>.
+      </p>
     ) : (
       <div class="cards">
         <div class="card">
@@ -91,6 +95,9 @@ const Reconciliation: FC<{ passes: { last: PassSummary | null; problem: PassSumm
           <b>{passes.last.changed}</b>statuses found
         </div>
         <div class="card">
+          <b>{passes.last.unanswered}</b>checks without an answer (unknown reference, API down or unreadable)
+        </div>
+        <div class="card">
           <b>{passes.last.api_calls}</b>API calls
         </div>
         <div class="card">
@@ -100,6 +107,16 @@ const Reconciliation: FC<{ passes: { last: PassSummary | null; problem: PassSumm
     )}
   </>
 );
+
+/** A duration for people: 840 ms, 3.2 s, 2 min 53 s, 1 h 5 min. */
+export function duration(ms: number | null): string {
+  if (ms === null) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 60) return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
 
 export const OverviewPage: FC<{
   csrf: string;
@@ -121,10 +138,10 @@ export const OverviewPage: FC<{
         <b>{day.oldest_pending_at ? when(day.oldest_pending_at) : "none"}</b>oldest pending event
       </div>
       <div class="card">
-        <b>{latency.p50_ms === null ? "—" : `${latency.p50_ms} ms`}</b>latency p50 (24 h)
+        <b>{duration(latency.p50_ms)}</b>latency p50 (24 h)
       </div>
       <div class="card">
-        <b>{latency.p95_ms === null ? "—" : `${latency.p95_ms} ms`}</b>latency p95 (24 h)
+        <b>{duration(latency.p95_ms)}</b>latency p95 (24 h)
       </div>
     </div>
     <h2>Events per hour</h2>
@@ -138,7 +155,7 @@ export const OverviewPage: FC<{
 
 export const EventsTable: FC<{ events: readonly EventItem[] }> = ({ events }) => (
   <div class="scroll">
-    <table>
+    <table class="stack events">
       <thead>
         <tr>
           <th>Type</th>
@@ -194,6 +211,13 @@ export const EventsPage: FC<{ csrf: string; query: Record<string, string>; page:
           ))}
         </select>
         <input name="type" value={query.type ?? ""} placeholder="type, e.g. portone.payment.success" />
+        <input name="status" value={query.status ?? ""} placeholder="status, e.g. Success" />
+        <label>
+          since <input type="date" name="since" value={query.since ?? ""} />
+        </label>
+        <label>
+          until <input type="date" name="until" value={query.until ?? ""} />
+        </label>
         <button type="submit">Search</button>
       </form>
       <EventsTable events={page.events} />
