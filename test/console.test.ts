@@ -142,4 +142,20 @@ describe("the console", () => {
     expect(timeline.status).toBe(200);
     expect(await timeline.text()).toContain(ref);
   });
+
+  it("sends a destination's test event from its row and opens the test object's timeline", async () => {
+    const cookie = await login();
+    const page = await (await request("/console/destinations", { headers: { cookie } })).text();
+    expect(page).toContain('action="/console/destinations/analytics/test"');
+    const sent = await request(
+      "/console/destinations/analytics/test",
+      form({ csrf: csrfOf(page) }, { origin: BASE, cookie }),
+    );
+    expect(sent.status).toBe(303);
+    const location = sent.headers.get("location") ?? "";
+    expect(location).toBe("/console/objects/gateway/test/analytics?done=test");
+    const timeline = await request(location, { headers: { cookie } });
+    expect(timeline.status).toBe(200);
+    expect(await timeline.text()).toContain("Test event queued");
+  });
 });

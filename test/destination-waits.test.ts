@@ -10,6 +10,7 @@ import worker from "../src/index";
 import { ledgerFor } from "../src/ledger/ledger";
 import { adminFetch } from "./admin-helpers";
 import { referenceHmac, resultOf, uniqueRef } from "./helpers";
+import { verifyAtClock } from "./delivery-helpers";
 import { envelope, origin, testClock, type Received } from "./stand-ins";
 
 const nameOf = (r: Pick<Received, "url">): string =>
@@ -163,5 +164,26 @@ describe("bulk redelivery of dead letters", () => {
     expect(got("erp", ref)).toEqual(["paid"]);
     expect(got("default", ref)).toEqual(["paid"]);
     expect(got("analytics", ref)).toEqual(["paid"]);
+  });
+});
+
+describe("a destination's test event", () => {
+  it("is a signed gateway.test sent to that destination only, recorded like any delivery", async () => {
+    const response = await adminFetch("/destinations/erp/test", { method: "POST" });
+    expect(response.status).toBe(202);
+    const sent = await response.json<{ event_id: string; object: string }>();
+    expect(sent.object).toBe("gateway:test:erp");
+    const stub = ledgerFor(env, "gateway", "test", "erp");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const got = origin.acknowledged.filter((r) => envelope(r).id === sent.event_id);
+    expect(got.map((r) => nameOf(r))).toEqual(["erp"]);
+    const verified = verifyAtClock(got[0] as Received, "whsec_ZXJwLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODk=");
+    expect(verified).toMatchObject({ type: "gateway.test", provider: "gateway", object_ref: "erp" });
+    const report = await stub.inspect();
+    expect(report.events.find((e) => e.event_id === sent.event_id)).toMatchObject({ delivery: "delivered" });
+    expect((await adminFetch("/destinations/nobody/test", { method: "POST" })).status).toBe(404);
+    // A second test is a new event, with its own webhook-id.
+    const again = await (await adminFetch("/destinations/erp/test", { method: "POST" })).json<{ event_id: string }>();
+    expect(again.event_id).not.toBe(sent.event_id);
   });
 });

@@ -7,6 +7,10 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
 import type { Destination } from "../config/destinations";
 import { gateFor, type GateState } from "../egress/gate";
+import { ledgerFor } from "../ledger/ledger";
+import { objectNameOf } from "../ledger/object-name";
+import { clock } from "../lib/clock";
+import { GATEWAY_PROVIDER } from "../providers/types";
 import { httpError } from "../lib/http-errors";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
@@ -74,8 +78,49 @@ export async function setPaused(c: Context<AppEnv>, name: string, paused: boolea
   return view(c, destination, pending === null ? null : (pending.get(name) ?? 0), state);
 }
 
+export interface TestEvent {
+  readonly event_id: string;
+  /** The object it is recorded on: gateway:test:<destination> (its timeline shows the attempt). */
+  readonly object: string;
+}
+
+/** Records a `gateway.test` event for one destination only, forwarded and signed like any event, so an
+ *  operator can check a new destination (its URL, its secret, the origin's verification) before a
+ *  provider sends anything. A new event each time (its own webhook-id). */
+export async function sendTestEvent(c: Context<AppEnv>, name: string): Promise<TestEvent> {
+  if (configured(c).find((d) => d.name === name) === undefined)
+    throw httpError(404, "not_found", `No destination named ${name}.`);
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  const eventId = `evt_${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  const object = objectNameOf(GATEWAY_PROVIDER, "test", name);
+  const receivedAt = new Date(clock.now()).toISOString();
+  const outcome = await ledgerFor(c.env, GATEWAY_PROVIDER, "test", name).record(object, {
+    provider: GATEWAY_PROVIDER,
+    kind: "test",
+    objectRef: name,
+    eventId,
+    status: "sent",
+    position: { rank: null, terminal: false },
+    data: JSON.stringify({
+      destination: name,
+      message: "A test event from the webhook gateway: verify its signature as you verify every event.",
+      sent_at: receivedAt,
+    }),
+    unverified: null,
+    source: "webhook",
+    contentHash: null,
+    receivedAt,
+    destinations: [name],
+  });
+  if (outcome.result === "not_stored")
+    throw httpError(503, "storage_unavailable", "The test event could not be stored; try again.");
+  log("info", "test event queued", { destination: name, event_id: eventId });
+  return { event_id: eventId, object };
+}
+
 export const destinationsApi = new Hono<AppEnv>();
 
 destinationsApi.get("/", async (c) => c.json({ destinations: await destinationViews(c) }));
 destinationsApi.post("/:name/pause", async (c) => c.json(await setPaused(c, c.req.param("name"), true)));
 destinationsApi.post("/:name/resume", async (c) => c.json(await setPaused(c, c.req.param("name"), false)));
+destinationsApi.post("/:name/test", async (c) => c.json(await sendTestEvent(c, c.req.param("name")), 202));

@@ -9,6 +9,8 @@ import { httpError } from "../lib/http-errors";
 
 const KNOWN_OBJECTS: Readonly<Record<string, readonly string[]>> = {
   portone: ["payment", "payment_link", "subscription_link"],
+  // Each destination's test events (admin/destinations.ts), on an object named by the destination.
+  gateway: ["test"],
 };
 
 export function stubFor(c: Context<AppEnv>, provider: string, kind: string, ref: string) {

@@ -22,6 +22,9 @@ export interface RecordInput extends EventRef {
   /** The reference whose lifecycle the event moves, when it is not objectRef: a subscription charge's
    *  own order_ref (its data.order_ref), on its subscription's object. */
   readonly lifecycleRef?: string;
+  /** The destinations the event goes to, when not those its type routes to (a destination's test
+   *  event goes to that destination only). */
+  readonly destinations?: readonly string[];
 }
 
 export type EventSource = "webhook" | "reconciliation";
@@ -129,7 +132,11 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
       input.contentHash,
       next?.rank ?? null,
       next === null ? null : next.terminal ? 1 : 0,
-      next === null ? null : outbox.destinationsFor(eventType(input.provider, input.kind, input.status)),
+      next === null
+        ? null
+        : input.destinations !== undefined
+          ? JSON.stringify(input.destinations)
+          : outbox.destinationsFor(eventType(input.provider, input.kind, input.status)),
       ledger,
     )
     .one().seq;

@@ -87,5 +87,10 @@ export function inLifecycle(lifecycle: Lifecycle, status: string): boolean {
 
 /** An event's type, as forwarded and as destinations' `types` globs match it: provider.kind.status. */
 export function eventType(provider: string, kind: string, status: string): string {
+  // The gateway's own events are named by their kind alone (gateway.test).
+  if (provider === GATEWAY_PROVIDER) return `${provider}.${kind}`;
   return `${provider}.${kind}.${status.toLowerCase()}`;
 }
+
+/** The provider name of the gateway's own events (a destination's test event). */
+export const GATEWAY_PROVIDER = "gateway";

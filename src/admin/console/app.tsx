@@ -12,7 +12,7 @@ import { deliveryLatency, eventsPerHour } from "../../readmodel/overview";
 import { lastPasses } from "../../reconcile/store";
 import { listEvents, statsSince } from "../../readmodel/queries";
 import { stubFor } from "../object-stub";
-import { destinationViews, setPaused } from "../destinations";
+import { destinationViews, sendTestEvent, setPaused } from "../destinations";
 import { redeliverMatching } from "../redeliver";
 import { filterOf, pageArgs } from "../request-filters";
 import { DeadLettersPage } from "./dead-letters-page";
@@ -138,6 +138,7 @@ const objectPath = "/objects/:provider/:kind/:ref";
 const flashes: Record<string, string> = {
   redelivered: "Re-queued: it will be sent again with its original webhook-id.",
   none: "Nothing to re-queue.",
+  test: "Test event queued: it is sent to this destination only, signed like every event; its attempt shows below.",
 };
 
 consoleApp.get(objectPath, async (c) => {
@@ -188,6 +189,11 @@ consoleApp.get("/destinations", async (c) => {
   const done = c.req.query("done");
   const flash = done === undefined ? undefined : `Destination ${done}.`;
   return c.html(<DestinationsPage csrf={c.var.csrf} destinations={await destinationViews(c)} flash={flash} />);
+});
+
+consoleApp.post("/destinations/:name/test", async (c) => {
+  const sent = await sendTestEvent(c, c.req.param("name"));
+  return c.redirect(`${objectHref(sent.object)}?done=test`, 303);
 });
 
 consoleApp.post("/destinations/:name/:action{pause|resume}", async (c) => {

@@ -53,12 +53,20 @@ export const DestinationsPage: FC<{ csrf: string; destinations: readonly Destina
                   csrf={csrf}
                   label={d.state === "paused" ? "Resume" : "Pause"}
                 />
+                <ActionButton
+                  action={`/console/destinations/${encodeURIComponent(d.name)}/test`}
+                  csrf={csrf}
+                  label="Send a test event"
+                />
               </td>
             </tr>
           ))}
         </tbody>
       </table>
     </div>
-    <p class="note">Only each destination's host is shown. Resume also closes an open breaker.</p>
+    <p class="note">
+      Only each destination's host is shown. Resume also closes an open breaker. A test event (type{" "}
+      <code>gateway.test</code>) goes to that destination only, signed with its secret, and is recorded like any event.
+    </p>
   </Page>
 );
