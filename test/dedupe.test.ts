@@ -68,11 +68,13 @@ describe("deduplication", () => {
     expect(stored.events.map((e) => e.outcome)).toEqual(["accepted"]);
   });
 
-  it("after a record, a seen marker with a TTL is written to KV, and a redelivery is answered from it", async () => {
+  it("a new event writes no KV marker; its first redelivery (the ledger's duplicate) writes one with a TTL, and the next is answered from it", async () => {
     const ref = uniqueRef("kv");
     const body = JSON.stringify(await eventFor("payment", ref, "Pending"));
     const before = new Set(await seenMarkers());
     expect(await resultOf(await deliverAndSettle("payment", body))).toBe("accepted");
+    expect((await seenMarkers()).filter((k) => !before.has(k))).toEqual([]);
+    expect(await resultOf(await deliverAndSettle("payment", body))).toBe("duplicate");
     const added = (await seenMarkers()).filter((k) => !before.has(k));
     expect(added).toHaveLength(1);
     const marker = await env.SEEN.getWithMetadata(added[0] as string);

@@ -148,6 +148,9 @@ it("counts the billable operations per event", async () => {
   await phase("new_event_new_object", created, result);
   await phase("new_event_known_object", processing, result);
   await phase("new_event_two_destinations", success, result);
+  // The first redelivery misses KV (a new event writes no marker), the ledger answers duplicate and
+  // the marker is written; the next ones are answered from KV without waking the object.
+  await phase("first_redelivery", processing, result);
   await phase("redelivery_kv_hit", processing, result);
   for (const key of (await env.SEEN.list({ prefix: "seen:" })).keys) await env.SEEN.delete(key.name);
   await phase("redelivery_kv_miss", processing, result);
@@ -155,6 +158,9 @@ it("counts the billable operations per event", async () => {
     `BENCH_OPS ${JSON.stringify({ objects: OBJECTS, migration_rows_per_new_object: migrationRows, per_event: result })}`,
   );
   expect(result.new_event_known_object?.do_rpc_requests).toBe(1);
+  // The KV hint where it pays: no KV write for a new event; none and no object woken for a KV hit.
+  expect(result.new_event_known_object?.kv_put ?? 0).toBe(0);
+  expect(result.redelivery_kv_hit?.do_rpc_requests ?? 0).toBe(0);
   // Cheaper bookkeeping: at most 5 SQLite rows per delivered event and destination.
   expect(result.new_event_new_object?.sqlite_rows_written).toBeLessThanOrEqual(5);
   expect(result.new_event_known_object?.sqlite_rows_written).toBeLessThanOrEqual(5);

@@ -30,7 +30,11 @@ export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response>
   }
 
   const outcome = await record(c.env, event, contentHash);
-  if (hint && outcome.conflictsWith === undefined) {
+  // The marker is written once the ledger has answered duplicate for this very body (its first
+  // redelivery): a new event then costs one KV read and no KV write, and the redeliveries after the
+  // first are still answered at the edge. Most events are never redelivered, so a write per new event
+  // cost more than it saved.
+  if (hint && outcome.result === "duplicate" && outcome.conflictsWith === undefined) {
     c.executionCtx.waitUntil(
       markSeen(c.env.SEEN, event.eventId, contentHash, objectName(event)).catch((err: unknown) => {
         // Only the hint is lost: the next redelivery wakes the ledger, which answers duplicate.

@@ -1,7 +1,8 @@
 // The KV "seen" hint: lets a redelivery be answered at the edge without waking a Durable Object.
 // KV is eventually consistent and has no compare-and-set, so this is a hint, never a lock: a miss
 // proves nothing (the ledger decides), and a marker is written only after the ledger has durably
-// recorded the event, so a hit always means "already stored".
+// recorded the event, so a hit always means "already stored". It is written at the event's first
+// redelivery (the ledger answered duplicate), not with the event: most events are never redelivered.
 // The marker holds the hash of the body that was recorded: a body that differs (unsigned fields
 // added to a captured body) is not answered here but by the ledger, which logs the conflict.
 
