@@ -1,7 +1,7 @@
 // The forwarded request: the contract's envelope and Standard Webhooks signature (checked by the
 // independent standardwebhooks library), and what one attempt does with a slow or misconfigured origin.
 import { describe, expect, it } from "vitest";
-import { send, signedRequest, targetFor } from "../src/egress/deliver";
+import { send, signedRequest, targetFor, type ForwardEvent } from "../src/egress/deliver";
 import { deliver, eventFor, resultOf, uniqueRef } from "./helpers";
 import { envelope, ORIGIN_URL, origin, testClock, type Received } from "./stand-ins";
 import { loadConfig } from "../src/config";
@@ -76,6 +76,22 @@ describe("the forwarded request", () => {
   });
 });
 
+/** A forwarded event as one attempt sends it. */
+function forwardEvent(eventId: string): ForwardEvent {
+  return {
+    eventId,
+    provider: "portone",
+    kind: "payment",
+    objectRef: "o",
+    status: "Success",
+    previousStatus: null,
+    receivedAt: new Date(testClock.now).toISOString(),
+    source: "webhook",
+    data: "{}",
+    unverified: null,
+  };
+}
+
 describe("one attempt", () => {
   it("gives up on an origin that does not answer within the timeout", async () => {
     origin.answer(
@@ -89,18 +105,7 @@ describe("one attempt", () => {
       FORWARD_SIGNING_SECRET: FORWARD_SECRET,
     });
     if (!target.ok) throw new Error(target.error);
-    const event = {
-      eventId: "evt_0",
-      provider: "portone",
-      kind: "payment",
-      objectRef: "o",
-      status: "Success",
-      previousStatus: null,
-      receivedAt: new Date(testClock.now).toISOString(),
-      source: "webhook",
-      data: "{}",
-      unverified: null,
-    };
+    const event = forwardEvent("evt_0");
     expect(await send(await signedRequest(target.value, event, testClock.now, 20))).toEqual({
       ok: false,
       error: { httpStatus: null, error: "timeout: no answer from merchant.test within 20 ms" },
@@ -131,18 +136,7 @@ describe("one attempt", () => {
   it("names the host and the kind of failure, and keeps the first bytes of a failed answer", async () => {
     const target = await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: FORWARD_SECRET });
     if (!target.ok) throw new Error(target.error);
-    const event = {
-      eventId: "evt_1",
-      provider: "portone",
-      kind: "payment",
-      objectRef: "o",
-      status: "Success",
-      previousStatus: null,
-      receivedAt: new Date(testClock.now).toISOString(),
-      source: "webhook",
-      data: "{}",
-      unverified: null,
-    };
+    const event = forwardEvent("evt_1");
     const attempt = async () => send(await signedRequest(target.value, event, testClock.now));
     origin.answer(() => new Response(`{"error":"db down",\n "trace":"${"x".repeat(400)}"}`, { status: 500 }));
     const failed = await attempt();

@@ -3,41 +3,12 @@
 // subscription's object, the last charge is read as the subscription leaves Active, a charge the
 // payment list names is never a payment of its own, and an answer about another reference or with
 // a status outside the kind's lifecycle is unknown.
-import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
-import { KINDS, deliver, eventFor, ledgerCount, ledgerOf, resultOf, uniqueRef, type Slug } from "./helpers";
-import { TOKEN } from "./admin-helpers";
+import { KINDS, ledgerCount, ledgerOf, uniqueRef } from "./helpers";
 import { testEnv } from "./env";
-import { envelope, origin, testClock } from "./stand-ins";
+import { testClock } from "./stand-ins";
 import { fakePortOne, installFakePortOne, paymentContent } from "./portone-stand-in";
-
-const SILENT = 31 * 60_000;
-
-async function webhook(slug: Slug, ref: string, status: string): Promise<string> {
-  const result = await resultOf(await deliver(slug, await eventFor(slug, ref, status)));
-  while (await runDurableObjectAlarm(ledgerOf(KINDS[slug], ref)));
-  return result;
-}
-
-async function pass(e: Env = env): Promise<{ checked: number; changed: number }> {
-  const response = await worker.fetch(
-    new Request("https://gateway.test/admin/reconcile", {
-      method: "POST",
-      headers: { authorization: `Bearer ${TOKEN}` },
-    }),
-    e,
-    createExecutionContext(),
-  );
-  expect(response.status).toBe(200);
-  return response.json();
-}
-
-const forwarded = () => origin.acknowledged.map((r) => envelope(r));
-const drain = async (slug: Slug, ref: string) => {
-  while (await runDurableObjectAlarm(ledgerOf(KINDS[slug], ref)));
-};
+import { drain, forwarded, pass, SILENT, webhook } from "./reconcile-helpers";
 
 function charge(subscription: string, n: number, status = "Success") {
   return {

@@ -2,36 +2,22 @@
 // follows the documented shapes. A payment whose final webhook never came is found and forwarded
 // with source "reconciliation"; the webhook that comes later is a duplicate. Every failure of the API
 // changes nothing and is bounded.
-import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
+import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef, type Slug } from "./helpers";
+import { KINDS, ledgerOf, uniqueRef } from "./helpers";
 import worker from "../src/index";
 import { adminFetch, TOKEN } from "./admin-helpers";
 import { testEnv } from "./env";
-import { envelope, origin, testClock } from "./stand-ins";
+import { testClock } from "./stand-ins";
 import { fakePortOne, installFakePortOne, paymentContent } from "./portone-stand-in";
-
-const SILENT = 31 * 60_000;
+import { drain, forwarded, SILENT, webhook } from "./reconcile-helpers";
 
 async function reconcile(): Promise<{ checked: number; changed: number }> {
   const response = await adminFetch("/reconcile", { method: "POST" });
   expect(response.status).toBe(200);
   return response.json();
 }
-
-/** Sends a genuine webhook and lets its object forward it and tell the read model. */
-async function webhook(slug: Slug, ref: string, status: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const result = await resultOf(await deliver(slug, await eventFor(slug, ref, status, extra)));
-  while (await runDurableObjectAlarm(ledgerOf(KINDS[slug], ref)));
-  return result;
-}
-
-const drain = async (slug: Slug, ref: string) => {
-  while (await runDurableObjectAlarm(ledgerOf(KINDS[slug], ref)));
-};
-
-const forwarded = () => origin.acknowledged.map((r) => envelope(r));
 
 beforeEach(() => {
   installFakePortOne();
