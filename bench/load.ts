@@ -10,6 +10,9 @@ export interface LoadResult {
   readonly max: number;
   readonly errors: number;
   readonly cpuMsPerRequest: number;
+  /** CPU of the whole wrangler dev process group from the load's start to the end of its drain (the
+   *  forwards the load caused), per request. */
+  readonly cpuMsPerEventWithDrain: number;
 }
 
 export async function load(
@@ -17,6 +20,7 @@ export async function load(
   bodies: readonly string[],
   connections: number,
   cpuMs: () => number,
+  drain: () => Promise<void> = async () => undefined,
 ): Promise<LoadResult> {
   let next = 0;
   const cpuBefore = cpuMs();
@@ -47,6 +51,8 @@ export async function load(
   });
   const seconds = (lastResponse - started) / 1000;
   const cpu = cpuMs() - cpuBefore;
+  await drain();
+  const cpuWithDrain = cpuMs() - cpuBefore;
   const completed = result.requests.total;
   return {
     requests: completed,
@@ -56,6 +62,7 @@ export async function load(
     max: result.latency.max,
     errors: result.errors + result.timeouts + result.non2xx,
     cpuMsPerRequest: round(cpu / Math.max(1, completed), 3),
+    cpuMsPerEventWithDrain: round(cpuWithDrain / Math.max(1, completed), 3),
   };
 }
 
