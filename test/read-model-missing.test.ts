@@ -51,6 +51,7 @@ describe("a read model without its tables", () => {
       for (const path of ["/console", "/console/events", "/console/dead-letters"]) {
         const response = await consolePage(path);
         expect(response.status, path).toBe(503);
+        expect(response.headers.get("content-type"), path).toMatch(/^text\/html/); // a page for people
         expect(await response.text()).toContain("d1 migrations apply");
       }
       const ref = uniqueRef("rm-missing");

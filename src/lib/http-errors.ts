@@ -38,28 +38,27 @@ export const APPLY_MIGRATIONS = "wrangler d1 migrations apply READ_MODEL --remot
 /** A failure of the read model (D1), which lists and counts across objects: 503, never 500. Ingest
  *  and delivery do not depend on it. D1's errors carry a D1_ prefix; a missing table means the
  *  migrations were never applied. */
-function readModelFailure(err: Error): Response | null {
+/** What to tell about a failure of the read model, or null when the error is not D1's. */
+export function readModelProblem(err: Error): ErrorBody | null {
   const text = `${err.message} ${err.cause instanceof Error ? err.cause.message : ""}`;
   if (!/\bD1_[A-Z_]+\b/.test(text)) return null;
   if (/no such table/i.test(text))
-    return errorResponse(
-      503,
-      "read_model_not_migrated",
-      `The read model's tables are missing: apply the D1 migrations (\`${APPLY_MIGRATIONS}\`; \`npm run dev\` applies them locally). Webhooks are still received and forwarded.`,
-    );
-  return errorResponse(
-    503,
-    "read_model_unavailable",
-    "The read model (D1) could not be read; try again shortly. Webhooks are still received and forwarded.",
-  );
+    return {
+      error: "read_model_not_migrated",
+      message: `The read model's tables are missing: apply the D1 migrations (\`${APPLY_MIGRATIONS}\`; \`npm run dev\` applies them locally). Webhooks are still received and forwarded.`,
+    };
+  return {
+    error: "read_model_unavailable",
+    message: "The read model (D1) could not be read; try again shortly. Webhooks are still received and forwarded.",
+  };
 }
 
 export function onError(err: Error, c: Context): Response {
   if (err instanceof HTTPException) return err.getResponse();
-  const readModel = readModelFailure(err);
+  const readModel = readModelProblem(err);
   if (readModel !== null) {
     log("error", "read model failed", { path: c.req.path, method: c.req.method, error: err.message });
-    return readModel;
+    return errorResponse(503, readModel.error, readModel.message);
   }
   log("error", "unhandled error", { path: c.req.path, method: c.req.method, error: err.name });
   return errorResponse(500, "internal_error", "The gateway failed to handle this request; it was not acknowledged.");

@@ -6,7 +6,7 @@ import { csrf } from "hono/csrf";
 import type { Config } from "../../config";
 import type { AppEnv } from "../../env";
 import { clock } from "../../lib/clock";
-import { httpError } from "../../lib/http-errors";
+import { httpError, onError, readModelProblem } from "../../lib/http-errors";
 import { log } from "../../lib/log";
 import { deliveryLatency, eventsPerHour } from "../../readmodel/overview";
 import { lastPasses } from "../../reconcile/store";
@@ -20,7 +20,7 @@ import { DestinationsPage } from "./destinations-page";
 import { ObjectPage } from "./object-page";
 import { EventsPage, LoginPage, OverviewPage } from "./pages";
 import { accessIdentity } from "./access";
-import { objectHref } from "./layout";
+import { objectHref, Page } from "./layout";
 import { csrfMatches, csrfToken, endSession, sessionOf, startSession, tokenMatches, type Session } from "./session";
 
 const DAY = 24 * 3600 * 1000;
@@ -33,6 +33,23 @@ const HEADERS: Record<string, string> = {
 };
 
 export const consoleApp = new Hono<AppEnv>();
+
+/** A read-model failure is a page for people (503), not JSON; anything else as everywhere. */
+consoleApp.onError((err, c) => {
+  const problem = readModelProblem(err);
+  if (problem === null) return onError(err, c);
+  log("error", "read model failed", { path: c.req.path, error: err.message });
+  return c.html(
+    <Page title="Read model unavailable">
+      <p class="problem">{problem.message}</p>
+      <p class="note">
+        Objects' own pages (<code>/console/objects/…</code>) and the admin API's object routes still work: they ask each
+        object, not the read model.
+      </p>
+    </Page>,
+    503,
+  );
+});
 
 /** ADMIN_TOKEN, or a 404 as if the console did not exist. */
 function adminToken(config: Config, request: Request): string {
