@@ -228,3 +228,17 @@ export function markChargesDue(sql: SqlStorage, at: number | null): void {
   if (at === null) meta.delete(sql, "charges_due_at");
   else meta.set(sql, "charges_due_at", at);
 }
+
+/** An Active subscription webhook. */
+export function isActiveSubscription(input: RecordInput): boolean {
+  return input.provider === "portone" && input.kind === "subscription_link" && input.status.toLowerCase() === "active";
+}
+
+/** Whether a subscription's charges are to be read after this event: while it is Active (a charge was
+ *  made: PortOne sends Active again), and once more when it leaves Active, so the charge that
+ *  completed it, or came before its cancellation, is not lost. */
+export function chargesToRead(input: RecordInput, recorded: RecordOutcome): boolean {
+  if (input.provider !== "portone" || input.kind !== "subscription_link" || recorded.result === "stale") return false;
+  if (isActiveSubscription(input)) return true;
+  return recorded.result === "accepted" && recorded.previousStatus?.toLowerCase() === "active";
+}

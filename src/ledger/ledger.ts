@@ -26,6 +26,8 @@ import {
   checkCharges,
   checkObject,
   chargesDueAt,
+  chargesToRead,
+  isActiveSubscription,
   markChargesDue,
   recordCharge,
   recordObserved,
@@ -327,19 +329,6 @@ export class Ledger extends DurableObject<Env> {
     if (requeued.length > 0) await this.#wake(now);
     return requeued;
   }
-}
-
-function isActiveSubscription(input: RecordInput): boolean {
-  return input.provider === "portone" && input.kind === "subscription_link" && input.status.toLowerCase() === "active";
-}
-
-/** Whether a subscription's charges are to be read after this event: while it is Active (a charge was
- *  made: PortOne sends Active again), and once more when it leaves Active, so the charge that
- *  completed it, or came before its cancellation, is not lost. */
-function chargesToRead(input: RecordInput, recorded: RecordOutcome): boolean {
-  if (input.provider !== "portone" || input.kind !== "subscription_link" || recorded.result === "stale") return false;
-  if (isActiveSubscription(input)) return true;
-  return recorded.result === "accepted" && recorded.previousStatus?.toLowerCase() === "active";
 }
 
 /** The destinations that take a type. With DESTINATIONS invalid nothing can be routed: recording
