@@ -51,13 +51,14 @@ async function view(
   };
 }
 
-/** Each destination's backlog from the read model, or null when it cannot be asked (logged). */
-async function backlog(env: Env, names: readonly string[]): Promise<Map<string, number> | null> {
+/** Each destination's backlog from the read model, or null for all when it cannot be asked (logged). */
+async function backlog(env: Env, names: readonly string[]): Promise<(name: string) => number | null> {
   try {
-    return await pendingByDestination(env.READ_MODEL, names);
+    const pending = await pendingByDestination(env.READ_MODEL, names);
+    return (name) => pending.get(name) ?? 0;
   } catch (thrown) {
     log("warn", "destinations' backlog unknown: the read model failed", { error: errorText(thrown) });
-    return null;
+    return () => null;
   }
 }
 
@@ -67,7 +68,7 @@ export async function destinationViews(c: Context<AppEnv>): Promise<DestinationV
     c.env,
     destinations.map((d) => d.name),
   );
-  return Promise.all(destinations.map((d) => view(c, d, pending === null ? null : (pending.get(d.name) ?? 0))));
+  return Promise.all(destinations.map((d) => view(c, d, pending(d.name))));
 }
 
 export async function setPaused(c: Context<AppEnv>, name: string, paused: boolean): Promise<DestinationView> {
@@ -75,7 +76,7 @@ export async function setPaused(c: Context<AppEnv>, name: string, paused: boolea
   if (destination === undefined) throw httpError(404, "not_found", `No destination named ${name}.`);
   const state = await gateFor(c.env, name).setPaused(name, paused);
   const pending = await backlog(c.env, [name]);
-  return view(c, destination, pending === null ? null : (pending.get(name) ?? 0), state);
+  return view(c, destination, pending(name), state);
 }
 
 export interface TestEvent {
@@ -90,8 +91,7 @@ export interface TestEvent {
 export async function sendTestEvent(c: Context<AppEnv>, name: string): Promise<TestEvent> {
   if (configured(c).find((d) => d.name === name) === undefined)
     throw httpError(404, "not_found", `No destination named ${name}.`);
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  const eventId = `evt_${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  const eventId = `evt_${crypto.randomUUID().replaceAll("-", "")}`; // the evt_ + 32 hex of every event id
   const object = objectNameOf(GATEWAY_PROVIDER, "test", name);
   const receivedAt = new Date(clock.now()).toISOString();
   const outcome = await ledgerFor(c.env, GATEWAY_PROVIDER, "test", name).record(object, {

@@ -3,8 +3,8 @@
 // kind "refund" in its payment's ledger, so it is ordered after that payment's own events.
 // A refund the API does not list yet is asked about again with backoff for about a day (the API may
 // lag the webhook), then settled as unconfirmed and never forwarded (the console shows when it gave
-// up; the same hint sent again starts over). While the API is unavailable, unreadable or refuses the credentials, the confirmation is retried
-// on the forwarding schedule.
+// up; the same hint sent again starts over). While the API is unavailable, unreadable or refuses the
+// credentials, the confirmation is retried on the forwarding schedule.
 
 import { clock } from "../lib/clock";
 import { retryDelayMs } from "../egress/schedule";

@@ -74,8 +74,8 @@ export class Ledger extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
-  /** Records one verified event: a duplicate changes nothing, a stale one is kept as history only. */
-  /** A storage failure is answered as `not_stored` (logged here with its reason) rather than thrown
+  /** Records one verified event: a duplicate changes nothing, a stale one is kept as history only.
+   *  A storage failure is answered as `not_stored` (logged here with its reason) rather than thrown
    *  across RPC: nothing was stored, and the edge answers 5xx so that the provider retries. */
   async record(name: string, input: RecordInput): Promise<RecordOutcome | NotStored> {
     const now = clock.now();
