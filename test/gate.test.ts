@@ -6,7 +6,8 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { gateFor, PROBE_INTERVAL_MS, type GateAnswer } from "../src/egress/gate";
+import { gateFor, PROBE_INTERVAL_MS, type Lease, type LeaseAnswer } from "../src/egress/gate";
+import { forwardUnderLease, type GateAnswer } from "../src/egress/gate-lease";
 import { ledgerFor } from "../src/ledger/ledger";
 import { adminFetch } from "./admin-helpers";
 import { referenceHmac, uniqueRef } from "./helpers";
@@ -41,9 +42,9 @@ async function sendFanout(ref: string, status: string): Promise<void> {
 describe("the gate's limits", () => {
   it("spaces sends by 1 / maxPerSecond and gives each waiting caller its own, later slot", async () => {
     const name = uniqueRef("rate");
-    const gate = gateFor(env, name);
     const answers: GateAnswer[] = [];
-    for (let i = 0; i < 5; i++) answers.push(await gate.forward(name, limits(10, null), request("rate")));
+    for (let i = 0; i < 5; i++)
+      answers.push(await forwardUnderLease(env, name, limits(10, null), request("rate"), null));
     expect(answers[0]?.sent).toBe(true);
     const slots = answers.slice(1).map((a) => (a.sent ? NaN : a.retryAt - testClock.now));
     expect(slots.every((ms) => ms >= 100)).toBe(true);
@@ -76,7 +77,9 @@ describe("the gate's limits", () => {
         const report = await ledgerFor(env, "fanout", "order", ref).inspect();
         const limited = report.deliveries.find((d) => d.destination === "limited");
         const attempted = report.attempts.some((a) => a.destination === "limited");
-        if (limited?.state === "pending" && limited.attempts_this_cycle === 0 && !attempted) n += 1;
+        const waiting =
+          typeof limited?.last_error === "string" && limited.last_error.startsWith("waiting: concurrency");
+        if (limited?.state === "pending" && limited.attempts_this_cycle === 0 && waiting && !attempted) n += 1;
       }
       return n;
     };
@@ -92,6 +95,57 @@ describe("the gate's limits", () => {
   });
 });
 
+describe("the gate's leases", () => {
+  const ask = (name: string, holder: string) => ({
+    destination: name,
+    holder,
+    limits: limits(20, 4),
+    timeoutMs: 1000,
+    waiter: null,
+    inFlight: 0,
+  });
+
+  it("never grant live shares that add up to more than the limits, whatever the number of isolates", async () => {
+    const name = uniqueRef("shares");
+    const gate = gateFor(env, name);
+    const answers: LeaseAnswer[] = [];
+    for (const holder of ["a", "b", "c", "d", "e"]) answers.push(await gate.lease(ask(name, holder)));
+    // The first took the whole; its renewal leaves room for the others, who now get their part.
+    answers.push(await gate.lease(ask(name, "a")));
+    for (const holder of ["b", "c"]) answers.push(await gate.lease(ask(name, holder)));
+    const live = new Map<string, Lease>();
+    ["a", "b", "c", "d", "e", "a", "b", "c"].forEach((holder, i) => {
+      const answer = answers[i];
+      if (answer?.granted) live.set(holder, answer.lease);
+    });
+    const granted = [...live.values()];
+    expect(granted.length).toBeGreaterThanOrEqual(3);
+    expect(granted.reduce((sum, l) => sum + (l.perSecond ?? 0), 0)).toBeLessThanOrEqual(20);
+    expect(granted.reduce((sum, l) => sum + (l.concurrency ?? 0), 0)).toBeLessThanOrEqual(4);
+    // A refused isolate is told to come back when a share is free again, not granted more.
+    expect(answers[1]).toMatchObject({ granted: false });
+    // An isolate asking again replaces its own lease rather than adding a second one.
+    expect((await gate.state()).leases).toBe(granted.length);
+  });
+
+  it("cost one gate request per lease, not per forward, and the lease keeps the rate", async () => {
+    const name = uniqueRef("lease");
+    const sends = [];
+    for (let i = 0; i < 10; i++) {
+      sends.push(await forwardUnderLease(env, name, limits(10, null), request("lease"), null));
+      testClock.advance(100);
+    }
+    expect(sends.every((a) => a.sent)).toBe(true);
+    expect((await gateFor(env, name).state()).asked_since_start).toBe(1);
+    // A pause reaches this isolate at once: it forgets its lease and the gate refuses a new one.
+    expect((await adminFetch(`/destinations/erp/pause`, { method: "POST" })).status).toBe(200);
+    expect(await forwardUnderLease(env, "erp", limits(null, null), request("erp"), null)).toMatchObject({
+      sent: false,
+      reason: "paused",
+    });
+  });
+});
+
 describe("the circuit breaker", () => {
   it("opens after 5 failures in a row, lets one probe through every 30 s, and closes on a success", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
@@ -99,18 +153,19 @@ describe("the circuit breaker", () => {
     const name = uniqueRef("breaker");
     const gate = gateFor(env, name);
     origin.answer(() => new Response(null, { status: 500 }));
-    for (let i = 0; i < 5; i++) expect((await gate.forward(name, limits(null, null), request("b"))).sent).toBe(true);
+    for (let i = 0; i < 5; i++)
+      expect((await forwardUnderLease(env, name, limits(null, null), request("b"), null)).sent).toBe(true);
     expect((await gate.state()).breaker).toBe("open");
-    const refused = await gate.forward(name, limits(null, null), request("b"));
+    const refused = await forwardUnderLease(env, name, limits(null, null), request("b"), null);
     expect(refused).toMatchObject({ sent: false, reason: "open" });
     expect(refused.sent ? 0 : refused.retryAt - testClock.now).toBeGreaterThanOrEqual(PROBE_INTERVAL_MS - 1);
     testClock.advance(PROBE_INTERVAL_MS);
-    expect((await gate.forward(name, limits(null, null), request("b"))).sent).toBe(true); // a failing probe
+    expect((await forwardUnderLease(env, name, limits(null, null), request("b"), null)).sent).toBe(true); // a failing probe
     expect((await gate.state()).breaker).toBe("open");
-    expect((await gate.forward(name, limits(null, null), request("b"))).sent).toBe(false);
+    expect((await forwardUnderLease(env, name, limits(null, null), request("b"), null)).sent).toBe(false);
     origin.answer(() => new Response(null, { status: 204 }));
     testClock.advance(PROBE_INTERVAL_MS);
-    expect((await gate.forward(name, limits(null, null), request("b"))).sent).toBe(true);
+    expect((await forwardUnderLease(env, name, limits(null, null), request("b"), null)).sent).toBe(true);
     expect((await gate.state()).breaker).toBe("closed");
     expect(origin.received).toHaveLength(7);
   });
@@ -119,8 +174,8 @@ describe("the circuit breaker", () => {
     const name = uniqueRef("retry-after");
     const gate = gateFor(env, name);
     origin.answer(() => new Response(null, { status: 429, headers: { "retry-after": "120" } }));
-    expect((await gate.forward(name, limits(null, null), request("r"))).sent).toBe(true);
-    const waiting = await gate.forward(name, limits(null, null), request("r"));
+    expect((await forwardUnderLease(env, name, limits(null, null), request("r"), null)).sent).toBe(true);
+    const waiting = await forwardUnderLease(env, name, limits(null, null), request("r"), null);
     expect(waiting).toMatchObject({ sent: false, reason: "rate" });
     expect(waiting.sent ? 0 : waiting.retryAt - testClock.now).toBeGreaterThanOrEqual(120_000);
     expect((await gate.state()).consecutive_failures).toBe(0);
@@ -133,15 +188,16 @@ describe("the circuit breaker", () => {
     const gate = gateFor(env, name);
     let n = 0;
     origin.answer(() => new Response(null, { status: n++ % 2 === 0 ? 500 : 429 }));
-    for (let i = 0; i < 9; i++) expect((await gate.forward(name, limits(null, null), request("t"))).sent).toBe(true);
+    for (let i = 0; i < 9; i++)
+      expect((await forwardUnderLease(env, name, limits(null, null), request("t"), null)).sent).toBe(true);
     expect(await gate.state()).toMatchObject({ breaker: "open", consecutive_failures: 5 });
     origin.answer(() => new Response(null, { status: 429 }));
     testClock.advance(PROBE_INTERVAL_MS);
-    expect((await gate.forward(name, limits(null, null), request("t"))).sent).toBe(true); // the probe: 429
+    expect((await forwardUnderLease(env, name, limits(null, null), request("t"), null)).sent).toBe(true); // the probe: 429
     expect((await gate.state()).breaker).toBe("open");
     origin.answer(() => new Response(null, { status: 204 }));
     testClock.advance(PROBE_INTERVAL_MS);
-    expect((await gate.forward(name, limits(null, null), request("t"))).sent).toBe(true);
+    expect((await forwardUnderLease(env, name, limits(null, null), request("t"), null)).sent).toBe(true);
     expect(await gate.state()).toMatchObject({ breaker: "closed", consecutive_failures: 0 });
   });
 

@@ -7,6 +7,7 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
 import type { Destination } from "../config/destinations";
 import { gateFor, type GateState } from "../egress/gate";
+import { forgetLeases } from "../egress/gate-lease";
 import { ledgerFor } from "../ledger/ledger";
 import { objectNameOf } from "../ledger/object-name";
 import { clock } from "../lib/clock";
@@ -75,6 +76,7 @@ export async function setPaused(c: Context<AppEnv>, name: string, paused: boolea
   const destination = configured(c).find((d) => d.name === name);
   if (destination === undefined) throw httpError(404, "not_found", `No destination named ${name}.`);
   const state = await gateFor(c.env, name).setPaused(name, paused);
+  forgetLeases(name); // this isolate's objects ask the gate again at once (others when their lease ends)
   const pending = await backlog(c.env, [name]);
   return view(c, destination, pending(name), state);
 }

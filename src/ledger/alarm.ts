@@ -2,8 +2,8 @@
 // at a time, until it is empty, the head must wait for its retry time, or this run has done its
 // share. When the next run is due is not decided here: the Ledger reads it from storage after the
 // run's last await, so work that arrived while the run awaited the origin is never forgotten.
-// Safe to run twice: every attempt is recorded in SQLite before its request, and an attempt left in
-// flight by a stopped run is closed as interrupted. A run that dies mid-request is run again by the
+// Safe to run twice: a retry is recorded in SQLite before its request (a first attempt when it ends),
+// and an attempt left in flight by a stopped run is closed as interrupted. A run that dies mid-request is run again by the
 // runtime (alarms are at-least-once: the alarm stays set until its handler completes), so no
 // watchdog alarm is written per request. The origin may therefore see an event more than once
 // (at-least-once); it drops repeats by webhook-id.
@@ -12,11 +12,12 @@ import type { Config } from "../config";
 import { clock } from "../lib/clock";
 import { err, errorText } from "../lib/result";
 import { signedRequest, targetFor, type AttemptResult, type SignedRequest } from "../egress/deliver";
-import { gateFor, type GateAnswer, type GateLimits } from "../egress/gate";
+import type { GateLimits } from "../egress/gate";
+import { forwardUnderLease, type GateAnswer } from "../egress/gate-lease";
 import { retryDelayMs } from "../egress/schedule";
 import { log } from "../lib/log";
 import { confirmDueRefunds } from "./confirm";
-import type { Outbox, OutboxHead } from "./outbox";
+import type { Attempt, Outbox, OutboxHead } from "./outbox";
 import type { Refunds } from "./refunds";
 
 /** Events forwarded per alarm run at most, so one object's backlog cannot hold an alarm for long. */
@@ -71,13 +72,14 @@ async function deliverTo(destination: string, budget: number, run: RunContext): 
     if (head === null || head.nextAttemptAt > clock.now()) return left;
     await run.beforeEachForward();
 
-    const result = await attempt(run, head, clock.now());
-    if (result === "deferred") return left; // the gate said when to come back: no attempt was made
+    const tried = await attempt(run, head, clock.now());
+    if (tried === "deferred") return left; // the gate said when to come back: no attempt was made
+    const { result, begun } = tried;
     if (result.ok) continue;
     const delay = retryDelayMs(head.cycleAttempts + 1, Math.random());
     const failure = { outcome: "failed", httpStatus: result.error.httpStatus, error: result.error.error } as const;
     const at = delay === null ? null : clock.now() + delay;
-    outbox.failed(head, clock.now(), failure, at);
+    outbox.failed(begun, clock.now(), failure, at);
     if (at === null) {
       log("error", "forward dead-lettered after the retry budget", { ...ids(head), error: failure.error });
       continue; // the events queued behind a dead letter proceed
@@ -93,13 +95,17 @@ async function deliverTo(destination: string, budget: number, run: RunContext): 
   return 0;
 }
 
-/** One attempt through the destination's gate, recorded on the head's row before the request. A
- *  gate that says "wait" made no request: the attempt is taken back (the retry budget is untouched)
- *  and the queue's head waits for the time the gate gave. A delivered attempt is closed here; a
- *  failed one by the caller, with its retry time. */
-async function attempt(run: RunContext, head: OutboxHead, now: number): Promise<AttemptResult | "deferred"> {
+/** One attempt through the destination's gate (recorded on the head's row before the request when it
+ *  has one, else when it ends). A gate that says "wait" made no request: the attempt is taken back
+ *  (the retry budget is untouched) and the queue's head waits for the time the gate gave. A delivered
+ *  attempt is closed here; a failed one by the caller, with its retry time. */
+async function attempt(
+  run: RunContext,
+  head: OutboxHead,
+  now: number,
+): Promise<{ result: AttemptResult; begun: Attempt } | "deferred"> {
   const { outbox } = run;
-  outbox.beginAttempt(head, now);
+  const begun = outbox.beginAttempt(head, now);
   let result: AttemptResult;
   try {
     const target = await targetFor(run.config, head.destination);
@@ -111,7 +117,7 @@ async function attempt(run: RunContext, head: OutboxHead, now: number): Promise<
       const answer = await throughGate(run.env, head.destination, limits, request, run.ledger());
       if (answer === null) result = err({ httpStatus: null, error: "the destination's gate could not be reached" });
       else if (!answer.sent) {
-        outbox.takeBackAttempt(head, answer.retryAt, clock.now(), `waiting: ${answer.reason}`);
+        outbox.takeBackAttempt(begun, answer.retryAt, clock.now(), `waiting: ${answer.reason}`);
         return "deferred";
       } else result = answer.result;
     }
@@ -122,14 +128,14 @@ async function attempt(run: RunContext, head: OutboxHead, now: number): Promise<
       httpStatus: null,
       error: "the run failed during the attempt",
     } as const;
-    outbox.failed(head, clock.now(), interrupted, null);
+    outbox.failed(begun, clock.now(), interrupted, null);
     throw thrown;
   }
   if (result.ok) {
-    outbox.delivered(head, clock.now(), result.value.httpStatus);
+    outbox.delivered(begun, clock.now(), result.value.httpStatus);
     log("info", "forwarded", { ...ids(head), http_status: result.value.httpStatus });
   }
-  return result;
+  return { result, begun };
 }
 
 /** The gate's answer, or null when the gate itself failed (the attempt then fails and is retried). */
@@ -141,7 +147,7 @@ async function throughGate(
   ledger: string,
 ): Promise<GateAnswer | null> {
   try {
-    return await gateFor(env, destination).forward(destination, limits, request, ledger === "" ? null : ledger);
+    return await forwardUnderLease(env, destination, limits, request, ledger === "" ? null : ledger);
   } catch (thrown) {
     log("warn", "destination gate unavailable", { destination, error: errorText(thrown) });
     return null;

@@ -1,8 +1,11 @@
 // The outbox's SQL: one queue per destination (an accepted event names the destinations that take
 // its type), which event is next to forward to each, and what became of each attempt. An event's row
-// for a destination is written when its first attempt begins, and holds its current attempt: a
-// delivered event costs the event row, one upsert before the request and one update after it (plus
-// the alarm's set and clear), per destination. Pure storage helpers; the Ledger decides when to call them.
+// for a destination is written when its first attempt ends (delivered: one insert; failed or taken
+// back: the row and its history), and holds its current attempt; a later attempt is written before
+// its request and updated after it. A first attempt cut short by a crash leaves no row: the alarm,
+// still set, runs it again (the origin may see it twice, as with any retry). So a delivered event
+// costs the event row and one outbox row (plus the alarm's set and clear), per destination.
+// Pure storage helpers; the Ledger decides when to call them.
 
 import type { ForwardEvent } from "../egress/deliver";
 
@@ -37,6 +40,15 @@ export interface OutboxHead extends ForwardEvent {
   readonly destination: string;
   readonly cycleAttempts: number;
   readonly nextAttemptAt: number;
+  /** Whether the head has a row of its own yet (false: only queued, on its event's row). */
+  readonly hasRow: boolean;
+}
+
+/** An attempt begun on a head: when, and whether its row holds it yet. */
+export interface Attempt {
+  readonly head: OutboxHead;
+  readonly startedAt: number;
+  written: boolean;
 }
 
 type HeadRow = {
@@ -45,6 +57,7 @@ type HeadRow = {
   event_id: string;
   cycle_attempts: number;
   next_attempt_at: number;
+  has_row: number;
   provider: string;
   kind: string;
   object_ref: string;
@@ -107,7 +120,7 @@ export class Outbox {
   head(destination: string): OutboxHead | null {
     const row = this.sql
       .exec<HeadRow>(
-        `SELECT o.seq, o.destination, o.event_id, o.cycle_attempts, o.next_attempt_at, e.provider, e.kind,
+        `SELECT o.seq, o.destination, o.event_id, o.cycle_attempts, o.next_attempt_at, o.updated_at IS NOT NULL AS has_row, e.provider, e.kind,
                 e.object_ref, e.status, e.previous_status, e.received_at, e.data, e.unverified, e.source
            FROM deliveries o JOIN events e ON e.seq = o.seq
           WHERE o.destination = ? AND o.state = 'pending' ORDER BY o.seq LIMIT 1`,
@@ -121,6 +134,7 @@ export class Outbox {
       eventId: row.event_id,
       cycleAttempts: row.cycle_attempts,
       nextAttemptAt: row.next_attempt_at,
+      hasRow: row.has_row === 1,
       provider: row.provider,
       kind: row.kind,
       objectRef: row.object_ref,
@@ -133,9 +147,16 @@ export class Outbox {
     };
   }
 
-  /** Records the attempt on the head's own row before the request (one row written, the row itself
-   *  on a first attempt): counted, and in flight until it ends. */
-  beginAttempt(head: OutboxHead, now: number): void {
+  /** Begins an attempt: recorded on the head's own row before the request when it has one (one row
+   *  written), counted and in flight until it ends; a first attempt is written when it ends. */
+  beginAttempt(head: OutboxHead, now: number): Attempt {
+    const attempt = { head, startedAt: now, written: false };
+    if (head.hasRow) this.#write(attempt);
+    return attempt;
+  }
+
+  #write(attempt: Attempt): void {
+    const { head, startedAt } = attempt;
     this.sql.exec(
       `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, updated_at, changed,
                            attempt_started_at)
@@ -145,10 +166,11 @@ export class Outbox {
       head.seq,
       head.destination,
       head.eventId,
-      now,
-      now,
-      now,
+      startedAt,
+      startedAt,
+      startedAt,
     );
+    attempt.written = true;
   }
 
   /** Makes a destination's waiting rows due now (it can take events again); returns how many. */
@@ -165,7 +187,24 @@ export class Outbox {
 
   /** Takes back an attempt that made no request (the destination's gate said to wait): the retry
    *  budget is restored and the head waits until `retryAt`. */
-  takeBackAttempt(head: OutboxHead, retryAt: number, now: number, reason: string): void {
+  takeBackAttempt(attempt: Attempt, retryAt: number, now: number, reason: string): void {
+    const { head } = attempt;
+    if (!attempt.written) {
+      this.sql.exec(
+        `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, last_error, updated_at,
+                             changed)
+         VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ${NEXT_CHANGE})
+         ON CONFLICT (seq, destination) DO UPDATE SET next_attempt_at = excluded.next_attempt_at,
+           last_error = excluded.last_error, updated_at = excluded.updated_at, changed = excluded.changed`,
+        head.seq,
+        head.destination,
+        head.eventId,
+        retryAt,
+        reason,
+        now,
+      );
+      return;
+    }
     this.sql.exec(
       `UPDATE outbox SET cycle_attempts = cycle_attempts - 1, attempt_started_at = NULL, next_attempt_at = ?,
               last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE}
@@ -179,7 +218,24 @@ export class Outbox {
   }
 
   /** The attempt reached the destination: the row is done (one row written, no attempt row). */
-  delivered(head: OutboxHead, now: number, httpStatus: number): void {
+  delivered(attempt: Attempt, now: number, httpStatus: number): void {
+    const { head } = attempt;
+    if (!attempt.written) {
+      this.sql.exec(
+        `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, updated_at, changed,
+                             attempt_started_at, delivered_at, http_status)
+         VALUES (?, ?, ?, 'delivered', 1, ?, ?, ${NEXT_CHANGE}, ?, ?, ?)`,
+        head.seq,
+        head.destination,
+        head.eventId,
+        attempt.startedAt,
+        now,
+        attempt.startedAt,
+        now,
+        httpStatus,
+      );
+      return;
+    }
     this.sql.exec(
       `UPDATE outbox SET state = 'delivered', delivered_at = ?, http_status = ?, last_error = NULL, updated_at = ?,
               changed = ${NEXT_CHANGE}
@@ -194,7 +250,9 @@ export class Outbox {
 
   /** The attempt failed, or its run did: it moves to the attempts history, and the row waits until
    *  `retryAt`, or is dead-lettered when a failed attempt has no retry left (`retryAt` null). */
-  failed(head: OutboxHead, now: number, attempt: EndedAttempt, retryAt: number | null): void {
+  failed(begun: Attempt, now: number, attempt: EndedAttempt, retryAt: number | null): void {
+    const { head } = begun;
+    if (!begun.written) this.#write(begun);
     this.sql.exec(
       `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, http_status, error)
        SELECT event_id, destination, coalesce(attempt_started_at, ?), ?, ?, ?, ? FROM outbox

@@ -60,14 +60,25 @@ function parseObject(raw: string, kind: PortOneKind): Result<Payload, Rejection>
   return keyClash(parsed.value.keys, fieldsRead(kind)) ?? ok(parsed.value.object);
 }
 
-function fieldsRead(kind: PortOneKind): Set<string> {
-  const names = new Set(["signature_hash", kind.objectRefField]);
-  for (const field of kind.signed) for (const name of field.from) names.add(name);
-  return names;
+/** The keys a kind's verification reads, and each by its lower case: built once per kind. */
+interface FieldsRead {
+  readonly names: ReadonlySet<string>;
+  readonly byLowerCase: ReadonlyMap<string, string>;
+}
+const fieldsReadCache = new WeakMap<PortOneKind, FieldsRead>();
+
+function fieldsRead(kind: PortOneKind): FieldsRead {
+  let read = fieldsReadCache.get(kind);
+  if (read === undefined) {
+    const names = new Set(["signature_hash", kind.objectRefField]);
+    for (const field of kind.signed) for (const name of field.from) names.add(name);
+    read = { names, byLowerCase: new Map([...names].map((name) => [name.toLowerCase(), name])) };
+    fieldsReadCache.set(kind, read);
+  }
+  return read;
 }
 
-function keyClash(keys: readonly string[], read: ReadonlySet<string>): Result<never, Rejection> | null {
-  const byLowerCase = new Map([...read].map((name) => [name.toLowerCase(), name]));
+function keyClash(keys: readonly string[], { names: read, byLowerCase }: FieldsRead): Result<never, Rejection> | null {
   const seen = new Set<string>();
   for (const key of keys) {
     if (read.has(key)) {

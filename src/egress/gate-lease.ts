@@ -1,0 +1,167 @@
+// The isolate's side of the gate (gate.ts): a forward to a destination goes out under the lease this
+// isolate holds for it, so a healthy destination costs no request to its gate per forward, only one
+// per lease (LEASE_MS, shared by every object of the isolate). Within its share, the isolate keeps
+// the limits itself as the gate would: sends spaced by 1 / perSecond, at most `concurrency` in flight,
+// each refused caller given its own later slot. A failure ends the lease at once and is reported
+// (so is a probe's outcome, and the first success after failures); the report's answer is the next
+// lease. Concurrent askers share one request to the gate, except a probe (its asker's alone) and a
+// long wait (each object is remembered, to be woken by a resume or a closing breaker).
+
+import { clock } from "../lib/clock";
+import { errorText } from "../lib/result";
+import { log } from "../lib/log";
+import { send, type AttemptResult, type SignedRequest } from "./deliver";
+import {
+  gateFor,
+  LONG_WAIT_MS,
+  spacingMs,
+  type GateLimits,
+  type Lease,
+  type LeaseAnswer,
+  type LeaseAsk,
+  type WaitReason,
+} from "./gate";
+
+/** What a forward through the gate got: sent (with the origin's answer) or told when to come back. */
+export type GateAnswer =
+  | { readonly sent: true; readonly result: AttemptResult }
+  | { readonly sent: false; readonly retryAt: number; readonly reason: WaitReason };
+
+interface Held extends Lease {
+  /** When the lease ends, on this isolate's clock (counted from before the ask: never after the gate's end). */
+  readonly endsAt: number;
+}
+
+interface Local {
+  lease: Held | null;
+  asking: Promise<LeaseAnswer> | null;
+  inFlight: number;
+  nextSlotAt: number;
+  lastPromised: number;
+}
+
+const locals = new Map<string, Local>();
+let holderId: string | null = null;
+
+/** Forgets the leases this isolate holds (all, or one destination's): an operator paused or resumed it. */
+export function forgetLeases(destination?: string): void {
+  if (destination === undefined) locals.clear();
+  else locals.delete(destination);
+}
+
+/** Sends one forward under the destination's lease, or says when to come back (no request made). */
+export async function forwardUnderLease(
+  env: Env,
+  destination: string,
+  limits: GateLimits,
+  request: SignedRequest,
+  waiter: string | null,
+): Promise<GateAnswer> {
+  const local = localFor(destination);
+  const ask = (): LeaseAsk => ({
+    destination,
+    holder: (holderId ??= crypto.randomUUID()),
+    limits,
+    timeoutMs: request.timeoutMs,
+    waiter,
+    inFlight: local.inFlight,
+  });
+  let lease: Lease | null = local.lease !== null && local.lease.endsAt > clock.now() ? local.lease : null;
+  if (lease === null) {
+    const answer = await leaseFor(env, local, ask);
+    if (!answer.granted) return { sent: false, retryAt: answer.retryAt, reason: answer.reason };
+    lease = answer.lease;
+  }
+  const now = clock.now();
+  const refusal = lease.probe ? null : localRefusal(local, lease, now); // a probe is this caller's alone
+  if (refusal !== null) return refusal;
+  local.inFlight += 1;
+  local.nextSlotAt = Math.max(local.nextSlotAt, now) + (lease.perSecond === null ? 0 : 1000 / lease.perSecond);
+  let result: AttemptResult;
+  try {
+    result = await send(request);
+  } finally {
+    local.inFlight -= 1;
+  }
+  if (!result.ok || lease.probe || lease.failures > 0) await report(env, local, ask, lease, result);
+  return { sent: true, result };
+}
+
+function localFor(destination: string): Local {
+  let local = locals.get(destination);
+  if (local === undefined) {
+    local = { lease: null, asking: null, inFlight: 0, nextSlotAt: 0, lastPromised: 0 };
+    locals.set(destination, local);
+  }
+  return local;
+}
+
+/** A lease from the gate, sharing a request already out when its answer can serve this caller too. */
+async function leaseFor(env: Env, local: Local, ask: () => LeaseAsk): Promise<LeaseAnswer> {
+  if (local.asking !== null) {
+    const shared = await local.asking.catch(() => null);
+    if (shared !== null) {
+      if (shared.granted && !shared.lease.probe && local.lease !== null) return { granted: true, lease: local.lease };
+      if (!shared.granted && shared.retryAt - clock.now() <= LONG_WAIT_MS) return shared;
+    }
+  }
+  const asked = ask();
+  return ownAnswer(local, asked.destination, clock.now(), gateFor(env, asked.destination).lease(asked));
+}
+
+/** Tells the gate what a request got; its answer is the next lease (nothing is sent on this one). */
+async function report(env: Env, local: Local, ask: () => LeaseAsk, lease: Lease, result: AttemptResult): Promise<void> {
+  if (!result.ok) local.lease = null;
+  const outcome = {
+    ok: result.ok,
+    httpStatus: result.ok ? result.value.httpStatus : result.error.httpStatus,
+    probe: lease.probe,
+    ...(!result.ok && result.error.retryAfterMs !== undefined ? { retryAfterMs: result.error.retryAfterMs } : {}),
+  };
+  const asked = ask();
+  try {
+    await ownAnswer(local, asked.destination, clock.now(), gateFor(env, asked.destination).report(asked, outcome));
+  } catch (thrown) {
+    // The request was made and its result stands; the next forward asks the gate for a lease again.
+    log("warn", "destination gate did not take an outcome", {
+      destination: asked.destination,
+      error: errorText(thrown),
+    });
+  }
+}
+
+/** Waits for the gate's answer and keeps a granted lease (not a probe) as the isolate's. */
+async function ownAnswer(
+  local: Local,
+  destination: string,
+  askedAt: number,
+  pending: Promise<LeaseAnswer>,
+): Promise<LeaseAnswer> {
+  local.asking = pending;
+  try {
+    const answer = await pending;
+    if (locals.get(destination) !== local) return answer; // forgotten meanwhile (a pause or a resume)
+    if (answer.granted && !answer.lease.probe) local.lease = { ...answer.lease, endsAt: askedAt + answer.lease.ttlMs };
+    else local.lease = null;
+    return answer;
+  } finally {
+    if (local.asking === pending) local.asking = null;
+  }
+}
+
+/** Why this send must wait within the isolate's share, with the caller's own slot; null when it may go. */
+function localRefusal(local: Local, lease: Lease, now: number): GateAnswer | null {
+  const spacing =
+    lease.perSecond === null
+      ? spacingMs({ maxPerSecond: null, maxConcurrency: lease.concurrency })
+      : 1000 / lease.perSecond;
+  const wait = (reason: WaitReason, earliest: number): GateAnswer => {
+    const retryAt = Math.max(earliest, local.lastPromised + spacing);
+    local.lastPromised = retryAt;
+    return { sent: false, retryAt, reason };
+  };
+  if (lease.concurrency !== null && local.inFlight >= lease.concurrency) return wait("concurrency", now + 1);
+  if (lease.perSecond !== null && now < local.nextSlotAt) return wait("rate", local.nextSlotAt);
+  local.lastPromised = Math.max(local.lastPromised, now);
+  return null;
+}
