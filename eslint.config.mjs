@@ -10,7 +10,7 @@ const LAYERS = [
   ["lib", ["./src/lib"]],
   ["providers", ["./src/providers"]],
   ["config, env and kv", ["./src/config", "./src/env.ts", "./src/kv"]],
-  ["egress and readmodel", ["./src/egress", "./src/readmodel"]],
+  ["egress, readmodel and alerts", ["./src/egress", "./src/readmodel", "./src/alerts"]],
   ["ledger", ["./src/ledger"]],
   ["reconcile", ["./src/reconcile"]],
   ["ingress and admin", ["./src/ingress", "./src/admin"]],
@@ -24,7 +24,7 @@ const zones = LAYERS.flatMap(([name, targets], i) => {
     : targets.map((target) => ({
         target,
         from: above,
-        message: `${name} imports only downwards (lib, providers, config/env/kv, egress/readmodel, ledger, reconcile, ingress/admin, index).`,
+        message: `${name} imports only downwards (lib, providers, config/env/kv, egress/readmodel/alerts, ledger, reconcile, ingress/admin, index).`,
       }));
 });
 // Nothing imports ingress, not even admin (they are siblings at the top).

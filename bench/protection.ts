@@ -16,7 +16,7 @@ import { withSignature } from "../src/providers/portone/sign";
 import { paymentLinkSample } from "../fixtures/portone-samples";
 import { benchBindings } from "../fixtures/environments";
 import { load } from "./load";
-import { serve } from "./serve";
+import { BENCH_ADMIN_TOKEN, gateRequests, serve } from "./serve";
 
 const ROOT = join(import.meta.dirname, "..");
 const SECRET = "whsec_bGltaXRlZC10ZXN0LXNlY3JldC0wMTIzNDU=";
@@ -119,6 +119,7 @@ async function main(): Promise<void> {
   const origin = startOrigin(originPort);
   const vars = benchBindings(`http://127.0.0.1:${originPort}/default`, {
     LOG_LEVEL: "warn",
+    ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
     DESTINATIONS: JSON.stringify({
       limited: { url: `http://127.0.0.1:${originPort}/limited`, secret: SECRET, maxPerSecond: 20, maxConcurrency: 4 },
     }),
@@ -130,10 +131,17 @@ async function main(): Promise<void> {
     const [events, objects] = [Number(flags.events), Number(flags.objects)];
     console.error(`surge: ${events} events over ${objects} objects…`);
     const started = Date.now();
+    const gateBefore = await gateRequests(served.url);
     await load(url, await bodies(`surge${Date.now().toString(36)}`, events, objects), 16, served.cpuMs);
     const drained = await until(() => origin.state.arrivals.filter((a) => a.ok).length >= events, 600_000);
     const ok = origin.state.arrivals.filter((a) => a.ok);
+    const gateAfter = await gateRequests(served.url);
+    const asked = (name: string) => (gateAfter[name] ?? 0) - (gateBefore[name] ?? 0);
     report.surge = {
+      gate_requests_per_delivered_event: {
+        limited: Math.round((asked("limited") / Math.max(1, events)) * 1e4) / 1e4,
+        default: Math.round((asked("default") / Math.max(1, events)) * 1e4) / 1e4,
+      },
       events,
       objects,
       arrived: ok.length,

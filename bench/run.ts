@@ -12,7 +12,7 @@ import { gzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
 import { hotObject, newEvents, SECRET } from "./bodies";
 import { load, round, type LoadResult } from "./load";
-import { serve, type Served } from "./serve";
+import { BENCH_ADMIN_TOKEN, gateRequests, serve, type Served } from "./serve";
 import { benchSearch } from "./search";
 import { benchVerify } from "./verify";
 import { benchBindings } from "../fixtures/environments";
@@ -64,7 +64,13 @@ const GATEWAY_VARS = benchBindings(`http://127.0.0.1:${ORIGIN_PORT}/webhooks`, {
   PORTONE_SECRET_KEY: SECRET,
   LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
   SEEN_HINT: process.env.BENCH_SEEN_HINT ?? "on",
+  ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
 });
+
+/** Forwards the origin has taken so far. */
+async function originCount(): Promise<number> {
+  return ((await (await fetch(`http://127.0.0.1:${ORIGIN_PORT}/stats`)).json()) as { count: number }).count;
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number) : NaN;
@@ -147,6 +153,7 @@ async function main(): Promise<void> {
   const origin = spawn(process.execPath, [join(ROOT, "bench/origin.mjs"), String(ORIGIN_PORT)], { stdio: "ignore" });
   const results: Record<string, Record<string, LoadResult>> = {};
   let e2e: Awaited<ReturnType<typeof endToEnd>> | null = null;
+  let gate: { delivered: number; gate_requests: number; per_delivered_event: number } | null = null;
   try {
     for (const target of TARGETS) {
       console.error(`serving ${target.name}…`);
@@ -165,8 +172,17 @@ async function main(): Promise<void> {
         const hot = await hotObject(`${run}_${target.name}`, BURST);
         const hotUrl = url;
         await load(url, await newEvents(`${run}_${target.name}_warm`, 50, 50), 4, served.cpuMs); // warm up
+        await drained();
+        const gateBefore = target.name === "gateway" ? await gateRequests(served.url) : null;
+        const deliveredBefore = await originCount();
+        const newEventsResult = await load(url, fresh, CONNECTIONS, served.cpuMs, drained);
+        if (gateBefore !== null) {
+          const delivered = (await originCount()) - deliveredBefore;
+          const asked = ((await gateRequests(served.url)).default ?? 0) - (gateBefore.default ?? 0);
+          gate = { delivered, gate_requests: asked, per_delivered_event: round(asked / Math.max(1, delivered), 4) };
+        }
         const scenarios: Record<Scenario, LoadResult> = {
-          new_events: await load(url, fresh, CONNECTIONS, served.cpuMs, drained),
+          new_events: newEventsResult,
           // The first redelivery of each event (the gateway's ledger answers it and writes the KV marker),
           // then the later ones (the KV fast path).
           first_redeliveries: await load(url, fresh, CONNECTIONS, served.cpuMs, drained),
@@ -217,6 +233,7 @@ async function main(): Promise<void> {
     results,
     ratios,
     end_to_end_ms: e2e,
+    gate_requests_new_events: gate,
     search,
     verify,
     bundle,
@@ -227,6 +244,7 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nread model search: ${JSON.stringify(search)}`);
   console.log(`ops: ${JSON.stringify(ops)}`);
+  console.log(`gate requests (default, no limits) during new events: ${JSON.stringify(gate)}`);
   console.log(`results written to ${file}`);
 }
 

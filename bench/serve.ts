@@ -104,3 +104,17 @@ function treeCpuMs(root: number): number {
   }
   return total;
 }
+
+/** The admin token the benchmarks give the gateway (to read its destinations' gate counters). */
+export const BENCH_ADMIN_TOKEN = "bench-admin-token";
+
+/** Requests each destination's gate has answered since it started (GET /admin/destinations). */
+export async function gateRequests(url: string): Promise<Record<string, number>> {
+  const answer = await fetch(`${url}/admin/destinations`, {
+    headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
+  });
+  const { destinations } = (await answer.json()) as {
+    destinations: Array<{ name: string; asked_since_start: number }>;
+  };
+  return Object.fromEntries(destinations.map((d) => [d.name, d.asked_since_start]));
+}

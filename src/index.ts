@@ -22,6 +22,7 @@ import { requireSource, verifySourceWebhook } from "./ingress/sources";
 // The main module may export only handlers and Durable Object classes: workerd refuses anything else.
 export { Ledger } from "./ledger/ledger";
 export { Gate } from "./egress/gate";
+export { Alerts } from "./alerts/alerts";
 
 const app = new Hono<AppEnv>();
 

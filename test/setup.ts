@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, vi } from "vitest";
 import { gateFor } from "../src/egress/gate";
 import { forgetLeases } from "../src/egress/gate-lease";
+import { forgetBursts } from "../src/alerts/report";
 import { clock } from "../src/lib/clock";
 import { outbound } from "../src/lib/outbound";
 import { installStandIns } from "./stand-ins";
@@ -23,6 +24,7 @@ beforeAll(async () => {
  *  clock that wake is due a year ahead, so it never fires by itself into this test. */
 async function resetGates(): Promise<void> {
   forgetLeases();
+  forgetBursts();
   for (const name of ["default", "erp", "limited", "analytics"]) await gateFor(env, name).setPaused(name, false);
 }
 

@@ -50,6 +50,17 @@ export const origin = {
   acknowledged: [] as Received[],
 };
 
+/** The operators' alert receivers (ALERTS in fixtures/environments.ts): a Slack incoming webhook at
+ *  /slack and a Standard Webhooks receiver at /ops. */
+export const ALERT_RECEIVERS = "https://alerts.test";
+export const alertReceivers = {
+  received: [] as Received[],
+  handler: accept,
+  answer(handler: Handler): void {
+    this.handler = handler;
+  },
+};
+
 /** An origin that holds every request until release() is called. */
 export function holdingOrigin() {
   let release: () => void = () => undefined;
@@ -103,6 +114,8 @@ export function installStandIns(): void {
   portoneApi.requests.length = 0;
   portoneApi.handler = noRoute;
   accessTeam.handler = noRoute;
+  alertReceivers.received.length = 0;
+  alertReceivers.handler = accept;
   outbound.fetch = async (input, init) => {
     const request = new Request(input, init);
     const seen: Received = {
@@ -117,6 +130,10 @@ export function installStandIns(): void {
       return response;
     }
     if (request.url.startsWith(`https://${ACCESS_TEAM}/`)) return accessTeam.handler(request);
+    if (request.url.startsWith(`${ALERT_RECEIVERS}/`)) {
+      alertReceivers.received.push(seen);
+      return alertReceivers.handler(request);
+    }
     if (request.url.startsWith(PORTONE_API)) {
       portoneApi.requests.push(seen);
       return portoneApi.handler(request);

@@ -8,6 +8,7 @@ import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
 import { log } from "../lib/log";
 import { adminAuth } from "./auth";
+import { alertsApi } from "./alerts";
 import { destinationsApi } from "./destinations";
 import { stubFor } from "./object-stub";
 import { runPass } from "../reconcile/pass";
@@ -54,5 +55,6 @@ admin.post("/reconcile", async (c) => {
 });
 
 admin.route("/destinations", destinationsApi);
+admin.route("/alerts", alertsApi);
 admin.route("/", search);
 admin.route("/", redeliverApi);

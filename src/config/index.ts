@@ -8,8 +8,8 @@
 // and leaves PortOne's working, as a missing origin delays delivery and never an acknowledgement.
 
 import { parseCidr, type CidrRange } from "../lib/cidr";
-import type { ConfigError } from "../lib/config-error";
-import type { Level } from "../lib/log";
+import { describeConfigError, type ConfigError } from "../lib/config-error";
+import { log, type Level } from "../lib/log";
 import { err, ok, type Result } from "../lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "../lib/standard-webhooks";
 import {
@@ -21,6 +21,7 @@ import {
 } from "./destinations";
 import { parseSources, type Source } from "../providers/sources/parse";
 import { reconcileSettings, type ReconcileSettings } from "./reconcile";
+import { parseAlerts, type AlertTarget } from "./alerts";
 
 export type { ConfigError } from "../lib/config-error";
 
@@ -62,6 +63,10 @@ export interface Config {
   readonly seenHint: boolean;
   /** Reconciliation with PortOne's API and retention (config/reconcile.ts). */
   readonly reconcile: Result<ReconcileSettings, ConfigError>;
+  /** Where operators are told of alerts (config/alerts.ts); none when ALERTS is unset. */
+  readonly alerts: Result<readonly AlertTarget[], ConfigError>;
+  /** The gateway's own address (GATEWAY_URL), for links in notifications; null when unset. */
+  readonly publicUrl: string | null;
 }
 
 export const DEFAULT_PORTONE_API_BASE_URL = "https://api.portone.cloud";
@@ -73,6 +78,11 @@ export function loadConfig(env: Env): Config {
   if (!config) {
     config = readConfig(env);
     cache.set(env, config);
+    // Nothing a provider sends depends on ALERTS: it is only logged (once per isolate) and shown.
+    if (!config.alerts.ok)
+      log("error", "ALERTS is invalid: alerts are kept but nobody is notified", {
+        config: describeConfigError(config.alerts.error),
+      });
   }
   return config;
 }
@@ -101,6 +111,8 @@ function readConfig(env: Env): Config {
     logLevel: level === "warn" || level === "error" ? level : "info",
     seenHint: text("SEEN_HINT")?.toLowerCase() !== "off",
     reconcile: reconcileSettings((name) => text(name as keyof Env)),
+    alerts: parseAlerts(text("ALERTS")),
+    publicUrl: destinationUrl(text("GATEWAY_URL"))?.replace(/\/+$/, "") ?? null,
   };
 }
 

@@ -23,6 +23,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
+import { raiseAlert, resolveAlert } from "../alerts/report";
 
 export interface GateLimits {
   readonly maxPerSecond: number | null;
@@ -158,6 +159,8 @@ export class Gate extends DurableObject<Env> {
     if (outcome.probe) this.#probeUntil = 0;
     if (!outcome.ok) await this.#remember(ask.waiter);
     await this.#learn(ask.destination, outcome);
+    if (outcome.probe && !outcome.ok && this.#stored.breaker === "open")
+      await raiseAlert(this.env, { kind: "destination.breaker_open", subject: ask.destination });
     return this.#grant(ask, clock.now());
   }
 
@@ -307,6 +310,9 @@ export class Gate extends DurableObject<Env> {
       destination,
       consecutive_failures: this.#failures,
     });
+    if (breaker === "open")
+      await raiseAlert(this.env, { kind: "destination.breaker_open", subject: destination, count: this.#failures });
+    else await resolveAlert(this.env, "destination.breaker_open", destination);
   }
 
   state(): GateState {
@@ -338,11 +344,15 @@ export class Gate extends DurableObject<Env> {
       this.#lastProbeAt = 0;
       this.#probeUntil = 0;
     }
+    const [wasOpen, wasPaused] = [this.#stored.breaker === "open", this.#stored.paused];
     const breaker = paused ? this.#stored.breaker : "closed";
     this.#stored = { ...this.#stored, paused, breaker, openedAt: breaker === "open" ? this.#stored.openedAt : null };
     await this.ctx.storage.put("gate", this.#stored);
     if (!paused) await this.#wakeWaiters(destination);
     log("warn", `destination ${paused ? "paused" : "resumed"} by an operator`, { destination });
+    if (paused && !wasPaused) await raiseAlert(this.env, { kind: "destination.paused", subject: destination });
+    if (!paused && wasPaused) await resolveAlert(this.env, "destination.paused", destination);
+    if (wasOpen && breaker === "closed") await resolveAlert(this.env, "destination.breaker_open", destination);
     return this.state();
   }
 }

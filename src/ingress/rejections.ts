@@ -8,6 +8,7 @@ import type { AppEnv } from "../env";
 import { log, type LogFields } from "../lib/log";
 import type { RejectReason, VerifyResult } from "../providers/types";
 import { httpError } from "../lib/http-errors";
+import { countBadSignature } from "../alerts/report";
 
 export const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusCode; message: string }> = {
   invalid_json: { status: 400, message: "The body is not valid JSON." },
@@ -36,6 +37,8 @@ export function useVerdict(c: Context<AppEnv>, verdict: VerifyResult, ids: LogFi
   if (!verdict.ok) {
     const { reason, detail } = verdict.error;
     log("warn", "webhook rejected", { route: c.req.path, ...ids, reason, detail });
+    if (reason === "bad_signature" || reason === "missing_signature")
+      countBadSignature(c.env, (p) => c.executionCtx.waitUntil(p), c.req.path);
     throw rejectionError(reason);
   }
   c.set("event", verdict.value);

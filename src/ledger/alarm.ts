@@ -16,6 +16,7 @@ import type { GateLimits } from "../egress/gate";
 import { forwardUnderLease, type GateAnswer } from "../egress/gate-lease";
 import { retryDelayMs } from "../egress/schedule";
 import { log } from "../lib/log";
+import { raiseAlert } from "../alerts/report";
 import { confirmDueRefunds } from "./confirm";
 import type { Attempt, Outbox, OutboxHead } from "./outbox";
 import type { Refunds } from "./refunds";
@@ -82,6 +83,7 @@ async function deliverTo(destination: string, budget: number, run: RunContext): 
     outbox.failed(begun, clock.now(), failure, at);
     if (at === null) {
       log("error", "forward dead-lettered after the retry budget", { ...ids(head), error: failure.error });
+      await raiseAlert(run.env, { kind: "delivery.dead_letter", subject: destination, outstanding: 1 });
       continue; // the events queued behind a dead letter proceed
     }
     log("warn", "forward failed; retry scheduled", {

@@ -30,6 +30,8 @@ import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
 /** What one check found: events it recorded as accepted, API calls made, and any failure. */
 export interface CheckResult {
   readonly changed: number;
+  /** Of those, the object's own statuses (not its charges': those only the API tells). */
+  readonly missed?: number;
   readonly apiCalls: number;
   readonly failure: LookupFailure | null;
 }
@@ -86,9 +88,14 @@ export async function checkObject(
   // Charges are read while the subscription is active, and once more as it leaves Active (completed,
   // cancelled), so the charge that completed it, or came before its cancellation, is not lost.
   const readCharges = target.kind === "subscription_link" && (wasActive || changed > 0 || isActive(sql, target.ref));
-  if (!readCharges) return { changed, apiCalls, failure: null };
+  if (!readCharges) return { changed, missed: changed, apiCalls, failure: null };
   const charges = await checkCharges(sql, outbox, portone, target, now, transaction);
-  return { changed: changed + charges.changed, apiCalls: apiCalls + charges.apiCalls, failure: charges.failure };
+  return {
+    changed: changed + charges.changed,
+    missed: changed,
+    apiCalls: apiCalls + charges.apiCalls,
+    failure: charges.failure,
+  };
 }
 
 /** fetch-status gives a link's status but no amount: a successful transaction it lists is followed

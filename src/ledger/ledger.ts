@@ -34,6 +34,8 @@ import {
   type CheckResult,
 } from "./check-with-portone";
 import { purge, type PurgeResult } from "./retention";
+import { clearAlert, raiseAlert, resolveAlert } from "../alerts/report";
+import { READ_MODEL_LAG_MS } from "../alerts/kinds";
 import type { Charge, Observed } from "../egress/portone/lookups";
 
 export type { NotStored, RecordInput, RecordOutcome, RecordResult } from "./record";
@@ -63,6 +65,9 @@ export class Ledger extends DurableObject<Env> {
   /** After a D1 failure: when to try the read model again, and how many failures in a row. */
   #readModelRetryAt: number | null = null;
   #readModelFailures = 0;
+  /** Since when D1 has refused this object's changes, and whether readmodel.lagging was raised for it. */
+  #readModelFailingSince: number | null = null;
+  #lagReported = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -181,8 +186,16 @@ export class Ledger extends DurableObject<Env> {
       await this.#readModel.flush(this.env.READ_MODEL);
       this.#readModelRetryAt = null;
       this.#readModelFailures = 0;
+      this.#readModelFailingSince = null;
+      if (this.#lagReported) await resolveAlert(this.env, "readmodel.lagging", "d1");
+      this.#lagReported = false;
     } catch (thrown) {
       this.#readModelFailures += 1;
+      this.#readModelFailingSince ??= clock.now();
+      if (!this.#lagReported && clock.now() - this.#readModelFailingSince > READ_MODEL_LAG_MS) {
+        this.#lagReported = true;
+        await raiseAlert(this.env, { kind: "readmodel.lagging", subject: "d1" });
+      }
       const delay = Math.min(READ_MODEL_RETRY_MS.first * 2 ** (this.#readModelFailures - 1), READ_MODEL_RETRY_MS.max);
       this.#readModelRetryAt = clock.now() + delay;
       log("warn", "read model not updated; retried later, delivery goes on", {
@@ -325,9 +338,10 @@ export class Ledger extends DurableObject<Env> {
 
   async #requeue(where: Requeue): Promise<string[]> {
     const now = clock.now();
-    const requeued = this.ctx.storage.transactionSync(() => this.#outbox.requeue(where, now));
-    if (requeued.length > 0) await this.#wake(now);
-    return requeued;
+    const { ids, deadCleared } = this.ctx.storage.transactionSync(() => this.#outbox.requeue(where, now));
+    if (ids.length > 0) await this.#wake(now);
+    for (const [destination, n] of deadCleared) await clearAlert(this.env, "delivery.dead_letter", destination, n);
+    return ids;
   }
 }
 

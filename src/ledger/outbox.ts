@@ -303,13 +303,22 @@ export class Outbox {
   }
 
   /** Puts events back in their destinations' queues with a fresh retry budget; returns the ids of the
-   *  events re-queued (once each, whatever the number of destinations). */
-  requeue(where: Requeue, now: number): string[] {
+   *  events re-queued (once each, whatever the number of destinations) and, per destination, how many
+   *  of them were dead letters there. */
+  requeue(where: Requeue, now: number): { ids: string[]; deadCleared: Map<string, number> } {
     // The events (a JSON list) and the state are bound as numbered parameters; NULL means "any".
     const matching = (ids: number, state: number) =>
       `(?${ids} IS NULL OR event_id IN (SELECT value FROM json_each(?${ids}))) AND (?${state} IS NULL OR state = ?${state})`;
     const ids = where.eventIds === undefined ? null : JSON.stringify(where.eventIds);
     const state = where.state ?? null;
+    const dead = this.sql
+      .exec<{ destination: string; n: number }>(
+        `SELECT destination, count(*) AS n FROM outbox WHERE ${matching(1, 2)} AND state = 'dead' GROUP BY destination`,
+        ids,
+        state,
+      )
+      .toArray();
+    const deadCleared = new Map(dead.map((r) => [r.destination, r.n]));
     // A delivered row's attempt is kept in the history before the row starts a new cycle.
     this.sql.exec(
       `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, http_status)
@@ -318,7 +327,7 @@ export class Outbox {
       ids,
       state,
     );
-    return this.sql
+    const requeued = this.sql
       .exec<{ event_id: string }>(
         `UPDATE outbox SET state = 'pending', cycle_attempts = 0, next_attempt_at = ?1, updated_at = ?1,
                 attempt_started_at = NULL, delivered_at = NULL, http_status = NULL, changed = ${NEXT_CHANGE}
@@ -330,5 +339,6 @@ export class Outbox {
       .toArray()
       .map((r) => r.event_id)
       .filter((id, i, all) => all.indexOf(id) === i);
+    return { ids: requeued, deadCleared };
   }
 }

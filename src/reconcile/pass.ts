@@ -24,6 +24,7 @@ import {
   type Candidate,
 } from "./store";
 import { sweep, type Tally } from "./sweep";
+import { raiseAlert, resolveAlert } from "../alerts/report";
 
 /** Objects asked at once. */
 const CONCURRENCY = 4;
@@ -52,6 +53,8 @@ export async function runPass(env: Env, config: Config, trigger: "cron" | "admin
     unanswered: 0,
     unavailableInARow: 0,
     error: null,
+    missed: 0,
+    authRefused: false,
   };
   const due = await dueObjects(env.READ_MODEL, startedAt, startedAt - settings.afterMs, settings.maxObjects);
   for (let i = 0; i < due.length && tally.error === null; i += CONCURRENCY) {
@@ -63,7 +66,7 @@ export async function runPass(env: Env, config: Config, trigger: "cron" | "admin
     await sweep(env, config.portone, settings, tally);
   await purgeQuiet(env, settings, tally);
   const finishedAt = clock.now();
-  const { unavailableInARow: _, apiCalls, ...counts } = tally;
+  const { unavailableInARow: _, apiCalls, missed, authRefused, ...counts } = tally;
   await recordPass(env.READ_MODEL, {
     trigger,
     started_at: startedAt,
@@ -72,7 +75,16 @@ export async function runPass(env: Env, config: Config, trigger: "cron" | "admin
     ...counts,
   });
   log(tally.error === null ? "info" : "error", "reconciliation pass", { trigger, ...counts, api_calls: apiCalls });
+  await reportAlerts(env, missed, authRefused, apiCalls);
   return { checked: tally.checked, changed: tally.changed };
+}
+
+/** A status no webhook brought hints that PortOne's webhooks miss the gateway; refused credentials
+ *  stop reconciliation; a pass whose calls were accepted resolves the latter. */
+async function reportAlerts(env: Env, missed: number, authRefused: boolean, apiCalls: number): Promise<void> {
+  if (missed > 0) await raiseAlert(env, { kind: "reconcile.missed_webhook", subject: "portone", count: missed });
+  if (authRefused) await raiseAlert(env, { kind: "reconcile.auth_failed", subject: "portone" });
+  else if (apiCalls > 0) await resolveAlert(env, "reconcile.auth_failed", "portone");
 }
 
 async function checkBatch(env: Env, batch: readonly Candidate[], tally: Tally): Promise<void> {
@@ -92,7 +104,11 @@ async function checkBatch(env: Env, batch: readonly Candidate[], tally: Tally): 
     tally.changed += result.changed;
     tally.apiCalls += result.apiCalls;
     const failure = result.failure;
-    if (failure?.kind === "auth") tally.error = credentialsRefused(failure.reason);
+    tally.missed += result.missed ?? 0;
+    if (failure?.kind === "auth") {
+      tally.error = credentialsRefused(failure.reason);
+      tally.authRefused = true;
+    }
     tally.unavailableInARow = failure?.kind === "unavailable" ? tally.unavailableInARow + 1 : 0;
     if (tally.unavailableInARow >= UNAVAILABLE_STOP && tally.error === null)
       tally.error = `PortOne's API is unavailable: ${failure?.reason ?? ""}`;

@@ -25,6 +25,11 @@ export interface Tally {
   unanswered: number;
   unavailableInARow: number;
   error: string | null;
+  /** Statuses of payment objects learned from the API that no webhook brought (charges aside: they
+   *  are always learned from the API). */
+  missed: number;
+  /** Whether PortOne's API refused the credentials. */
+  authRefused: boolean;
 }
 
 /** Pages read per pass at most, and their size. */
@@ -59,7 +64,10 @@ export async function sweep(
     );
     tally.apiCalls += 1;
     if (!answer.ok) {
-      if (answer.error.kind === "auth") tally.error = credentialsRefused(answer.error.reason);
+      if (answer.error.kind === "auth") {
+        tally.error = credentialsRefused(answer.error.reason);
+        tally.authRefused = true;
+      }
       log(answer.error.kind === "auth" ? "error" : "warn", "payment list not read", {
         failure: answer.error.kind,
         reason: answer.error.reason,
@@ -89,6 +97,7 @@ export async function sweep(
       const changed = await ledgerByName(env, name).recordListed(name, { status: payment.status, data: payment.data });
       tally.recorded += changed;
       tally.changed += changed;
+      tally.missed += changed;
     }
     if (state.page >= totalPages) {
       await saveSweep(env.READ_MODEL, { from: state.to, to: null, page: 1 }); // the next window starts here

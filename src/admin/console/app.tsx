@@ -1,6 +1,9 @@
 // The operator console at /console: closed (404) without ADMIN_TOKEN; every page but the login
 // form needs a session; every POST needs the session, a same-origin request and the session's CSRF
 // token. Pages are plain HTML forms and links: they work without JavaScript.
+import { alertStore } from "../../alerts/report";
+import { alertsProblem } from "../alerts";
+import { AlertsPage } from "./alerts-page";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { csrf } from "hono/csrf";
 import type { Config } from "../../config";
@@ -131,16 +134,32 @@ consoleApp.post("/logout", (c) => {
 consoleApp.get("/", async (c) => {
   const db = c.env.READ_MODEL;
   const now = clock.now();
-  const [day, week, latency, hours, passes] = await Promise.all([
+  const [day, week, latency, hours, passes, alerts] = await Promise.all([
     statsSince(db, now - DAY),
     statsSince(db, now - 7 * DAY),
     deliveryLatency(db, now - DAY),
     eventsPerHour(db, now, 24),
     lastPasses(db),
+    alertStore(c.env).list("open"),
   ]);
   return c.html(
-    <OverviewPage csrf={c.var.csrf} day={day} week={week} latency={latency} hours={hours} passes={passes} />,
+    <OverviewPage
+      csrf={c.var.csrf}
+      day={day}
+      week={week}
+      latency={latency}
+      hours={hours}
+      passes={passes}
+      alerts={alerts}
+      alertsProblem={alertsProblem(c.var.config)}
+    />,
   );
+});
+
+consoleApp.get("/alerts", async (c) => {
+  const store = alertStore(c.env);
+  const [open, resolved] = await Promise.all([store.list("open"), store.list("resolved", 50)]);
+  return c.html(<AlertsPage csrf={c.var.csrf} open={open} resolved={resolved} problem={alertsProblem(c.var.config)} />);
 });
 
 consoleApp.get("/events", async (c) => {

@@ -1,5 +1,7 @@
 // The console's pages, server-rendered. Nothing secret or personal is shown: ids, types, statuses,
 // delivery states, times, counts and errors; never a payload, its unverified fields, or a token.
+import type { AlertView } from "../../alerts/notify";
+import { AlertsProblem, AlertsTable } from "./alerts-page";
 import type { FC } from "hono/jsx";
 import type { EventItem, Page as EventPage, Stats } from "../../readmodel/queries";
 import type { HourCount, Latency } from "../../readmodel/overview";
@@ -125,10 +127,24 @@ export const OverviewPage: FC<{
   latency: Latency;
   hours: readonly HourCount[];
   passes: { last: PassSummary | null; problem: PassSummary | null };
-}> = ({ csrf, day, week, latency, hours, passes }) => (
+  alerts: readonly AlertView[];
+  alertsProblem: string | null;
+}> = ({ csrf, day, week, latency, hours, passes, alerts, alertsProblem }) => (
   <Page title="Overview" current="/console" csrf={csrf}>
     {passes.problem && (
       <p class="problem">PortOne's API refused the gateway's credentials: see Reconciliation below.</p>
+    )}
+    <AlertsProblem problem={alertsProblem} />
+    <h2>Open alerts</h2>
+    {alerts.length === 0 ? (
+      <p class="note">Nothing needs you now.</p>
+    ) : (
+      <>
+        <AlertsTable alerts={alerts} />
+        <p>
+          <a href="/console/alerts">All alerts</a>
+        </p>
+      </>
     )}
     <Counts label="Last 24 hours" stats={day} />
     <Counts label="Last 7 days" stats={week} />
