@@ -237,11 +237,52 @@ void describe("the operator console in Chromium", () => {
     await context.close();
   });
 
+  void it("shows what needs an operator: open alerts on the overview and on /console/alerts", async () => {
+    for (let i = 0; i < 25; i++) {
+      const forged = { order_ref: `forged_${RUN}_${i}`, status: "Success", signature_hash: "A".repeat(43) + "=" };
+      const answer = await fetch(`${GATEWAY}/webhooks/portone/payment`, {
+        method: "POST",
+        body: JSON.stringify(forged),
+      });
+      assert.equal(answer.status, 401);
+    }
+    const admin = (path: string) =>
+      fetch(`${GATEWAY}/admin/destinations/default/${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+    assert.equal((await admin("pause")).status, 200);
+    assert.equal((await admin("resume")).status, 200);
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await login(page);
+    await eventually(page, "ingest.signature_failures:/webhooks/portone/payment");
+    assert.match(await page.content(), /Open alerts/);
+    await page.click('header a:text("Alerts")');
+    await page.waitForURL(`${GATEWAY}/console/alerts`);
+    const open = await page.locator("table.alerts >> nth=0").locator("tbody tr").allInnerTexts();
+    assert.ok(open.some((row) => /warning.*ingest\.signature_failures.*bad signature/s.test(row)));
+    const resolved = await page.locator("table.alerts >> nth=1").locator("tbody tr").allInnerTexts();
+    assert.ok(resolved.some((row) => /info.*destination\.paused:default/s.test(row)));
+    await page.screenshot({ path: shot("console-alerts.png"), fullPage: true });
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await login(phone);
+    await phone.goto(`${GATEWAY}/console/alerts`);
+    await phone.screenshot({ path: shot("console-alerts-phone.png"), fullPage: true });
+    await phone.close();
+    await page.close();
+  });
+
   void it("fits a 1280 px desktop and a 390 px phone: no page overflow, no table wider than its box", async () => {
     const ref = `widths_${RUN}`;
     simulate("payment", "Pending", "--ref", ref);
     simulate("payment", "Success", "--ref", ref);
-    const pages = ["/console/events", `/console/objects/portone/payment/${ref}`, "/console/destinations", "/console"];
+    const pages = [
+      "/console/events",
+      `/console/objects/portone/payment/${ref}`,
+      "/console/destinations",
+      "/console",
+      "/console/alerts",
+    ];
     for (const [width, height, name] of [
       [1280, 900, "desktop"],
       [390, 844, "phone"],

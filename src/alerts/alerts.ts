@@ -15,7 +15,7 @@ import { retryDelayMs } from "../egress/schedule";
 import { clock } from "../lib/clock";
 import { describeConfigError } from "../lib/config-error";
 import { log } from "../lib/log";
-import { ALERT_KINDS, messageOf, REMIND_EVERY_MS, type AlertKind } from "./kinds";
+import { ALERT_KINDS, messageOf, REMIND_EVERY_MS, resolvedMessageOf, type AlertKind } from "./kinds";
 import { sendNotification, type AlertView, type NotificationType } from "./notify";
 
 /** A report: the condition was seen (`count` times), or `outstanding` more of it are left to clear. */
@@ -85,6 +85,7 @@ const SEND_BATCH = 20;
 /** With ALERTS unusable, owed notifications wait this long before the targets are read again, in ms. */
 const CONFIG_RETRY_MS = 5 * 60_000;
 
+const kindOf = (key: string): AlertKind => key.slice(0, key.indexOf(":")) as AlertKind;
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 function viewOf(row: AlertRow): AlertView {
@@ -213,8 +214,9 @@ export class Alerts extends DurableObject<Env> {
   #resolve(key: string, now: number): AlertView | null {
     const row = this.#sql
       .exec<AlertRow>(
-        "UPDATE alerts SET state = 'resolved', resolved_at = ? WHERE key = ? AND state = 'open' RETURNING *",
+        "UPDATE alerts SET state = 'resolved', resolved_at = ?, message = ? WHERE key = ? AND state = 'open' RETURNING *",
         now,
+        resolvedMessageOf(kindOf(key), key.slice(key.indexOf(":") + 1)),
         key,
       )
       .toArray()[0];

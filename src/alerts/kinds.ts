@@ -43,3 +43,23 @@ export function messageOf(kind: AlertKind, subject: string, count: number): stri
       return "The read model (D1) is more than 5 minutes behind: events are still delivered, but searches, stats and the console are out of date.";
   }
 }
+
+/** What ended it, for the alert's message once resolved. */
+export function resolvedMessageOf(kind: AlertKind, subject: string): string {
+  switch (kind) {
+    case "destination.breaker_open":
+      return `Destination ${subject} takes events again: its breaker closed and the events that waited are being sent.`;
+    case "destination.paused":
+      return `Destination ${subject} was resumed: the events that waited are being sent.`;
+    case "delivery.dead_letter":
+      return `No dead letter is left at destination ${subject}.`;
+    case "reconcile.missed_webhook":
+      return "24 hours without a status that only PortOne's API knew: PortOne's webhooks reach the gateway.";
+    case "reconcile.auth_failed":
+      return "PortOne's API accepts the gateway's credentials again.";
+    case "ingest.signature_failures":
+      return `15 minutes without a bad signature on ${subject}.`;
+    case "readmodel.lagging":
+      return "The read model (D1) has caught up.";
+  }
+}
