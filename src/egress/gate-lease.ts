@@ -4,8 +4,9 @@
 // the limits itself as the gate would: sends spaced by 1 / perSecond, at most `concurrency` in flight,
 // each refused caller given its own later slot. A failure ends the lease at once and is reported
 // (so is a probe's outcome, and the first success after failures); the report's answer is the next
-// lease. Concurrent askers share one request to the gate, except a probe (its asker's alone) and a
-// long wait (each object is remembered, to be woken by a resume or a closing breaker).
+// lease. An object that finds another of its isolate asking waits a moment for that answer (one
+// request serves both), except for a probe (its asker's alone) or a refusal (each object asks, so a
+// long wait remembers it, to be woken by a resume or a closing breaker).
 
 import { clock } from "../lib/clock";
 import { errorText } from "../lib/result";
@@ -13,7 +14,6 @@ import { log } from "../lib/log";
 import { send, type AttemptResult, type SignedRequest } from "./deliver";
 import {
   gateFor,
-  LONG_WAIT_MS,
   spacingMs,
   type GateLimits,
   type Lease,
@@ -34,7 +34,10 @@ interface Held extends Lease {
 
 interface Local {
   lease: Held | null;
-  asking: Promise<LeaseAnswer> | null;
+  /** Which ask to the gate is out for this destination (its number), if any. Only plain data is
+   *  shared between objects: a promise made in one object's request context must not be awaited in
+   *  another's (the runtime binds it to the first), so the others wait for the answer by polling. */
+  asking: number | null;
   inFlight: number;
   nextSlotAt: number;
   lastPromised: number;
@@ -96,18 +99,20 @@ function localFor(destination: string): Local {
   return local;
 }
 
-/** A lease from the gate, sharing a request already out when its answer can serve this caller too. */
+/** A lease from the gate. While another object of this isolate is asking, this one waits a moment
+ *  for that answer (a lease serves both); a probe, a refusal or no answer in time: it asks itself. */
 async function leaseFor(env: Env, local: Local, ask: () => LeaseAsk): Promise<LeaseAnswer> {
-  if (local.asking !== null) {
-    const shared = await local.asking.catch(() => null);
-    if (shared !== null) {
-      if (shared.granted && !shared.lease.probe && local.lease !== null) return { granted: true, lease: local.lease };
-      if (!shared.granted && shared.retryAt - clock.now() <= LONG_WAIT_MS) return shared;
-    }
-  }
+  for (let waited = 0; local.asking !== null && waited < SHARED_ASK_WAIT_MS; waited += POLL_MS)
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  if (local.lease !== null && local.lease.endsAt > clock.now()) return { granted: true, lease: local.lease };
   const asked = ask();
-  return ownAnswer(local, asked.destination, clock.now(), gateFor(env, asked.destination).lease(asked));
+  return ownAnswer(local, asked.destination, clock.now(), () => gateFor(env, asked.destination).lease(asked));
 }
+
+/** How long an object waits for another's ask to the gate, and how often it looks, in ms. */
+const SHARED_ASK_WAIT_MS = 250;
+const POLL_MS = 5;
+let asks = 0;
 
 /** Tells the gate what a request got; its answer is the next lease (nothing is sent on this one). */
 async function report(env: Env, local: Local, ask: () => LeaseAsk, lease: Lease, result: AttemptResult): Promise<void> {
@@ -120,7 +125,9 @@ async function report(env: Env, local: Local, ask: () => LeaseAsk, lease: Lease,
   };
   const asked = ask();
   try {
-    await ownAnswer(local, asked.destination, clock.now(), gateFor(env, asked.destination).report(asked, outcome));
+    await ownAnswer(local, asked.destination, clock.now(), () =>
+      gateFor(env, asked.destination).report(asked, outcome),
+    );
   } catch (thrown) {
     // The request was made and its result stands; the next forward asks the gate for a lease again.
     log("warn", "destination gate did not take an outcome", {
@@ -130,22 +137,23 @@ async function report(env: Env, local: Local, ask: () => LeaseAsk, lease: Lease,
   }
 }
 
-/** Waits for the gate's answer and keeps a granted lease (not a probe) as the isolate's. */
+/** Asks the gate and keeps a granted lease (not a probe) as the isolate's. */
 async function ownAnswer(
   local: Local,
   destination: string,
   askedAt: number,
-  pending: Promise<LeaseAnswer>,
+  call: () => Promise<LeaseAnswer>,
 ): Promise<LeaseAnswer> {
-  local.asking = pending;
+  const mine = ++asks;
+  local.asking = mine;
   try {
-    const answer = await pending;
+    const answer = await call();
     if (locals.get(destination) !== local) return answer; // forgotten meanwhile (a pause or a resume)
     if (answer.granted && !answer.lease.probe) local.lease = { ...answer.lease, endsAt: askedAt + answer.lease.ttlMs };
     else local.lease = null;
     return answer;
   } finally {
-    if (local.asking === pending) local.asking = null;
+    if (local.asking === mine) local.asking = null;
   }
 }
 
