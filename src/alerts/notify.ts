@@ -61,7 +61,7 @@ export async function sendNotification(env: Env, target: AlertTarget, n: Notific
   }
 }
 
-export const subjectOf = (key: string): string => key.slice(key.indexOf(":") + 1);
+const subjectOf = (key: string): string => key.slice(key.indexOf(":") + 1);
 
 /** `{"id", "type", "created_at", "data": {…the alert, console_url}}`, signed with the target's secret. */
 async function standardRequest(
@@ -90,7 +90,7 @@ async function standardRequest(
 const resolved = (n: Notification): boolean => n.type === "gateway.alert.resolved";
 
 /** Slack: the severity, kind and subject first (a phone's lock screen shows the first line). */
-export function slackText(n: Notification): string {
+function slackText(n: Notification): string {
   const { alert } = n;
   const head = resolved(n)
     ? `:white_check_mark: Resolved [${alert.severity}] ${alert.kind}: ${subjectOf(alert.key)}`
@@ -100,12 +100,12 @@ export function slackText(n: Notification): string {
   return `${head}\n${alert.message}\n${resolved(n) ? `resolved at ${alert.resolved_at ?? ""}, ` : ""}${since}${link}`;
 }
 
-export function subjectLine(n: Notification): string {
+function subjectLine(n: Notification): string {
   const { alert } = n;
   return `[gateway ${alert.severity}] ${resolved(n) ? "resolved: " : ""}${alert.kind} ${subjectOf(alert.key)}`;
 }
 
-export function emailText(n: Notification): string {
+function emailText(n: Notification): string {
   const { alert } = n;
   return [
     alert.message,

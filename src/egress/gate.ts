@@ -107,7 +107,7 @@ const PAUSED_POLL_MS = 60_000;
 const WAKE_BATCH = { perRun: 500, atOnce: 25 };
 const WAITER_PREFIX = "waiter:";
 /** A wait longer than this, in ms, is remembered so that a resume or a closing breaker ends it. */
-export const LONG_WAIT_MS = 5_000;
+const LONG_WAIT_MS = 5_000;
 
 interface Stored {
   paused: boolean;
