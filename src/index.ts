@@ -12,6 +12,8 @@ import { MAX_BODY_BYTES } from "./lib/limits";
 import { log, setLogLevel } from "./lib/log";
 import { errorText } from "./lib/result";
 import { runPass } from "./reconcile/pass";
+import { wakeStranded } from "./reconcile/watchdog";
+import { clock } from "./lib/clock";
 import { recordVerifiedEvent } from "./ingress/accept";
 import { requireDestinations } from "./ingress/require-destinations";
 import { sourceAllowlist } from "./ingress/source-allowlist";
@@ -76,6 +78,11 @@ export default {
     ctx.waitUntil(
       runPass(env, config, "cron").catch((thrown: unknown) => {
         log("error", "reconciliation pass failed", { error: errorText(thrown) });
+      }),
+    );
+    ctx.waitUntil(
+      wakeStranded(env, clock.now()).catch((thrown: unknown) => {
+        log("error", "watchdog pass failed", { error: errorText(thrown) });
       }),
     );
   },

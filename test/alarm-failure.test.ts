@@ -1,6 +1,7 @@
 // An alarm run that fails is retried, and never leaves pending work without an alarm: it throws to
 // the runtime's retry and sets a fallback alarm first; a later event for the object re-arms too.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { WATCHDOG_AFTER_MS, wakeStranded } from "../src/reconcile/watchdog";
 import { describe, expect, it, vi } from "vitest";
 import { KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef } from "./helpers";
 import { origin, testClock } from "./stand-ins";
@@ -43,5 +44,25 @@ describe("a failing alarm run", () => {
       "Created",
       "Processing",
     ]);
+  });
+});
+
+describe("the cron's watchdog", () => {
+  it("wakes an object whose pending events lost their alarm, and leaves an armed one alone", async () => {
+    const ref = uniqueRef("watchdog");
+    origin.answer(() => new Response(null, { status: 500 }));
+    await deliver("payment-link", await eventFor("payment-link", ref, "Created"));
+    const stub = ledgerOf(LINK, ref);
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // fails: a retry is set, the read model says pending
+    // The read model is asked as if two minutes had passed; the object's own clock has not moved.
+    const later = testClock.now + WATCHDOG_AFTER_MS + 1000;
+    expect(await wakeStranded(env, later)).toBe(0); // its retry alarm is set: nothing to do
+    await runInDurableObject(stub, (_i, state) => state.storage.deleteAlarm()); // as if the alarm were lost
+    expect(await wakeStranded(env, later)).toBe(1);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    origin.answer(() => new Response(null, { status: 200 }));
+    testClock.advance(10_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(origin.acknowledged).toHaveLength(1);
   });
 });

@@ -45,6 +45,8 @@ const FAILED_RUN_RETRY_MS = 5 * 60 * 1000;
 /** How long a run that keeps forwarding may leave the read model behind, in ms (the contract lists
  *  an event within 10 s); a run that ends sooner sends one snapshot, at its end. */
 const READ_MODEL_MAX_LAG_MS = 5_000;
+/** An alarm this far in the past was set but never ran: the watchdog sets it again. */
+const LOST_ALARM_MS = 60_000;
 /** When reading a subscription's charges is tried again after the API was unavailable, in ms. */
 const CHARGES_RETRY_MS = 60_000;
 /** Backoff after the read model (D1) failed, in ms: from 30 s, doubling, at most 10 minutes. */
@@ -116,6 +118,17 @@ export class Ledger extends DurableObject<Env> {
   async wakeFor(destination: string): Promise<void> {
     const now = clock.now();
     if (this.#outbox.makeDue(destination, now) > 0) await this.#wake(now);
+  }
+
+  /** The cron's watchdog (reconcile/watchdog.ts): pending work whose alarm is missing, or whose alarm
+   *  lies more than a minute in the past (set but never run), gets an alarm now. True when it had to. */
+  async ensureAlarm(): Promise<boolean> {
+    if (!this.#outbox.hasPending()) return false;
+    const set = await this.ctx.storage.getAlarm();
+    const now = clock.now();
+    if (set !== null && set > now - LOST_ALARM_MS) return false;
+    await this.ctx.storage.setAlarm(now);
+    return true;
   }
 
   /** Keeps an unsigned refund hint and has the alarm confirm the refund with PortOne's API. */
