@@ -20,6 +20,8 @@ import { sourceAllowlist } from "./ingress/source-allowlist";
 import { portOneKind, verifyPortOneWebhook } from "./ingress/portone";
 import { recordRefundHint } from "./ingress/portone-refund";
 import { requireSource, verifySourceWebhook } from "./ingress/sources";
+import { recordSchemeWebhook } from "./ingress/schemes";
+import { SCHEME_NAMES } from "./providers/schemes/scheme";
 
 // The main module may export only handlers and Durable Object classes: workerd refuses anything else.
 export { Ledger } from "./ledger/ledger";
@@ -53,6 +55,14 @@ for (const scheme of ["hmac", "standard"] as const) {
     rawBody({ maxBytes: MAX_BODY_BYTES }),
     verifySourceWebhook(),
     recordVerifiedEvent,
+  );
+}
+for (const scheme of SCHEME_NAMES) {
+  app.post(
+    `/webhooks/${scheme}/:source`,
+    requireSource(scheme),
+    rawBody({ maxBytes: MAX_BODY_BYTES }),
+    recordSchemeWebhook,
   );
 }
 app.all("/webhooks/*", (c) =>

@@ -16,8 +16,15 @@ const KNOWN_OBJECTS: Readonly<Record<string, readonly string[]>> = {
 export function stubFor(c: Context<AppEnv>, provider: string, kind: string, ref: string) {
   const configured = c.var.config.sources;
   const source = configured.ok ? configured.value.get(provider) : undefined;
-  if (!KNOWN_OBJECTS[provider]?.includes(kind) && source?.kind !== kind) {
-    const sources = configured.ok ? [...configured.value.values()].map((src) => `${src.name}/${src.kind}`) : [];
+  // A provider scheme's objects are named by the scheme, their kind by the payload (any safe name).
+  const scheme = configured.ok && [...configured.value.values()].some((src) => src.scheme === provider);
+  const generic = source !== undefined && "kind" in source && source.kind === kind;
+  if (!KNOWN_OBJECTS[provider]?.includes(kind) && !generic && !(scheme && /^[a-z0-9_.-]{1,64}$/.test(kind))) {
+    const sources = configured.ok
+      ? [...configured.value.values()].map((src) =>
+          "kind" in src ? `${src.name}/${src.kind}` : `${src.scheme}/<kind>`,
+        )
+      : [];
     const named = [`portone/<${KNOWN_OBJECTS.portone?.join("|")}>`, ...sources].join(", ");
     throw httpError(404, "unknown_object_kind", `Objects are named /objects/<provider>/<kind>/<ref>, with ${named}.`);
   }

@@ -19,14 +19,22 @@ import type { VerifiedEvent } from "../providers/types";
 import { httpError } from "../lib/http-errors";
 
 export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response> {
-  const event = c.var.event;
+  return c.json({ result: await acceptEvent(c, c.var.event, await sha256Hex(c.var.rawBody)) });
+}
+
+/** Answers one verified event from the hint or records it; `contentHash` names the bytes it came in
+ *  (the body, or an Adyen item), so a redelivery with other bytes is seen as a conflict. */
+export async function acceptEvent(
+  c: Context<AppEnv>,
+  event: VerifiedEvent,
+  contentHash: string,
+): Promise<RecordOutcome["result"]> {
   const ids = { route: c.req.path, kind: event.kind, object_ref: event.objectRef, event_id: event.eventId };
-  const contentHash = await sha256Hex(c.var.rawBody);
 
   const hint = c.var.config.seenHint;
   if (hint && (await seenHint(c.env.SEEN, event.eventId, contentHash))) {
     log("info", "webhook duplicate (edge hint)", { ...ids, result: "duplicate" });
-    return c.json({ result: "duplicate" });
+    return "duplicate";
   }
 
   const outcome = await record(c.env, event, contentHash);
@@ -57,7 +65,7 @@ export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response>
     previous_status: outcome.previousStatus,
     seq: outcome.seq,
   });
-  return c.json({ result: outcome.result });
+  return outcome.result;
 }
 
 async function record(env: Env, event: VerifiedEvent, contentHash: string): Promise<RecordOutcome> {

@@ -40,7 +40,10 @@ export function verifySourceWebhook(): MiddlewareHandler<AppEnv> {
     const verdict =
       source.scheme === "hmac"
         ? await verifyHmacHeader(c.var.rawBody, headers, source, clock.now())
-        : await verifyStandardWebhook(c.var.rawBody, headers, source, clock.now());
+        : source.scheme === "standard"
+          ? await verifyStandardWebhook(c.var.rawBody, headers, source, clock.now())
+          : null;
+    if (verdict === null) throw new Error(`${source.scheme} is a provider scheme (ingress/schemes.ts)`); // never: routed apart
     useVerdict(c, verdict, { source: source.name });
     await next();
   };

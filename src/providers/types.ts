@@ -2,6 +2,7 @@
 // Rich reasons go to logs; the HTTP layer maps each reason to one public status and code.
 
 import { err, type Err, type Result } from "../lib/result";
+import { isSchemeName } from "./schemes/names";
 
 /**
  * How statuses of one kind of object move. Statuses are matched case-insensitively (PortOne's
@@ -89,6 +90,9 @@ export function inLifecycle(lifecycle: Lifecycle, status: string): boolean {
 export function eventType(provider: string, kind: string, status: string): string {
   // The gateway's own events are named by their kind alone (gateway.test).
   if (provider === GATEWAY_PROVIDER) return `${provider}.${kind}`;
+  // A provider scheme's status is the provider's own event type: stripe.payment_intent.succeeded;
+  // PortOne V2's keeps its case (portone-v2.Transaction.Paid).
+  if (isSchemeName(provider)) return `${provider}.${provider === "portone-v2" ? status : status.toLowerCase()}`;
   return `${provider}.${kind}.${status.toLowerCase()}`;
 }
 

@@ -4,10 +4,10 @@
 import { parseJsonObject } from "../json-scan";
 import { ok } from "../../lib/result";
 import { positionOf, reject, type VerifyResult } from "../types";
-import type { Source } from "./parse";
+import type { GenericSource } from "./parse";
 
 /** A verified body as an event of the source; `eventId` comes from the scheme. */
-export function sourceEvent(raw: string, source: Source, eventId: string): VerifyResult {
+export function sourceEvent(raw: string, source: GenericSource, eventId: string): VerifyResult {
   const parsed = parseJsonObject(raw);
   if (!parsed.ok) return parsed;
   const payload = parsed.value.object;

@@ -9,6 +9,10 @@ import { isRecord, parseNamedJson } from "../../lib/named-json";
 import { err, ok, type Result } from "../../lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "../../lib/standard-webhooks";
 import type { Lifecycle } from "../types";
+import { isSchemeName, SCHEME_NAMES, type SchemeName } from "../schemes/scheme";
+import type { SchemeOverrides } from "../schemes";
+import { adyenKeyBytes } from "../schemes/adyen";
+import { portOneV2SecretBytes } from "../schemes/portone-v2";
 
 interface SourceBase {
   readonly name: string;
@@ -45,7 +49,21 @@ export interface StandardSource extends SourceBase {
   readonly secrets: readonly string[];
 }
 
-export type Source = HmacSource | StandardSource;
+/** A provider scheme: the provider's rules built in, the merchant gives the secret. */
+export interface SchemeSource {
+  readonly name: string;
+  readonly scheme: SchemeName;
+  readonly secrets: readonly string[];
+  /** The scheme's replay window or the source's override; null when the scheme signs no timestamp. */
+  readonly toleranceSeconds: number | null;
+  /** Square: the notification URL exactly as registered (signed with the body). */
+  readonly notificationUrl: string | null;
+  readonly overrides: SchemeOverrides;
+}
+
+/** The generic schemes, whose source says where the object and status are. */
+export type GenericSource = HmacSource | StandardSource;
+export type Source = GenericSource | SchemeSource;
 /** The sources by name, or why the configuration is refused (naming the bad key). */
 export type SourcesConfig = Result<ReadonlyMap<string, Source>, ConfigError>;
 
@@ -54,6 +72,17 @@ const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const HEADER = /^[A-Za-z0-9-]{1,64}$/;
 const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const RESERVED = new Set(["portone"]);
+/** Built-in tolerances, for a source that overrides none. */
+const SCHEME_TOLERANCE: Readonly<Record<SchemeName, number | null>> = {
+  stripe: 300,
+  paddle: 5,
+  "portone-v2": 300,
+  razorpay: null,
+  adyen: null,
+  square: null,
+  "coinbase-commerce": null,
+  xendit: null,
+};
 
 export function parseSources(raw: string): SourcesConfig {
   if (raw.trim() === "") return ok(new Map());
@@ -71,6 +100,10 @@ function parseSource(name: string, value: unknown): Parsed<Source> {
   if (!NAME.test(name) || RESERVED.has(name))
     return err("a source name is lower-case letters, digits, - and _, and not 'portone'");
   if (!isRecord(value)) return err("must be an object");
+  if (isSchemeName(value.scheme)) return parseSchemeSource(name, value.scheme, value);
+  // A generic source's events are named after it: a scheme's name would read as that provider's.
+  if ((SCHEME_NAMES as readonly string[]).includes(name))
+    return err(`a generic source may not be named after a provider scheme (${SCHEME_NAMES.join(", ")})`);
   const base = parseBase(name, value);
   if (!base.ok) return base;
   if (value.scheme === "standard") {
@@ -81,7 +114,49 @@ function parseSource(name: string, value: unknown): Parsed<Source> {
     return ok({ ...base.value, scheme: "standard", secrets: secrets.value });
   }
   if (value.scheme === "hmac") return parseHmac(base.value, value);
-  return err('scheme: must be "hmac" or "standard"');
+  return err(`scheme: must be "hmac", "standard" or a provider scheme (${SCHEME_NAMES.join(", ")})`);
+}
+
+function parseSchemeSource(name: string, scheme: SchemeName, v: Record<string, unknown>): Parsed<SchemeSource> {
+  const list = v.secrets ?? (v.secret === undefined ? undefined : [v.secret]);
+  if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === "string" && s.trim() !== ""))
+    return err("secret (or secrets): at least one non-empty string");
+  const secrets = list as string[];
+  if (scheme === "adyen" && !secrets.every((s) => adyenKeyBytes(s) !== null))
+    return err("secret: the HMAC key in hex, as Adyen's Customer Area shows it");
+  if (scheme === "portone-v2" && !secrets.every((s) => portOneV2SecretBytes(s) !== null))
+    return err("secret: PortOne V2's webhook secret, base64 with or without whsec_");
+  const fields: Record<string, unknown> = { ...v };
+  for (const field of ["objectRef", "status"] as const) {
+    if (fields[field] !== undefined && (typeof fields[field] !== "string" || !PATH.test(fields[field])))
+      return err(`${field}: a dot path such as "data.id"`);
+  }
+  const kind = v.kind ?? null;
+  if (kind !== null && (typeof kind !== "string" || !NAME.test(kind)))
+    return err("kind: lower-case letters, digits, - and _");
+  const tolerance = v.toleranceSeconds ?? SCHEME_TOLERANCE[scheme];
+  if (
+    tolerance !== null &&
+    (typeof tolerance !== "number" || !Number.isInteger(tolerance) || tolerance <= 0 || tolerance > 3600)
+  )
+    return err("toleranceSeconds: a whole number of seconds from 1 to 3600 (0 would disable the check)");
+  const url = v.notificationUrl ?? null;
+  if (url !== null && (typeof url !== "string" || !URL.canParse(url))) return err("notificationUrl: an absolute URL");
+  const lifecycle = parseLifecycle(v.lifecycle);
+  if (!lifecycle.ok) return lifecycle;
+  return ok({
+    name,
+    scheme,
+    secrets,
+    toleranceSeconds: tolerance,
+    notificationUrl: url,
+    overrides: {
+      objectRef: typeof v.objectRef === "string" ? v.objectRef : null,
+      status: typeof v.status === "string" ? v.status : null,
+      kind,
+      lifecycle: lifecycle.value,
+    },
+  });
 }
 
 function parseBase(name: string, v: Record<string, unknown>): Parsed<SourceBase> {

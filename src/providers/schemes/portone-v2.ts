@@ -1,0 +1,65 @@
+// PortOne V2, portone.io (https://developers.portone.io/opi/ko/integration/webhook/readme-v2; the
+// referee is `@portone/server-sdk`'s Webhook.verify): Standard Webhooks headers `webhook-id`,
+// `webhook-timestamp`, `webhook-signature` (space-separated `v1,<base64>`), each a base64
+// HMAC-SHA256 of `<id>.<timestamp>.<raw body>` keyed with the secret's base64-decoded bytes, the
+// secret given with or without its `whsec_` prefix (as the SDK takes it). The timestamp must be
+// within 300 s either way (the SDK's TIMESTAMP_TOO_OLD and TIMESTAMP_TOO_NEW).
+// The event id is `webhook-id`; the object `data.paymentId` (else `data.billingKey`); the type
+// `type`, its case kept (Transaction.Paid).
+
+import { parseJsonObject } from "../json-scan";
+import { hmacKey } from "../../lib/hmac";
+import { ok } from "../../lib/result";
+import { reject } from "../types";
+import { anySecretSigns, recordAt, staleness, textOf, type Scheme } from "./scheme";
+
+/** The secret's key bytes: base64 after an optional whsec_; null when it is not base64. */
+export function portOneV2SecretBytes(secret: string): Uint8Array | null {
+  try {
+    const bytes = Uint8Array.from(atob(secret.startsWith("whsec_") ? secret.slice(6) : secret), (c) => c.charCodeAt(0));
+    return bytes.byteLength > 0 ? bytes : null;
+  } catch {
+    return null;
+  }
+}
+
+const keyOf = (secret: string): Promise<CryptoKey> =>
+  hmacKey(`portone-v2:${secret}`, () => portOneV2SecretBytes(secret) ?? new Uint8Array(32));
+
+export const portOneV2: Scheme = {
+  name: "portone-v2",
+  toleranceSeconds: 300,
+  async verify(input) {
+    const id = input.headers.get("webhook-id");
+    const signatures = input.headers.get("webhook-signature");
+    const timestamp = input.headers.get("webhook-timestamp");
+    if (!id || !signatures) return reject("missing_signature", "webhook-id or webhook-signature is missing");
+    if (timestamp === null || !/^\d{1,12}$/.test(timestamp.trim()))
+      return reject("missing_timestamp", "webhook-timestamp is missing or not whole seconds");
+    const late = staleness(Number(timestamp.trim()), input, true);
+    if (late) return late;
+    const offered = signatures
+      .split(" ")
+      .filter((s) => s.startsWith("v1,"))
+      .map((s) => s.slice(3));
+    const message = `${id}.${timestamp.trim()}.${input.raw}`;
+    if (!(await anySecretSigns(input.secrets, message, offered, "base64", keyOf)))
+      return reject("bad_signature", "no v1 signature matches a secret of this source");
+    const parsed = parseJsonObject(input.raw);
+    if (!parsed.ok) return parsed;
+    const body = parsed.value.object;
+    const data = recordAt(body, "data");
+    const paymentId = textOf(data, "paymentId");
+    const billingKey = textOf(data, "billingKey");
+    return ok([
+      {
+        id,
+        objectRef: paymentId ?? billingKey,
+        kind: paymentId !== null ? "payment" : billingKey !== null ? "billing_key" : "event",
+        status: textOf(body, "type"),
+        data: body,
+        unverified: null,
+      },
+    ]);
+  },
+};

@@ -1,0 +1,41 @@
+// Razorpay (https://razorpay.com/docs/webhooks/validate-test/; the referee is the `razorpay`
+// package's validateWebhookSignature): `X-Razorpay-Signature` is the hex HMAC-SHA256 of the raw
+// body keyed with the webhook secret as text. No timestamp is signed: a replay is made harmless by
+// deduplication. The event id is the `x-razorpay-event-id` header (Razorpay's idempotency key; not
+// signed, so it only names the event, never changes what is proven), else the body's hash.
+// The object is the first entity under `payload` among payment, refund, order, subscription,
+// payment_link, invoice; the type is `event` (payment.captured).
+
+import { parseJsonObject } from "../json-scan";
+import { ok } from "../../lib/result";
+import { reject } from "../types";
+import { anySecretSigns, recordAt, textOf, type Scheme } from "./scheme";
+
+const ENTITIES = ["payment", "refund", "order", "subscription", "payment_link", "invoice"] as const;
+
+export const razorpay: Scheme = {
+  name: "razorpay",
+  toleranceSeconds: null,
+  async verify(input) {
+    const signature = input.headers.get("x-razorpay-signature");
+    if (signature === null || signature.trim() === "")
+      return reject("missing_signature", "X-Razorpay-Signature is missing");
+    if (!(await anySecretSigns(input.secrets, input.raw, [signature.trim()], "hex")))
+      return reject("bad_signature", "X-Razorpay-Signature does not match a secret of this source");
+    const parsed = parseJsonObject(input.raw);
+    if (!parsed.ok) return parsed;
+    const body = parsed.value.object;
+    const entity = ENTITIES.find((name) => recordAt(body, `payload.${name}.entity`) !== null);
+    const eventId = input.headers.get("x-razorpay-event-id")?.trim();
+    return ok([
+      {
+        id: eventId ? eventId : null,
+        objectRef: entity === undefined ? null : textOf(recordAt(body, `payload.${entity}.entity`), "id"),
+        kind: entity ?? "event",
+        status: textOf(body, "event"),
+        data: body,
+        unverified: null,
+      },
+    ]);
+  },
+};
