@@ -2,6 +2,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 import { TEST_BINDINGS } from "./fixtures/environments.ts";
+import { writeEventValidator } from "./scripts/event-validator.ts";
 
 // Tests run inside workerd with the Worker's real bindings (KV, Durable Objects with SQLite and
 // alarms), configured from wrangler.toml. The variables are the committed local defaults with the
@@ -9,6 +10,8 @@ import { TEST_BINDINGS } from "./fixtures/environments.ts";
 // The read model's D1 migrations, applied by test/setup.ts with the plugin's helper (as `npm run dev`
 // applies them with `wrangler d1 migrations apply`).
 const migrations = await readD1Migrations("./migrations");
+// Every body the tests' origin receives is validated against schemas/events.schema.json's source.
+writeEventValidator(new URL("./test/generated/validate-events.mjs", import.meta.url).pathname);
 
 /** standardwebhooks (a dev dependency, the tests' independent verifier) ships a source map that names
  *  source files it does not ship; Vite warned about it at every run. Its map is dropped, not the warning. */

@@ -105,7 +105,7 @@ describe("one attempt", () => {
       FORWARD_SIGNING_SECRET: FORWARD_SECRET,
     });
     if (!target.ok) throw new Error(target.error);
-    const event = forwardEvent("evt_0");
+    const event = forwardEvent(`evt_${"0".repeat(32)}`);
     expect(await send(await signedRequest(target.value, event, testClock.now, 20))).toEqual({
       ok: false,
       error: { httpStatus: null, error: "timeout: no answer from merchant.test within 20 ms" },
@@ -136,7 +136,7 @@ describe("one attempt", () => {
   it("names the host and the kind of failure, and keeps the first bytes of a failed answer", async () => {
     const target = await forwardTarget({ MERCHANT_ORIGIN_URL: ORIGIN_URL, FORWARD_SIGNING_SECRET: FORWARD_SECRET });
     if (!target.ok) throw new Error(target.error);
-    const event = forwardEvent("evt_1");
+    const event = forwardEvent(`evt_${"1".repeat(32)}`);
     const attempt = async () => send(await signedRequest(target.value, event, testClock.now));
     origin.answer(() => new Response(`{"error":"db down",\n "trace":"${"x".repeat(400)}"}`, { status: 500 }));
     const failed = await attempt();

@@ -2,13 +2,13 @@
 // boundary, and the injected clock.
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeAll, beforeEach, vi } from "vitest";
+import { afterEach, beforeAll, beforeEach, expect, vi } from "vitest";
 import { gateFor } from "../src/egress/gate";
 import { forgetLeases } from "../src/egress/gate-lease";
 import { forgetBursts } from "../src/alerts/report";
 import { clock } from "../src/lib/clock";
 import { outbound } from "../src/lib/outbound";
-import { installStandIns } from "./stand-ins";
+import { installStandIns, schemaViolations } from "./stand-ins";
 
 const realNow = clock.now;
 const realFetch = outbound.fetch;
@@ -34,6 +34,8 @@ beforeEach(async () => {
 });
 
 afterEach(() => {
+  // Every event a test had the gateway forward validates against the published schema.
+  expect(schemaViolations, "forwarded bodies outside schemas/events.schema.json").toEqual([]);
   vi.restoreAllMocks();
   clock.now = realNow;
   outbound.fetch = realFetch;

@@ -3,6 +3,7 @@
 // setup.ts installs them (in src/outbound.ts) before every test; a test changes how they answer.
 // (A vi.spyOn of globalThis.fetch is not enough: the test runtime resets fetch between requests.)
 
+import validateEvent from "./generated/validate-events.mjs";
 import { clock } from "../src/lib/clock";
 import { outbound } from "../src/lib/outbound";
 
@@ -105,8 +106,24 @@ export const testClock = {
   },
 };
 
+/** Bodies the gateway forwarded that schemas/events.schema.json refuses (test/setup.ts fails the test). */
+export const schemaViolations: string[] = [];
+
+function checkAgainstSchema(body: string): void {
+  let event: unknown;
+  try {
+    event = JSON.parse(body);
+  } catch {
+    schemaViolations.push(`not JSON: ${body.slice(0, 80)}`);
+    return;
+  }
+  if (!validateEvent(event))
+    schemaViolations.push(`${body.slice(0, 160)}\n${JSON.stringify(validateEvent.errors?.slice(0, 3))}`);
+}
+
 export function installStandIns(): void {
   testClock.reset();
+  schemaViolations.length = 0;
   clock.now = () => testClock.now;
   origin.received.length = 0;
   origin.acknowledged.length = 0;
@@ -125,6 +142,8 @@ export function installStandIns(): void {
     };
     if (request.url.startsWith(ORIGIN_URL)) {
       origin.received.push(seen);
+      // A forwarded event carries its webhook-id; tests of the bare egress send other bodies.
+      if (request.headers.has("webhook-id")) checkAgainstSchema(seen.body);
       const response = await origin.handler(request);
       if (response.status >= 200 && response.status < 300) origin.acknowledged.push(seen);
       return response;

@@ -1,0 +1,203 @@
+// The one source of the forwarded event's shape: JSON Schema (draft 2020-12) built with TypeBox, from
+// which both the code's TypeScript types (Static<…>) and the published schemas/events.schema.json
+// (scripts/schemas.ts; a test checks the committed file is current) come. One $def per type the
+// gateway can forward: PortOne's signed kinds, its refunds, what reconciliation learns, subscription
+// charges, the destinations' test event, every provider scheme and the generic sources.
+// The defs exclude each other (provider, kind and source), so the schema's `oneOf` picks exactly one.
+// No `format` keywords: the schema compiles to a standalone validator that runs inside workerd.
+
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { SIGNED_KINDS } from "../portone/kinds";
+import { SCHEME_NAMES, type SchemeName } from "../schemes/names";
+
+const ISO_TIME = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$";
+const text = Type.String({ pattern: "^.+$" });
+const anyObject = Type.Object({}, { additionalProperties: true });
+
+/** What every forwarded event carries, whatever its type. */
+function envelope(fields: {
+  provider: TSchema;
+  kind: TSchema;
+  type: string;
+  source: TSchema;
+  data: TSchema;
+  unverified?: boolean;
+  description: string;
+}) {
+  return Type.Object(
+    {
+      id: Type.String({
+        pattern: "^evt_[0-9a-f]{32}$",
+        description: "Same as the webhook-id header; stable across retries.",
+      }),
+      type: Type.String({ pattern: fields.type }),
+      provider: fields.provider,
+      kind: fields.kind,
+      object_ref: text,
+      status: text,
+      previous_status: Type.Union([text, Type.Null()]),
+      received_at: Type.String({ pattern: ISO_TIME }),
+      source: fields.source,
+      data: fields.data,
+      ...(fields.unverified === false ? {} : { unverified: Type.Optional(anyObject) }),
+    },
+    { additionalProperties: false, description: fields.description },
+  );
+}
+
+const webhook = Type.Literal("webhook");
+const reconciliation = Type.Literal("reconciliation");
+const portone = Type.Literal("portone");
+
+/** PortOne's signed fields under the JSON names they may have in the body (kinds.ts). */
+function portOneSigned(slug: string) {
+  const kind = SIGNED_KINDS.get(slug);
+  if (kind === undefined) throw new Error(`no PortOne kind ${slug}`);
+  const properties: Record<string, TSchema> = {};
+  for (const field of kind.signed) {
+    for (const name of field.from) {
+      // Optional: a field may come under either of its names (countryCode or country_code).
+      properties[name] = Type.Optional(
+        field.type === "amount"
+          ? Type.Union([Type.Number(), Type.String(), Type.Null()])
+          : Type.Union([Type.String(), Type.Null()]),
+      );
+    }
+  }
+  return Type.Object(properties, {
+    additionalProperties: false,
+    description: "Only the fields PortOne's signature covers.",
+  });
+}
+
+function portOneKind(slug: string) {
+  const kind = SIGNED_KINDS.get(slug)?.kind ?? slug;
+  return envelope({
+    provider: portone,
+    kind: Type.Literal(kind),
+    type: `^portone\\.${kind}\\.[a-z0-9_ -]+$`,
+    source: webhook,
+    data: portOneSigned(slug),
+    description: `A PortOne ${kind} webhook whose signature was verified.`,
+  });
+}
+
+const hasStatus = Type.Object({ status: text }, { additionalProperties: true });
+const objectWith = (properties: Record<string, TSchema>) => Type.Object(properties, { additionalProperties: true });
+
+/** What each provider scheme's `data` holds at least: the fields the gateway read from it. */
+const SCHEME_DATA: Readonly<Record<SchemeName, TSchema>> = {
+  stripe: objectWith({ id: text, type: text, data: objectWith({ object: objectWith({ id: text }) }) }),
+  razorpay: objectWith({ event: text, payload: anyObject }),
+  adyen: Type.Object(
+    {
+      pspReference: Type.Optional(text),
+      originalReference: Type.Optional(text),
+      merchantAccountCode: Type.Optional(Type.String()),
+      merchantReference: Type.Optional(Type.String()),
+      amount: Type.Object({ value: Type.Integer(), currency: Type.String() }, { additionalProperties: false }),
+      eventCode: text,
+      success: Type.Union([Type.String(), Type.Boolean()]),
+    },
+    { additionalProperties: false, description: "The eight values an item's hmacSignature covers." },
+  ),
+  paddle: objectWith({ event_id: text, event_type: text, data: objectWith({ id: text }) }),
+  square: objectWith({ event_id: text, type: text, data: objectWith({ id: text }) }),
+  "coinbase-commerce": objectWith({ event: objectWith({ id: text, type: text, data: objectWith({ code: text }) }) }),
+  xendit: anyObject,
+  "portone-v2": objectWith({ type: text, data: anyObject }),
+};
+
+const escaped = (name: string) => name.replace(/\./g, "\\.");
+
+function schemeDef(scheme: SchemeName) {
+  return envelope({
+    provider: Type.Literal(scheme),
+    kind: Type.String({ pattern: "^[a-z0-9_.-]{1,64}$" }),
+    type: `^${escaped(scheme)}\\..+$`,
+    source: webhook,
+    data: SCHEME_DATA[scheme],
+    unverified: scheme === "adyen",
+    description: `A ${scheme} webhook verified by the provider's own rule; data is the whole verified body${scheme === "adyen" ? " (for Adyen: the signed item fields; the rest of the item is unverified)" : ""}.`,
+  });
+}
+
+const KNOWN_PROVIDERS = ["portone", "gateway", ...SCHEME_NAMES];
+
+export const EVENT_DEFS = {
+  "portone.payment": portOneKind("payment"),
+  "portone.payment_link": portOneKind("payment-link"),
+  "portone.subscription_link": portOneKind("subscription-link"),
+  "portone.refund": envelope({
+    provider: portone,
+    kind: Type.Literal("refund"),
+    type: "^portone\\.refund\\..+$",
+    source: webhook,
+    data: objectWith({ payment_txn_ref: Type.Optional(text) }),
+    unverified: false,
+    description: "A refund, forwarded only once PortOne's refund status API confirmed it; data is the API's answer.",
+  }),
+  "portone.reconciliation": envelope({
+    provider: portone,
+    kind: Type.Union([Type.Literal("payment"), Type.Literal("payment_link"), Type.Literal("subscription_link")]),
+    type: "^portone\\.(payment|payment_link|subscription_link)\\..+$",
+    source: reconciliation,
+    data: hasStatus,
+    unverified: false,
+    description: "A status learned from PortOne's API (no webhook told it); data is what the API returned.",
+  }),
+  "portone.subscription_charge": envelope({
+    provider: portone,
+    kind: Type.Literal("subscription_charge"),
+    type: "^portone\\.subscription_charge\\..+$",
+    source: reconciliation,
+    data: objectWith({ order_ref: text, subscription_order_ref: text }),
+    unverified: false,
+    description: "A charge of a subscription, read from PortOne's API.",
+  }),
+  "gateway.test": envelope({
+    provider: Type.Literal("gateway"),
+    kind: Type.Literal("test"),
+    type: "^gateway\\.test$",
+    source: webhook,
+    data: Type.Object(
+      { destination: text, message: text, sent_at: Type.String({ pattern: ISO_TIME }) },
+      { additionalProperties: false },
+    ),
+    unverified: false,
+    description: "A destination's test event (POST /admin/destinations/:name/test).",
+  }),
+  ...(Object.fromEntries(SCHEME_NAMES.map((s) => [s, schemeDef(s)])) as Record<
+    SchemeName,
+    ReturnType<typeof schemeDef>
+  >),
+  source: envelope({
+    provider: Type.String({ pattern: `^(?!(${KNOWN_PROVIDERS.map(escaped).join("|")})$)[a-z0-9][a-z0-9_-]*$` }),
+    kind: Type.String({ pattern: "^[a-z0-9][a-z0-9_-]*$" }),
+    type: "^[a-z0-9_-]+\\.[a-z0-9_-]+\\..+$",
+    source: webhook,
+    data: anyObject,
+    unverified: false,
+    description:
+      "A generic source of WEBHOOK_SOURCES (hmac or standard): provider is the source's name, data the whole signed body.",
+  }),
+};
+
+export type EventType = keyof typeof EVENT_DEFS;
+/** A forwarded event, as the merchant's origin receives it (schemas/events.schema.json). */
+export type ForwardedEvent = { [K in EventType]: Static<(typeof EVENT_DEFS)[K]> }[EventType];
+
+export const SCHEMA_ID = "https://github.com/edge-webhook-gateway/schemas/events.schema.json";
+
+/** The published document: a oneOf over the types, one $def each. */
+export function eventsSchema(): Record<string, unknown> {
+  const names = Object.keys(EVENT_DEFS);
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $id: SCHEMA_ID,
+    title: "ForwardedEvent",
+    description: "POSTed to each destination with Standard Webhooks headers; webhook-id equals id.",
+    oneOf: names.map((name) => ({ $ref: `#/$defs/${name}` })),
+    $defs: JSON.parse(JSON.stringify(EVENT_DEFS)) as Record<string, unknown>,
+  };
+}
