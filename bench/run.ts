@@ -15,6 +15,7 @@ import { load, round, type LoadResult } from "./load";
 import { BENCH_ADMIN_TOKEN, gateRequests, serve, type Served } from "./serve";
 import { benchSearch } from "./search";
 import { benchVerify } from "./verify";
+import { benchSchemeVerify } from "./verify-schemes";
 import { benchBindings } from "../fixtures/environments";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -221,6 +222,7 @@ async function main(): Promise<void> {
       : null;
   console.error("verification micro-benchmark…");
   const verify = await benchVerify(Number(flags.verify));
+  const schemeVerify = await benchSchemeVerify(Number(flags.verify));
   console.error("bundle size…");
   const bundle = bundleSize();
   const ops = flags["skip-ops"] ? null : (console.error("counting operations…"), countOps());
@@ -236,6 +238,7 @@ async function main(): Promise<void> {
     gate_requests_new_events: gate,
     search,
     verify,
+    scheme_verify: schemeVerify,
     bundle,
     ops,
   };
@@ -243,6 +246,11 @@ async function main(): Promise<void> {
   const file = join(ROOT, "bench/results", `${report.at.replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nread model search: ${JSON.stringify(search)}`);
+  console.log(
+    `provider scheme verification / one raw WebCrypto HMAC: ${Object.entries(schemeVerify.schemes)
+      .map(([name, r]) => `${name} ${r.overRawHmac}`)
+      .join(", ")}`,
+  );
   console.log(`ops: ${JSON.stringify(ops)}`);
   console.log(`gate requests (default, no limits) during new events: ${JSON.stringify(gate)}`);
   console.log(`results written to ${file}`);

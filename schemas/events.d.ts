@@ -120,6 +120,9 @@ data: {
 payment_txn_ref?: string
 [k: string]: unknown
 }
+unverified?: {
+[k: string]: unknown
+}
 }
 /**
  * A status learned from PortOne's API (no webhook told it); data is what the API returned.
@@ -139,6 +142,9 @@ received_at: string
 source: "reconciliation"
 data: {
 status: string
+[k: string]: unknown
+}
+unverified?: {
 [k: string]: unknown
 }
 }
@@ -163,6 +169,9 @@ order_ref: string
 subscription_order_ref: string
 [k: string]: unknown
 }
+unverified?: {
+[k: string]: unknown
+}
 }
 /**
  * A destination's test event (POST /admin/destinations/:name/test).
@@ -184,6 +193,9 @@ data: {
 destination: string
 message: string
 sent_at: string
+}
+unverified?: {
+[k: string]: unknown
 }
 }
 /**
@@ -214,6 +226,9 @@ id: string
 }
 [k: string]: unknown
 }
+unverified?: {
+[k: string]: unknown
+}
 }
 /**
  * A razorpay webhook verified by the provider's own rule; data is the whole verified body.
@@ -236,6 +251,9 @@ event: string
 payload: {
 [k: string]: unknown
 }
+[k: string]: unknown
+}
+unverified?: {
 [k: string]: unknown
 }
 }
@@ -299,6 +317,9 @@ id: string
 }
 [k: string]: unknown
 }
+unverified?: {
+[k: string]: unknown
+}
 }
 /**
  * A square webhook verified by the provider's own rule; data is the whole verified body.
@@ -323,6 +344,9 @@ data: {
 id: string
 [k: string]: unknown
 }
+[k: string]: unknown
+}
+unverified?: {
 [k: string]: unknown
 }
 }
@@ -354,6 +378,9 @@ code: string
 }
 [k: string]: unknown
 }
+unverified?: {
+[k: string]: unknown
+}
 }
 /**
  * A xendit webhook verified by the provider's own rule; data is the whole verified body.
@@ -372,6 +399,9 @@ previous_status: (string | null)
 received_at: string
 source: "webhook"
 data: {
+[k: string]: unknown
+}
+unverified?: {
 [k: string]: unknown
 }
 }
@@ -398,6 +428,9 @@ data: {
 }
 [k: string]: unknown
 }
+unverified?: {
+[k: string]: unknown
+}
 }
 /**
  * A generic source of WEBHOOK_SOURCES (hmac or standard): provider is the source's name, data the whole signed body.
@@ -416,6 +449,9 @@ previous_status: (string | null)
 received_at: string
 source: "webhook"
 data: {
+[k: string]: unknown
+}
+unverified?: {
 [k: string]: unknown
 }
 }

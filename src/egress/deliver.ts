@@ -7,6 +7,7 @@
 import { fetchBounded } from "../lib/outbound";
 import type { Config } from "../config";
 import { eventType, type EventRef } from "../providers/types";
+import type { EnvelopeFields } from "../providers/schema/events";
 import { describeConfigError } from "../lib/config-error";
 import { err, errorText, ok, type Result } from "../lib/result";
 import { signStandardWebhook, standardWebhookKey } from "../lib/standard-webhooks";
@@ -46,7 +47,7 @@ export interface AttemptFailure {
  *  left out when there is none. */
 export function envelopeOf(event: ForwardEvent): string {
   const unverified = event.unverified === null ? null : (JSON.parse(event.unverified) as Record<string, unknown>);
-  return JSON.stringify({
+  const envelope: EnvelopeFields = {
     id: event.eventId,
     type: eventType(event.provider, event.kind, event.status),
     provider: event.provider,
@@ -55,10 +56,11 @@ export function envelopeOf(event: ForwardEvent): string {
     status: event.status,
     previous_status: event.previousStatus,
     received_at: event.receivedAt,
-    source: event.source,
-    data: JSON.parse(event.data) as unknown,
+    source: event.source as EnvelopeFields["source"], // "webhook" or "reconciliation", as recorded
+    data: JSON.parse(event.data) as Record<string, unknown>,
     ...(unverified !== null && Object.keys(unverified).length > 0 ? { unverified } : {}),
-  });
+  };
+  return JSON.stringify(envelope);
 }
 
 /** Where a destination's queue goes (`default` is MERCHANT_ORIGIN_URL), or why it cannot be sent

@@ -15,34 +15,36 @@ const text = Type.String({ pattern: "^.+$" });
 const anyObject = Type.Object({}, { additionalProperties: true });
 
 /** What every forwarded event carries, whatever its type. */
-function envelope(fields: {
-  provider: TSchema;
-  kind: TSchema;
+function envelope<P extends TSchema, K extends TSchema, S extends TSchema, D extends TSchema>(fields: {
+  provider: P;
+  kind: K;
   type: string;
-  source: TSchema;
-  data: TSchema;
+  source: S;
+  data: D;
   unverified?: boolean;
   description: string;
 }) {
-  return Type.Object(
-    {
-      id: Type.String({
-        pattern: "^evt_[0-9a-f]{32}$",
-        description: "Same as the webhook-id header; stable across retries.",
-      }),
-      type: Type.String({ pattern: fields.type }),
-      provider: fields.provider,
-      kind: fields.kind,
-      object_ref: text,
-      status: text,
-      previous_status: Type.Union([text, Type.Null()]),
-      received_at: Type.String({ pattern: ISO_TIME }),
-      source: fields.source,
-      data: fields.data,
-      ...(fields.unverified === false ? {} : { unverified: Type.Optional(anyObject) }),
-    },
-    { additionalProperties: false, description: fields.description },
-  );
+  const common = {
+    id: Type.String({
+      pattern: "^evt_[0-9a-f]{32}$",
+      description: "Same as the webhook-id header; stable across retries.",
+    }),
+    type: Type.String({ pattern: fields.type }),
+    provider: fields.provider,
+    kind: fields.kind,
+    object_ref: text,
+    status: text,
+    previous_status: Type.Union([text, Type.Null()]),
+    received_at: Type.String({ pattern: ISO_TIME }),
+    source: fields.source,
+    data: fields.data,
+  };
+  const options = { additionalProperties: false, description: fields.description };
+  // Where nothing can be unverified (the whole body is signed, or the data is the API's), the
+  // property is not allowed at all.
+  return fields.unverified === false
+    ? Type.Object({ ...common, unverified: Type.Optional(Type.Never()) }, options)
+    : Type.Object({ ...common, unverified: Type.Optional(anyObject) }, options);
 }
 
 const webhook = Type.Literal("webhook");
@@ -186,6 +188,12 @@ export const EVENT_DEFS = {
 export type EventType = keyof typeof EVENT_DEFS;
 /** A forwarded event, as the merchant's origin receives it (schemas/events.schema.json). */
 export type ForwardedEvent = { [K in EventType]: Static<(typeof EVENT_DEFS)[K]> }[EventType];
+
+/** The fields every type shares, as the gateway builds them (egress/deliver.ts); `unverified` where
+ *  a type has one. */
+export type EnvelopeFields = { [K in Exclude<keyof ForwardedEvent, "unverified">]: ForwardedEvent[K] } & {
+  unverified?: Record<string, unknown>;
+};
 
 export const SCHEMA_ID = "https://github.com/edge-webhook-gateway/schemas/events.schema.json";
 

@@ -48,7 +48,9 @@ export async function schemeEvents(
     const status = overrides.status === null ? item.status : scalarAt(item.data, overrides.status);
     if (status === null) return reject("missing_status", `no event type or status in a ${scheme} event`);
     // The provider's event id names the event; without one, what the signature proves does.
-    const identity = item.id === null ? { proven: item.data } : { id: item.id };
+    // With its object: an id reused for another object (Xendit's webhook-id covers no body) is
+    // another event, never a second one under the same webhook-id.
+    const identity = item.id === null ? { proven: item.data } : { id: item.id, object: objectRef };
     events.push({
       provider: scheme,
       kind: overrides.kind ?? kindName(item.kind),
