@@ -46,6 +46,8 @@ export async function serve(
     "--persist-to",
     persist,
     "--show-interactive-dev-session=false",
+    // /__scheduled runs the cron handler (reconciliation and the alarms' watchdog) on demand.
+    "--test-scheduled",
     "--inspector-port",
     String(port + 1000),
   ];

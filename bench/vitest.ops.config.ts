@@ -2,12 +2,15 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { benchBindings } from "../fixtures/environments.ts";
+import { writeEventValidator } from "../scripts/event-validator.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 // The operation-counting step of `npm run bench`, inside workerd like the tests, with the read
 // model's D1 schema applied.
 const migrations = await readD1Migrations(`${root}migrations`);
+// test/stand-ins.ts validates what the origin receives with the schema's standalone validator.
+writeEventValidator(`${root}test/generated/validate-events.mjs`);
 export default defineConfig({
   plugins: [
     cloudflareTest({
