@@ -6,7 +6,7 @@
 //   node scripts/provider-vectors.mjs              writes fixtures/provider-vectors.json (committed)
 //   node scripts/provider-vectors.mjs --post URL   signs fresh events now and tries them against a
 //                                                  running gateway (npm run dev): genuine, replay, one
-//                                                  byte changed; WEBHOOK_SOURCES from --sources
+//                                                  byte changed (.dev.vars.example has these sources)
 //   node scripts/provider-vectors.mjs --sources    prints the WEBHOOK_SOURCES those vectors need
 
 import { createHmac, randomUUID } from "node:crypto";
