@@ -21,6 +21,9 @@ const { values } = parseArgs({
     inspector: { type: "string", default: "http://127.0.0.1:9230" },
     url: { type: "string", default: "http://127.0.0.1:8787" },
     requests: { type: "string", default: "3000" },
+    /** Profile new events (and their forwarding for as long as --drain-seconds) instead of redeliveries. */
+    new: { type: "boolean", default: false },
+    "drain-seconds": { type: "string", default: "10" },
   },
 });
 
@@ -45,11 +48,12 @@ async function main(): Promise<void> {
 
   const url = `${values.url}/webhooks/portone/payment-link`;
   const bodies = await newEvents(`prof${Date.now().toString(36)}`, Number(values.requests), Number(values.requests));
-  await load(url, bodies, 16, () => 0); // record them once: what follows are redeliveries
+  if (!values.new) await load(url, bodies, 16, () => 0); // record them once: what follows are redeliveries
   await call("Profiler.enable");
   await call("Profiler.setSamplingInterval", { interval: 100 });
   await call("Profiler.start");
   const result = await load(url, bodies, 16, () => 0);
+  if (values.new) await new Promise((r) => setTimeout(r, Number(values["drain-seconds"]) * 1000));
   const { profile } = (await call("Profiler.stop")) as unknown as { profile: Profile };
   socket.close();
 
@@ -65,7 +69,8 @@ async function main(): Promise<void> {
     const key = `${node.callFrame.functionName || "(anonymous)"} ${file}:${node.callFrame.lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + dt);
   });
-  console.log(`${result.requests} redeliveries at ${result.rps} rps; top self time in the Worker's isolate:`);
+  const what = values.new ? "new events (with their forwarding)" : "redeliveries";
+  console.log(`${result.requests} ${what} at ${result.rps} rps; top self time in the Worker's isolate:`);
   for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
     console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${key}`);
   }
