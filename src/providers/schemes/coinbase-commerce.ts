@@ -4,10 +4,8 @@
 // The event is `event` in the body: its `id`, `type` (charge:confirmed) and the charge it is about,
 // `event.data` (its `code`, and `resource`, the object's kind).
 
-import { parseJsonObject } from "../json-scan";
-import { ok } from "../../lib/result";
 import { reject } from "../types";
-import { anySecretSigns, recordAt, textOf, type Scheme } from "./scheme";
+import { anySecretSigns, recordAt, textOf, wholeBodyItem, type Scheme } from "./scheme";
 
 export const coinbaseCommerce: Scheme = {
   name: "coinbase-commerce",
@@ -18,20 +16,15 @@ export const coinbaseCommerce: Scheme = {
       return reject("missing_signature", "X-CC-Webhook-Signature is missing");
     if (!(await anySecretSigns(input.secrets, input.raw, [signature.trim()], "hex")))
       return reject("bad_signature", "X-CC-Webhook-Signature does not match a secret of this source");
-    const parsed = parseJsonObject(input.raw);
-    if (!parsed.ok) return parsed;
-    const body = parsed.value.object;
-    const event = recordAt(body, "event");
-    const charge = recordAt(body, "event.data");
-    return ok([
-      {
+    return wholeBodyItem(input.raw, (body) => {
+      const event = recordAt(body, "event");
+      const charge = recordAt(body, "event.data");
+      return {
         id: textOf(event, "id"),
         objectRef: textOf(charge, "code"),
         kind: textOf(charge, "resource") ?? "event",
         status: textOf(event, "type"),
-        data: body,
-        unverified: null,
-      },
-    ]);
+      };
+    });
   },
 };

@@ -5,10 +5,8 @@
 // so this does too (Paddle's docs speak of several h1 during a secret rotation: the SDK wins).
 // The event: `event_id`, `event_type` (transaction.completed, whose first part is the kind), `data.id`.
 
-import { parseJsonObject } from "../json-scan";
-import { ok } from "../../lib/result";
 import { reject } from "../types";
-import { anySecretSigns, headerPairs, recordAt, staleness, textOf, type Scheme } from "./scheme";
+import { anySecretSigns, headerPairs, recordAt, staleness, textOf, wholeBodyItem, type Scheme } from "./scheme";
 
 export const paddle: Scheme = {
   name: "paddle",
@@ -25,19 +23,14 @@ export const paddle: Scheme = {
     if (late) return late;
     if (!(await anySecretSigns(input.secrets, `${ts}:${input.raw}`, [h1], "hex")))
       return reject("bad_signature", "h1 does not match a secret of this source");
-    const parsed = parseJsonObject(input.raw);
-    if (!parsed.ok) return parsed;
-    const body = parsed.value.object;
-    const type = textOf(body, "event_type");
-    return ok([
-      {
+    return wholeBodyItem(input.raw, (body) => {
+      const type = textOf(body, "event_type");
+      return {
         id: textOf(body, "event_id"),
         objectRef: textOf(recordAt(body, "data"), "id"),
         kind: type?.split(".")[0] ?? "event",
         status: type,
-        data: body,
-        unverified: null,
-      },
-    ]);
+      };
+    });
   },
 };

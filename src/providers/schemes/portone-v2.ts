@@ -7,11 +7,9 @@
 // The event id is `webhook-id`; the object `data.paymentId` (else `data.billingKey`); the type
 // `type`, its case kept (Transaction.Paid).
 
-import { parseJsonObject } from "../json-scan";
 import { hmacKey } from "../../lib/hmac";
-import { ok } from "../../lib/result";
 import { reject } from "../types";
-import { anySecretSigns, recordAt, staleness, textOf, type Scheme } from "./scheme";
+import { anySecretSigns, recordAt, staleness, textOf, wholeBodyItem, type Scheme } from "./scheme";
 
 /** The secret's key bytes: base64 after an optional whsec_; null when it is not base64. */
 export function portOneV2SecretBytes(secret: string): Uint8Array | null {
@@ -45,21 +43,16 @@ export const portOneV2: Scheme = {
     const message = `${id}.${timestamp.trim()}.${input.raw}`;
     if (!(await anySecretSigns(input.secrets, message, offered, "base64", keyOf)))
       return reject("bad_signature", "no v1 signature matches a secret of this source");
-    const parsed = parseJsonObject(input.raw);
-    if (!parsed.ok) return parsed;
-    const body = parsed.value.object;
-    const data = recordAt(body, "data");
-    const paymentId = textOf(data, "paymentId");
-    const billingKey = textOf(data, "billingKey");
-    return ok([
-      {
+    return wholeBodyItem(input.raw, (body) => {
+      const data = recordAt(body, "data");
+      const paymentId = textOf(data, "paymentId");
+      const billingKey = textOf(data, "billingKey");
+      return {
         id,
         objectRef: paymentId ?? billingKey,
         kind: paymentId !== null ? "payment" : billingKey !== null ? "billing_key" : "event",
         status: textOf(body, "type"),
-        data: body,
-        unverified: null,
-      },
-    ]);
+      };
+    });
   },
 };

@@ -6,10 +6,8 @@
 // The object is the first entity under `payload` among payment, refund, order, subscription,
 // payment_link, invoice; the type is `event` (payment.captured).
 
-import { parseJsonObject } from "../json-scan";
-import { ok } from "../../lib/result";
 import { reject } from "../types";
-import { anySecretSigns, recordAt, textOf, type Scheme } from "./scheme";
+import { anySecretSigns, recordAt, textOf, wholeBodyItem, type Scheme } from "./scheme";
 
 const ENTITIES = ["payment", "refund", "order", "subscription", "payment_link", "invoice"] as const;
 
@@ -22,20 +20,15 @@ export const razorpay: Scheme = {
       return reject("missing_signature", "X-Razorpay-Signature is missing");
     if (!(await anySecretSigns(input.secrets, input.raw, [signature.trim()], "hex")))
       return reject("bad_signature", "X-Razorpay-Signature does not match a secret of this source");
-    const parsed = parseJsonObject(input.raw);
-    if (!parsed.ok) return parsed;
-    const body = parsed.value.object;
-    const entity = ENTITIES.find((name) => recordAt(body, `payload.${name}.entity`) !== null);
     const eventId = input.headers.get("x-razorpay-event-id")?.trim();
-    return ok([
-      {
+    return wholeBodyItem(input.raw, (body) => {
+      const entity = ENTITIES.find((name) => recordAt(body, `payload.${name}.entity`) !== null);
+      return {
         id: eventId ? eventId : null,
         objectRef: entity === undefined ? null : textOf(recordAt(body, `payload.${entity}.entity`), "id"),
         kind: entity ?? "event",
         status: textOf(body, "event"),
-        data: body,
-        unverified: null,
-      },
-    ]);
+      };
+    });
   },
 };

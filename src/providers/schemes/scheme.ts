@@ -4,7 +4,8 @@
 // beside this one each hold one provider's rules, with the rule's source cited in their header.
 
 import { hmacKey, hmacSha256, timingSafeEqualText, toBase64, toHex } from "../../lib/hmac";
-import type { Result } from "../../lib/result";
+import { ok, type Result } from "../../lib/result";
+import { parseJsonObject } from "../json-scan";
 import { reject, type Rejection } from "../types";
 import type { SchemeName } from "./names";
 
@@ -45,11 +46,6 @@ export interface Scheme {
 
 const utf8 = new TextEncoder();
 
-/** HMAC-SHA256 with a secret used as text (its UTF-8 bytes). */
-export async function macOfText(secret: string, message: string): Promise<Uint8Array> {
-  return hmacSha256(await hmacKey(`scheme:${secret}`, () => utf8.encode(secret)), message);
-}
-
 /** Whether any secret's hex (or base64) MAC of `message` equals one of `offered`, compared in constant time. */
 export async function anySecretSigns(
   secrets: readonly string[],
@@ -65,6 +61,18 @@ export async function anySecretSigns(
     for (const candidate of offered) if (timingSafeEqualText(expected, candidate)) matched = true;
   }
   return matched;
+}
+
+/** What names an event in a body, as a scheme reads it. */
+export type ItemFields = Omit<SchemeItem, "data" | "unverified">;
+
+/** A signature that covers the whole body: the body, a JSON object, is the request's one item and
+ *  all of it is `data`; `read` names its event. */
+export function wholeBodyItem(raw: string, read: (body: Record<string, unknown>) => ItemFields): SchemeResult {
+  const parsed = parseJsonObject(raw);
+  if (!parsed.ok) return parsed;
+  const body = parsed.value.object;
+  return ok([{ ...read(body), data: body, unverified: null }]);
 }
 
 /** A rejection when `timestamp` (seconds) is older than the tolerance (or, with `future`, as far ahead). */

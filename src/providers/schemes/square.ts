@@ -6,10 +6,8 @@
 // without one, the URL this request was made to.
 // The event: `event_id`, `type` (payment.updated), the object `data.id` of kind `data.type`.
 
-import { parseJsonObject } from "../json-scan";
-import { ok } from "../../lib/result";
 import { reject } from "../types";
-import { anySecretSigns, recordAt, textOf, type Scheme } from "./scheme";
+import { anySecretSigns, recordAt, textOf, wholeBodyItem, type Scheme } from "./scheme";
 
 export const square: Scheme = {
   name: "square",
@@ -20,19 +18,14 @@ export const square: Scheme = {
       return reject("missing_signature", "x-square-hmacsha256-signature is missing");
     if (!(await anySecretSigns(input.secrets, input.url + input.raw, [signature.trim()], "base64")))
       return reject("bad_signature", "the signature does not match a key of this source and its notification URL");
-    const parsed = parseJsonObject(input.raw);
-    if (!parsed.ok) return parsed;
-    const body = parsed.value.object;
-    const data = recordAt(body, "data");
-    return ok([
-      {
+    return wholeBodyItem(input.raw, (body) => {
+      const data = recordAt(body, "data");
+      return {
         id: textOf(body, "event_id"),
         objectRef: textOf(data, "id"),
         kind: textOf(data, "type") ?? "event",
         status: textOf(body, "type"),
-        data: body,
-        unverified: null,
-      },
-    ]);
+      };
+    });
   },
 };

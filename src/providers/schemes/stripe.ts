@@ -6,10 +6,8 @@
 // refused, and the signatures are checked before the age.
 // The event: `id` (evt_…), the object `data.object` (its `id` and `object`), the type `type`.
 
-import { parseJsonObject } from "../json-scan";
-import { ok } from "../../lib/result";
 import { reject } from "../types";
-import { anySecretSigns, headerPairs, recordAt, staleness, textOf, type Scheme } from "./scheme";
+import { anySecretSigns, headerPairs, recordAt, staleness, textOf, wholeBodyItem, type Scheme } from "./scheme";
 
 export const stripe: Scheme = {
   name: "stripe",
@@ -26,19 +24,14 @@ export const stripe: Scheme = {
       return reject("bad_signature", "no v1 signature matches a secret of this source");
     const late = staleness(Number(t), input, false);
     if (late) return late;
-    const parsed = parseJsonObject(input.raw);
-    if (!parsed.ok) return parsed;
-    const body = parsed.value.object;
-    const object = recordAt(body, "data.object");
-    return ok([
-      {
+    return wholeBodyItem(input.raw, (body) => {
+      const object = recordAt(body, "data.object");
+      return {
         id: textOf(body, "id"),
         objectRef: textOf(object, "id"),
         kind: textOf(object, "object") ?? "event",
         status: textOf(body, "type"),
-        data: body,
-        unverified: null,
-      },
-    ]);
+      };
+    });
   },
 };

@@ -6,11 +6,9 @@
 // The event id is the `webhook-id` header Xendit sends for idempotency, else the body's hash; the
 // object is `id` (else `external_id`, else `data.id`), its status `status` (else `data.status`).
 
-import { parseJsonObject } from "../json-scan";
 import { timingSafeEqualText } from "../../lib/hmac";
-import { ok } from "../../lib/result";
 import { reject } from "../types";
-import { recordAt, textOf, type Scheme, type SchemeInput, type SchemeResult } from "./scheme";
+import { recordAt, textOf, wholeBodyItem, type Scheme, type SchemeInput, type SchemeResult } from "./scheme";
 
 export const xendit: Scheme = {
   name: "xendit",
@@ -24,19 +22,14 @@ function verifyToken(input: SchemeInput): SchemeResult {
   let matched = false;
   for (const secret of input.secrets) if (timingSafeEqualText(secret, token)) matched = true;
   if (!matched) return reject("bad_signature", "x-callback-token is not this source's token");
-  const parsed = parseJsonObject(input.raw);
-  if (!parsed.ok) return parsed;
-  const body = parsed.value.object;
-  const data = recordAt(body, "data");
   const webhookId = input.headers.get("webhook-id")?.trim();
-  return ok([
-    {
+  return wholeBodyItem(input.raw, (body) => {
+    const data = recordAt(body, "data");
+    return {
       id: webhookId ? webhookId : null,
       objectRef: textOf(body, "id") ?? textOf(body, "external_id") ?? textOf(data, "id"),
       kind: "event",
       status: textOf(body, "status") ?? textOf(data, "status"),
-      data: body,
-      unverified: null,
-    },
-  ]);
+    };
+  });
 }

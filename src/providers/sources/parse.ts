@@ -10,7 +10,7 @@ import { err, ok, type Result } from "../../lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "../../lib/standard-webhooks";
 import type { Lifecycle } from "../types";
 import { isSchemeName, SCHEME_NAMES, type SchemeName } from "../schemes/scheme";
-import type { SchemeOverrides } from "../schemes";
+import { SCHEMES, type SchemeOverrides } from "../schemes";
 import { adyenKeyBytes } from "../schemes/adyen";
 import { portOneV2SecretBytes } from "../schemes/portone-v2";
 
@@ -72,17 +72,6 @@ const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const HEADER = /^[A-Za-z0-9-]{1,64}$/;
 const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const RESERVED = new Set(["portone"]);
-/** Built-in tolerances, for a source that overrides none. */
-const SCHEME_TOLERANCE: Readonly<Record<SchemeName, number | null>> = {
-  stripe: 300,
-  paddle: 5,
-  "portone-v2": 300,
-  razorpay: null,
-  adyen: null,
-  square: null,
-  "coinbase-commerce": null,
-  xendit: null,
-};
 
 export function parseSources(raw: string): SourcesConfig {
   if (raw.trim() === "") return ok(new Map());
@@ -118,28 +107,24 @@ function parseSource(name: string, value: unknown): Parsed<Source> {
 }
 
 function parseSchemeSource(name: string, scheme: SchemeName, v: Record<string, unknown>): Parsed<SchemeSource> {
-  const list = v.secrets ?? (v.secret === undefined ? undefined : [v.secret]);
-  if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === "string" && s.trim() !== ""))
-    return err("secret (or secrets): at least one non-empty string");
-  const secrets = list as string[];
+  // The provider chooses the secret's form: any non-empty one, checked further where it has a form.
+  const listed = secretList(v, (secret) => secret.trim() !== "", "non-empty string");
+  if (!listed.ok) return listed;
+  const secrets = listed.value;
   if (scheme === "adyen" && !secrets.every((s) => adyenKeyBytes(s) !== null))
     return err("secret: the HMAC key in hex, as Adyen's Customer Area shows it");
   if (scheme === "portone-v2" && !secrets.every((s) => portOneV2SecretBytes(s) !== null))
     return err("secret: PortOne V2's webhook secret, base64 with or without whsec_");
-  const fields: Record<string, unknown> = { ...v };
   for (const field of ["objectRef", "status"] as const) {
-    if (fields[field] !== undefined && (typeof fields[field] !== "string" || !PATH.test(fields[field])))
+    const path = v[field];
+    if (path !== undefined && (typeof path !== "string" || !PATH.test(path)))
       return err(`${field}: a dot path such as "data.id"`);
   }
   const kind = v.kind ?? null;
   if (kind !== null && (typeof kind !== "string" || !NAME.test(kind)))
     return err("kind: lower-case letters, digits, - and _");
-  const tolerance = v.toleranceSeconds ?? SCHEME_TOLERANCE[scheme];
-  if (
-    tolerance !== null &&
-    (typeof tolerance !== "number" || !Number.isInteger(tolerance) || tolerance <= 0 || tolerance > 3600)
-  )
-    return err("toleranceSeconds: a whole number of seconds from 1 to 3600 (0 would disable the check)");
+  const tolerance = toleranceOf(v, SCHEMES[scheme].toleranceSeconds);
+  if (!tolerance.ok) return tolerance;
   const url = v.notificationUrl ?? null;
   if (url !== null && (typeof url !== "string" || !URL.canParse(url))) return err("notificationUrl: an absolute URL");
   const lifecycle = parseLifecycle(v.lifecycle);
@@ -148,7 +133,7 @@ function parseSchemeSource(name: string, scheme: SchemeName, v: Record<string, u
     name,
     scheme,
     secrets,
-    toleranceSeconds: tolerance,
+    toleranceSeconds: tolerance.value,
     notificationUrl: url,
     overrides: {
       objectRef: typeof v.objectRef === "string" ? v.objectRef : null,
@@ -165,10 +150,8 @@ function parseBase(name: string, v: Record<string, unknown>): Parsed<SourceBase>
   for (const field of ["objectRef", "status"] as const) {
     if (typeof v[field] !== "string" || !PATH.test(v[field])) return err(`${field}: a dot path such as "data.id"`);
   }
-  const tolerance = v.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  if (typeof tolerance !== "number" || !Number.isInteger(tolerance) || tolerance <= 0 || tolerance > 3600) {
-    return err("toleranceSeconds: a whole number of seconds from 1 to 3600 (0 would disable the check)");
-  }
+  const tolerance = toleranceOf(v, DEFAULT_TOLERANCE_SECONDS);
+  if (!tolerance.ok) return tolerance;
   const lifecycle = parseLifecycle(v.lifecycle);
   if (!lifecycle.ok) return lifecycle;
   return ok({
@@ -176,7 +159,7 @@ function parseBase(name: string, v: Record<string, unknown>): Parsed<SourceBase>
     kind,
     objectRef: v.objectRef as string,
     status: v.status as string,
-    toleranceSeconds: tolerance,
+    toleranceSeconds: tolerance.value ?? DEFAULT_TOLERANCE_SECONDS,
     lifecycle: lifecycle.value,
   });
 }
@@ -221,12 +204,27 @@ function parseHmac(base: SourceBase, v: Record<string, unknown>): Parsed<HmacSou
   });
 }
 
-function secretList(v: Record<string, unknown>): Parsed<string[]> {
+function secretList(
+  v: Record<string, unknown>,
+  accepts = (secret: string) => secret.length >= 16,
+  what = "string of 16 or more characters",
+): Parsed<string[]> {
   const list = v.secrets ?? (v.secret === undefined ? undefined : [v.secret]);
-  if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === "string" && s.length >= 16)) {
-    return err("secret (or secrets): at least one string of 16 or more characters");
+  if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === "string" && accepts(s))) {
+    return err(`secret (or secrets): at least one ${what}`);
   }
   return ok(list as string[]);
+}
+
+/** `toleranceSeconds`, or the fallback when it is not set (null: the scheme signs no timestamp). */
+function toleranceOf(v: Record<string, unknown>, fallback: number | null): Parsed<number | null> {
+  const tolerance = v.toleranceSeconds ?? fallback;
+  if (
+    tolerance !== null &&
+    (typeof tolerance !== "number" || !Number.isInteger(tolerance) || tolerance <= 0 || tolerance > 3600)
+  )
+    return err("toleranceSeconds: a whole number of seconds from 1 to 3600 (0 would disable the check)");
+  return ok(tolerance);
 }
 
 function parseLifecycle(v: unknown): Parsed<Lifecycle> {
