@@ -50,8 +50,10 @@ function oneByteChanged(body: string): string {
 
 const withSecret = (v: Vector, secret: string) =>
   JSON.stringify({ ...sources, [v.source]: { ...(sources as Record<string, object>)[v.source], secret } });
-const signed = (v: Vector) =>
-  v.scheme === "xendit" ? [] : Object.keys(v.headers).filter((h) => !/event-id|webhook-id/.test(h));
+/** The headers a request cannot do without: all but those that only name the event (Razorpay's
+ *  x-razorpay-event-id, Xendit's webhook-id); PortOne V2's webhook-id is signed. */
+const required = (v: Vector) =>
+  Object.keys(v.headers).filter((h) => h !== "x-razorpay-event-id" && !(v.scheme === "xendit" && h === "webhook-id"));
 
 // First, while the batch is new: its valid first item must not be stored either.
 describe("an Adyen batch", () => {
@@ -108,7 +110,7 @@ describe.each(vectors.map((v) => [v.scheme, v] as const))("%s, signed by its SDK
   it.each([
     ["one byte of the body", (x: Vector) => post(x, oneByteChanged(x.body))],
     ["another secret", (x: Vector) => post(x, x.body, x.headers, withSecret(x, otherSecret(x.scheme)))],
-    ...signedHeaders(v).map(
+    ...required(v).map(
       (h) =>
         [`no ${h} header`, (x: Vector) => post(x, x.body, omit(x.headers, h))] as [
           string,
@@ -128,10 +130,6 @@ describe.each(vectors.map((v) => [v.scheme, v] as const))("%s, signed by its SDK
     expect(await ledgerCount()).toBe(before);
   });
 });
-
-function signedHeaders(v: Vector): string[] {
-  return signed(v);
-}
 
 function omit(headers: Record<string, string>, name: string): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).filter(([k]) => k !== name));
