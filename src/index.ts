@@ -27,6 +27,7 @@ import { SCHEME_NAMES } from "./providers/schemes/scheme";
 export { Ledger } from "./ledger/ledger";
 export { Gate } from "./egress/gate";
 export { Alerts } from "./alerts/alerts";
+export { ReadModelWriter } from "./readmodel/writer";
 
 const app = new Hono<AppEnv>();
 

@@ -17,6 +17,7 @@ import { inspectObject, type ObjectReport } from "./inspect";
 import { objectNameOf, objectNameParts, rememberObjectName, storedObjectName } from "./object-name";
 import { meta } from "./meta";
 import { ReadModelFeed } from "./read-model";
+import { applyThroughWriter } from "../readmodel/writer";
 import { Outbox, type Requeue, type Route } from "./outbox";
 import { takes } from "../config/destinations";
 import { recordEvent, type NotStored, type RecordInput, type RecordOutcome } from "./record";
@@ -196,7 +197,7 @@ export class Ledger extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     if ((this.#readModelRetryAt ?? 0) > clock.now()) return; // flush() sends nothing when nothing changed
     try {
-      await this.#readModel.flush(this.env.READ_MODEL);
+      await this.#readModel.flush(async (snapshot) => applyThroughWriter(this.env, snapshot));
       this.#readModelRetryAt = null;
       this.#readModelFailures = 0;
       this.#readModelFailingSince = null;

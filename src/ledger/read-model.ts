@@ -9,7 +9,7 @@
 // newer) are sent again later; it never delays an acknowledgement or a delivery. No payloads or
 // customer data leave.
 
-import { applySnapshot, type EventRow, type ObjectRow, type Snapshot } from "../readmodel/rows";
+import { type EventRow, type ObjectRow, type Snapshot } from "../readmodel/rows";
 import { eventType } from "../providers/types";
 import { meta } from "./meta";
 import { objectNameParts, storedObjectName } from "./object-name";
@@ -73,13 +73,13 @@ export class ReadModelFeed {
   }
 
   /** Sends what changed since the last snapshot; throws when D1 fails (nothing is lost: retried). */
-  async flush(db: D1Database): Promise<number> {
+  async flush(apply: (snapshot: Snapshot) => Promise<void>): Promise<number> {
     const since = this.#sent();
     const upTo = latest(this.sql);
     if (upTo.seq <= since.seq && upTo.changed <= since.changed) return 0;
     const snapshot = readSnapshot(this.sql, since, upTo);
     if (snapshot === null) return 0;
-    await applySnapshot(db, snapshot);
+    await apply(snapshot);
     this.#cursor = upTo;
     const checkpoint = checkpointOf(this.sql);
     if (

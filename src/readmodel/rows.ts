@@ -100,15 +100,19 @@ function upsert(table: string, key: string, columns: readonly string[], extra: r
 const OBJECT_UPSERT = upsert("objects", "object", OBJECT_COLUMNS, ["version"]);
 const EVENT_UPSERT = upsert("events", "event_id", EVENT_COLUMNS, ["object", "ledger_ref", "version"]);
 
-/** Applies one ledger's snapshot in one batch (one D1 query). Throws when D1 fails: the ledger keeps
- *  the changes and tries again later. */
-export async function applySnapshot(db: D1Database, snapshot: Snapshot): Promise<void> {
+/** The statements that apply one ledger's snapshot: its object's row, then its changed events. */
+export function snapshotStatements(db: D1Database, snapshot: Snapshot): D1PreparedStatement[] {
   const { object, version } = snapshot;
-  const statements = [
+  return [
     db.prepare(OBJECT_UPSERT).bind(...OBJECT_COLUMNS.map((c) => object[c]), version),
     ...snapshot.events.map((e) =>
       db.prepare(EVENT_UPSERT).bind(...EVENT_COLUMNS.map((c) => e[c]), object.object, object.object_ref, version),
     ),
   ];
-  await db.batch(statements);
+}
+
+/** Applies one ledger's snapshot in one batch (one D1 query). Throws when D1 fails: the ledger keeps
+ *  the changes and tries again later. */
+export async function applySnapshot(db: D1Database, snapshot: Snapshot): Promise<void> {
+  await db.batch(snapshotStatements(db, snapshot));
 }

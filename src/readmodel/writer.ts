@@ -1,0 +1,115 @@
+// The read model's writer: one Durable Object that applies the ledgers' snapshots to D1 together, in
+// one batch for many ledgers (a group commit). A D1 query costs far more than its rows (a round trip
+// and a transaction), and D1 runs one query at a time, so a query per ledger per run was the largest
+// cost of a new event and the read model's ceiling. The writer keeps nothing: a ledger's call returns
+// once the batch holding its snapshot has committed, or throws if it failed, and only then does the
+// ledger move its cursor (ledger/read-model.ts). An evicted writer or a failed D1 loses nothing: the
+// ledger sends the same changes again later.
+// A batch goes at once when the writer is idle; while one is in flight, or less than SPACING_MS after
+// the last one began, snapshots gather for the next (up to MAX_STATEMENTS; a larger snapshot goes
+// alone). A failed batch of several snapshots is tried again one snapshot at a time, so a snapshot
+// D1 refuses fails only its own ledger.
+
+import { DurableObject } from "cloudflare:workers";
+import { errorText } from "../lib/result";
+import { snapshotStatements, type Snapshot } from "./rows";
+
+/** The least time between the starts of two batches, in ms: the most a snapshot waits for company. */
+const SPACING_MS = 100;
+/** Statements in one batch, at most (a snapshot is its object's row and one per changed event). */
+const MAX_STATEMENTS = 100;
+
+interface Waiting {
+  readonly snapshot: Snapshot;
+  readonly settle: (outcome: Applied) => void;
+}
+
+/** Whether D1 committed a snapshot; a failure is answered, not thrown across RPC (as the ledger does). */
+export type Applied = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+export interface WriterStats {
+  /** Snapshots D1 took, and the batches they took. */
+  readonly snapshots: number;
+  readonly batches: number;
+}
+
+export class ReadModelWriter extends DurableObject<Env> {
+  #queue: Waiting[] = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #sending = false;
+  #lastStart = 0;
+  #stats = { snapshots: 0, batches: 0 };
+
+  /** Applies one ledger's snapshot with whatever else is waiting; answers once D1 committed it or failed. */
+  apply(snapshot: Snapshot): Promise<Applied> {
+    return new Promise<Applied>((settle) => {
+      this.#queue.push({ snapshot, settle });
+      this.#schedule();
+    });
+  }
+
+  stats(): WriterStats {
+    return { ...this.#stats };
+  }
+
+  #schedule(): void {
+    if (this.#sending || this.#timer !== null || this.#queue.length === 0) return;
+    const full = this.#queue.reduce((n, w) => n + statementsOf(w.snapshot), 0) >= MAX_STATEMENTS;
+    const wait = full ? 0 : Math.max(0, this.#lastStart + SPACING_MS - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#send();
+    }, wait);
+  }
+
+  async #send(): Promise<void> {
+    const batch = this.#take();
+    this.#sending = true;
+    this.#lastStart = Date.now();
+    try {
+      await this.#commit(batch);
+    } finally {
+      this.#sending = false;
+      this.#schedule();
+    }
+  }
+
+  /** The oldest waiting snapshots that fit in one batch (at least one). */
+  #take(): Waiting[] {
+    let statements = 0;
+    let n = 0;
+    while (n < this.#queue.length) {
+      statements += statementsOf((this.#queue[n] as Waiting).snapshot);
+      if (n > 0 && statements > MAX_STATEMENTS) break;
+      n += 1;
+    }
+    return this.#queue.splice(0, n);
+  }
+
+  async #commit(batch: readonly Waiting[]): Promise<void> {
+    const db = this.env.READ_MODEL;
+    try {
+      await db.batch(batch.flatMap((w) => snapshotStatements(db, w.snapshot)));
+    } catch (error) {
+      if (batch.length === 1) return (batch[0] as Waiting).settle({ ok: false, error: errorText(error) });
+      for (const waiting of batch) await this.#commit([waiting]);
+      return;
+    }
+    this.#stats.batches += 1;
+    this.#stats.snapshots += batch.length;
+    for (const waiting of batch) waiting.settle({ ok: true });
+  }
+}
+
+const statementsOf = (snapshot: Snapshot): number => 1 + snapshot.events.length;
+
+/** The one writer of the read model. */
+export function readModelWriter(env: Env): DurableObjectStub<ReadModelWriter> {
+  return env.READ_MODEL_WRITER.get(env.READ_MODEL_WRITER.idFromName("read-model"));
+}
+
+/** Applies a ledger's snapshot through the writer; throws when D1 failed (the ledger retries). */
+export async function applyThroughWriter(env: Env, snapshot: Snapshot): Promise<void> {
+  const applied = await readModelWriter(env).apply(snapshot);
+  if (!applied.ok) throw new Error(applied.error);
+}
