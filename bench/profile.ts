@@ -1,5 +1,6 @@
-// `npm run bench:profile -- [--seconds N]`: a CPU profile of the gateway under `wrangler dev`, taken
-// through its inspector (Chrome DevTools protocol) while autocannon replays redeliveries, then the
+// `npm run bench:profile -- [--new | --kv-hit] [--requests N]`: a CPU profile of the gateway under
+// `wrangler dev`, taken through its inspector (Chrome DevTools protocol) while autocannon replays
+// first redeliveries (or new events, or redeliveries answered from the KV hint), then the
 // functions with the most self time. Start the gateway first with `npm run dev -- --inspector-port 9230`.
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     /** Profile new events (and their forwarding for as long as --drain-seconds) instead of redeliveries. */
     new: { type: "boolean", default: false },
     "drain-seconds": { type: "string", default: "10" },
+    /** Profile redeliveries after the first (answered from the KV hint) instead of first redeliveries. */
+    "kv-hit": { type: "boolean", default: false },
   },
 });
 
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
   const url = `${values.url}/webhooks/portone/payment-link`;
   const bodies = await newEvents(`prof${Date.now().toString(36)}`, Number(values.requests), Number(values.requests));
   if (!values.new) await load(url, bodies, 16, () => 0); // record them once: what follows are redeliveries
+  if (!values.new && values["kv-hit"]) await load(url, bodies, 16, () => 0); // the first writes the KV hint
   await call("Profiler.enable");
   await call("Profiler.setSamplingInterval", { interval: 100 });
   await call("Profiler.start");
@@ -69,7 +73,11 @@ async function main(): Promise<void> {
     const key = `${node.callFrame.functionName || "(anonymous)"} ${file}:${node.callFrame.lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + dt);
   });
-  const what = values.new ? "new events (with their forwarding)" : "redeliveries";
+  const what = values.new
+    ? "new events (with their forwarding)"
+    : values["kv-hit"]
+      ? "redeliveries answered from the KV hint"
+      : "first redeliveries";
   console.log(`${result.requests} ${what} at ${result.rps} rps; top self time in the Worker's isolate:`);
   for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
     console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${key}`);
