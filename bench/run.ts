@@ -1,5 +1,6 @@
-// `npm run bench`: the gateway against two floors served the same way (wrangler dev / workerd) in
-// the same run, load from autocannon, a local origin taking the forwards. Prints a table and writes
+// `npm run bench`: the gateway (at its default LOG_LEVEL=info, and again at warn) against a naive
+// receiver and two floors served the same way (wrangler dev / workerd) in the same run, load from
+// autocannon, a local origin taking the forwards. Prints a table and writes
 // bench/results/<time>.json. Flags: --requests N (new events per target, default 1500),
 // --objects N (distinct objects, default 10000), --burst N (hot-object events, default 300),
 // --e2e N (end-to-end samples, default 150), --connections N (default 16), --verify N (micro-bench
@@ -42,6 +43,10 @@ const ORIGIN_PORT = 9100;
 type Scenario = "new_events" | "first_redeliveries" | "redeliveries" | "hot_object";
 const TARGETS = [
   { name: "gateway", config: join(ROOT, "wrangler.toml"), port: 8801 },
+  // The same gateway with LOG_LEVEL=warn: its per-event info lines dropped, as a high-volume deployment
+  // may set. Under wrangler dev every line also crosses to wrangler's Node process, which reformats it
+  // and appends it to its debug log file; the naive receiver logs nothing.
+  { name: "gateway_warn", config: join(ROOT, "wrangler.toml"), port: 8806 },
   { name: "platform_floor", config: join(ROOT, "bench/platform-floor/wrangler.toml"), port: 8802 },
   { name: "runtime_floor", config: join(ROOT, "bench/runtime-floor/wrangler.toml"), port: 8803 },
   { name: "naive_receiver", config: join(ROOT, "bench/naive-receiver/wrangler.toml"), port: 8805 },
@@ -67,6 +72,7 @@ const GATEWAY_VARS = benchBindings(`http://127.0.0.1:${ORIGIN_PORT}/webhooks`, {
   SEEN_HINT: process.env.BENCH_SEEN_HINT ?? "on",
   ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
 });
+const isGateway = (name: string): boolean => name === "gateway" || name === "gateway_warn";
 
 /** Forwards the origin has taken so far. */
 async function originCount(): Promise<number> {
@@ -161,15 +167,17 @@ async function main(): Promise<void> {
       const vars: Record<string, string> =
         target.name === "gateway"
           ? GATEWAY_VARS
-          : target.name === "platform_floor"
-            ? { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks` }
-            : target.name === "naive_receiver"
-              ? { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks`, SECRET }
-              : {};
+          : target.name === "gateway_warn"
+            ? { ...GATEWAY_VARS, LOG_LEVEL: "warn" }
+            : target.name === "platform_floor"
+              ? { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks` }
+              : target.name === "naive_receiver"
+                ? { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks`, SECRET }
+                : {};
       const served = await serve(target.name, target.config, target.port, vars);
       try {
         const fresh = await newEvents(`${run}_${target.name}`, N, OBJECTS);
-        const url = target.name === "gateway" ? `${served.url}/webhooks/portone/payment-link` : served.url;
+        const url = isGateway(target.name) ? `${served.url}/webhooks/portone/payment-link` : served.url;
         const hot = await hotObject(`${run}_${target.name}`, BURST);
         const hotUrl = url;
         await load(url, await newEvents(`${run}_${target.name}_warm`, 50, 50), 4, served.cpuMs); // warm up
@@ -200,19 +208,24 @@ async function main(): Promise<void> {
     origin.kill();
   }
 
-  const gateway = results.gateway as Record<Scenario, LoadResult>;
   const ratios: Record<string, Record<string, number>> = {};
-  for (const floor of ["naive_receiver", "platform_floor", "runtime_floor"] as const) {
-    for (const scenario of Object.keys(gateway) as Scenario[]) {
-      const f = results[floor]?.[scenario];
-      const g = gateway[scenario];
-      if (!f) continue;
-      ratios[`${scenario}_vs_${floor}`] = {
-        rps: round(g.rps / f.rps, 2),
-        p99: round(g.p99 / Math.max(1, f.p99), 2),
-        cpu: round(g.cpuMsPerRequest / Math.max(0.001, f.cpuMsPerRequest), 2),
-        cpu_with_drain: round(g.cpuMsPerEventWithDrain / Math.max(0.001, f.cpuMsPerEventWithDrain), 2),
-      };
+  for (const [variant, prefix] of [
+    ["gateway", ""],
+    ["gateway_warn", "warn_"],
+  ] as const) {
+    const gateway = results[variant] as Record<Scenario, LoadResult>;
+    for (const floor of ["naive_receiver", "platform_floor", "runtime_floor"] as const) {
+      for (const scenario of Object.keys(gateway) as Scenario[]) {
+        const f = results[floor]?.[scenario];
+        const g = gateway[scenario];
+        if (!f || (prefix !== "" && floor !== "naive_receiver")) continue;
+        ratios[`${prefix}${scenario}_vs_${floor}`] = {
+          rps: round(g.rps / f.rps, 2),
+          p99: round(g.p99 / Math.max(1, f.p99), 2),
+          cpu: round(g.cpuMsPerRequest / Math.max(0.001, f.cpuMsPerRequest), 2),
+          cpu_with_drain: round(g.cpuMsPerEventWithDrain / Math.max(0.001, f.cpuMsPerEventWithDrain), 2),
+        };
+      }
     }
   }
   console.error("read model search over seeded events…");
