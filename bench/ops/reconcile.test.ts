@@ -89,8 +89,11 @@ it("counts what a reconciliation pass over 1,000 silent objects costs", { timeou
   const calls = fakePortOne.calls.length;
   const started = Date.now();
   const result = await runPass(passEnv, loadConfig(passEnv), "admin");
-  let alarms = 0;
-  for (const ref of refs) if (await runDurableObjectAlarm(ledgerFor(env, "portone", "payment", ref))) alarms += 1;
+  // The alarms run together, as they do in production: one after another, each would wait for the read
+  // model writer's next batch, and objects idle for seconds are evicted (their SQLite change counter
+  // with them).
+  const ran = await Promise.all(refs.map((ref) => runDurableObjectAlarm(ledgerFor(env, "portone", "payment", ref))));
+  const alarms = ran.filter(Boolean).length;
   const after = await Promise.all(refs.map(rowsWritten));
   const forwarded = await db
     .prepare("SELECT count(*) AS n FROM events WHERE source = 'reconciliation' AND delivery = 'delivered'")

@@ -5,16 +5,18 @@
 // once the batch holding its snapshot has committed, or throws if it failed, and only then does the
 // ledger move its cursor (ledger/read-model.ts). An evicted writer or a failed D1 loses nothing: the
 // ledger sends the same changes again later.
-// A batch goes at once when the writer is idle; while one is in flight, or less than SPACING_MS after
-// the last one began, snapshots gather for the next (up to MAX_STATEMENTS; a larger snapshot goes
-// alone). A failed batch of several snapshots is tried again one snapshot at a time, so a snapshot
+// A batch goes at once while snapshots come one at a time. Snapshots that come while a batch is in
+// flight gather for the next; once batches carry more than one (the writer is under load), the next
+// starts no sooner than SPACING_MS after the last began, so they grow instead of queueing one query
+// each (up to MAX_STATEMENTS; a larger snapshot goes alone). A lone ledger never waits for company. A failed batch of several snapshots is tried again one snapshot at a time, so a snapshot
 // D1 refuses fails only its own ledger.
 
 import { DurableObject } from "cloudflare:workers";
 import { errorText } from "../lib/result";
 import { snapshotStatements, type Snapshot } from "./rows";
 
-/** The least time between the starts of two batches, in ms: the most a snapshot waits for company. */
+/** Under load, the least time between the starts of two batches, in ms: the most a snapshot waits
+ *  for company. */
 const SPACING_MS = 100;
 /** Statements in one batch, at most (a snapshot is its object's row and one per changed event). */
 const MAX_STATEMENTS = 100;
@@ -38,6 +40,8 @@ export class ReadModelWriter extends DurableObject<Env> {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #sending = false;
   #lastStart = 0;
+  /** Snapshots the last batch carried: more than one means others are coming too. */
+  #lastSize = 0;
   #stats = { snapshots: 0, batches: 0 };
 
   /** Applies one ledger's snapshot with whatever else is waiting; answers once D1 committed it or failed. */
@@ -55,7 +59,7 @@ export class ReadModelWriter extends DurableObject<Env> {
   #schedule(): void {
     if (this.#sending || this.#timer !== null || this.#queue.length === 0) return;
     const full = this.#queue.reduce((n, w) => n + statementsOf(w.snapshot), 0) >= MAX_STATEMENTS;
-    const wait = full ? 0 : Math.max(0, this.#lastStart + SPACING_MS - Date.now());
+    const wait = full || this.#lastSize <= 1 ? 0 : Math.max(0, this.#lastStart + SPACING_MS - Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.#send();
@@ -66,6 +70,7 @@ export class ReadModelWriter extends DurableObject<Env> {
     const batch = this.#take();
     this.#sending = true;
     this.#lastStart = Date.now();
+    this.#lastSize = batch.length;
     try {
       await this.#commit(batch);
     } finally {
