@@ -65,6 +65,22 @@ describe("the gate's limits", () => {
     expect((sentAt[20] ?? 0) - (sentAt[0] ?? 0)).toBeGreaterThan(1000);
   });
 
+  it("admits a waiting caller woken at its slot's whole millisecond, at a rate whose spacing is fractional", async () => {
+    const name = uniqueRef("fraction");
+    const first = await forwardUnderLease(env, name, limits(30, null), request("fraction"), null);
+    expect(first.sent).toBe(true);
+    const slots: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const answer = await forwardUnderLease(env, name, limits(30, null), request("fraction"), null);
+      slots.push(answer.sent ? NaN : answer.retryAt);
+    }
+    // Each comes back when its alarm fires, on the millisecond (34.0136… ms apart, 30/s less 2 %).
+    for (const slot of slots) {
+      testClock.advance(Math.floor(slot) - testClock.now);
+      expect((await forwardUnderLease(env, name, limits(30, null), request("fraction"), null)).sent).toBe(true);
+    }
+  });
+
   it("never lets more than maxConcurrency requests be in flight; the others wait without an attempt", async () => {
     let inFlight = 0;
     let most = 0;
