@@ -164,16 +164,13 @@ function localRefusal(local: Local, lease: Lease, now: number): GateAnswer | nul
       ? spacingMs({ maxPerSecond: null, maxConcurrency: lease.concurrency })
       : 1000 / lease.perSecond;
   const wait = (reason: WaitReason, earliest: number): GateAnswer => {
-    const retryAt = Math.max(earliest, local.lastPromised + spacing);
+    // A whole millisecond, never before the slot: stored times and alarms are whole milliseconds.
+    const retryAt = Math.ceil(Math.max(earliest, local.lastPromised + spacing));
     local.lastPromised = retryAt;
     return { sent: false, retryAt, reason };
   };
   if (lease.concurrency !== null && local.inFlight >= lease.concurrency) return wait("concurrency", now + 1);
-  // Slots are fractional (1000 / 19.6 ms) and clocks and alarms whole milliseconds: a caller woken at
-  // its slot reads its floor, and refused there it would go to the back of the line, again and again.
-  // Slots are spaced exactly, so admitting within the millisecond never accumulates (the headroom in
-  // gate.ts covers it).
-  if (lease.perSecond !== null && now < Math.floor(local.nextSlotAt)) return wait("rate", local.nextSlotAt);
+  if (lease.perSecond !== null && now < local.nextSlotAt) return wait("rate", local.nextSlotAt);
   local.lastPromised = Math.max(local.lastPromised, now);
   return null;
 }
