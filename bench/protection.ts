@@ -1,7 +1,7 @@
 // `npm run bench:protection`: the destination gate under load, against the gateway under
 // `wrangler dev` and a local origin that measures what reaches it (requests in flight, requests per
 // 1-second window, order per object, webhook-ids taken twice).
-// (1) Surge: 2,000 events over 500 objects for a destination with maxPerSecond 20 and
+// (1) Surge: 2,000 events over 500 objects for a destination with maxPerSecond 20 (--per-second) and
 //     maxConcurrency 4 (an origin answering in 50 ms). Target: never more than 4 in flight nor 20 in
 //     any 1-second window (+10 %), all 2,000 arrive, in order per object.
 // (2) Outage: a stream of events while the origin is down for 2 minutes, then back. Target: after
@@ -26,6 +26,8 @@ const { values: flags } = parseArgs({
     objects: { type: "string", default: "500" },
     "outage-seconds": { type: "string", default: "120" },
     "cron-seconds": { type: "string", default: "60" },
+    /** The limited destination's maxPerSecond: 30 (or any that does not divide 1000) checks fractional slots. */
+    "per-second": { type: "string", default: "20" },
   },
 });
 
@@ -122,7 +124,12 @@ async function main(): Promise<void> {
     LOG_LEVEL: "warn",
     ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
     DESTINATIONS: JSON.stringify({
-      limited: { url: `http://127.0.0.1:${originPort}/limited`, secret: SECRET, maxPerSecond: 20, maxConcurrency: 4 },
+      limited: {
+        url: `http://127.0.0.1:${originPort}/limited`,
+        secret: SECRET,
+        maxPerSecond: Number(flags["per-second"]),
+        maxConcurrency: 4,
+      },
     }),
   });
   const served = await serve("protection", join(ROOT, "wrangler.toml"), 8805, vars);
