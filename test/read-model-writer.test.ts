@@ -3,49 +3,16 @@
 // one larger than a batch goes alone. Run against the real writer Durable Object and the real D1.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { EventRow, Snapshot } from "../src/readmodel/rows";
+import type { Snapshot } from "../src/readmodel/rows";
 import { readModelWriter } from "../src/readmodel/writer";
 import { uniqueRef } from "./helpers";
+import { eventRowOf, objectRowOf } from "./snapshots";
 
 function snapshotOf(ref: string, events = 1, version = 1): Snapshot {
-  const object = `portone:payment:${ref}`;
-  const event = (i: number): EventRow => ({
-    event_id: `${ref}_e${i}`,
-    provider: "portone",
-    kind: "payment",
-    object_ref: ref,
-    merchant_order_ref: null,
-    type: "portone.payment.paid",
-    status: "Paid",
-    outcome: "accepted",
-    source: "webhook",
-    received_at: 1_000 + i,
-    seq: i + 1,
-    delivery: "delivered",
-    attempts: 1,
-    last_error: null,
-    delivered_at: 2_000 + i,
-    delivery_updated_at: 2_000 + i,
-    pending_to: null,
-  });
   return {
     version,
-    object: {
-      object,
-      provider: "portone",
-      kind: "payment",
-      object_ref: ref,
-      merchant_order_ref: null,
-      status: "Paid",
-      finished: 1,
-      first_seen_at: 1_000,
-      last_seen_at: 1_000,
-      pending: 0,
-      delivered: events,
-      dead: 0,
-      oldest_pending_at: null,
-    },
-    events: Array.from({ length: events }, (_, i) => event(i)),
+    object: objectRowOf(ref, { finished: 1, delivered: events }),
+    events: Array.from({ length: events }, (_, i) => eventRowOf(ref, i)),
   };
 }
 

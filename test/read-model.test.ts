@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { applySnapshot, type Snapshot } from "../src/readmodel/rows";
 import { adminFetch } from "./admin-helpers";
+import { objectRowOf } from "./snapshots";
 import { KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef } from "./helpers";
 import { envelope, origin, testClock } from "./stand-ins";
 
@@ -74,21 +75,7 @@ describe("the read model", () => {
     const object = `portone:payment:${ref}`;
     const row = (status: string, version: number): Snapshot => ({
       version,
-      object: {
-        object,
-        provider: "portone",
-        kind: "payment",
-        object_ref: ref,
-        merchant_order_ref: null,
-        status,
-        finished: 0,
-        first_seen_at: 1,
-        last_seen_at: 1,
-        pending: 0,
-        delivered: 0,
-        dead: 0,
-        oldest_pending_at: null,
-      },
+      object: objectRowOf(ref, { status, first_seen_at: 1, last_seen_at: 1 }),
       events: [],
     });
     await applySnapshot(env.READ_MODEL, row("Success", 5));
