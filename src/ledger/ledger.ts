@@ -197,7 +197,7 @@ export class Ledger extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     if ((this.#readModelRetryAt ?? 0) > clock.now()) return; // flush() sends nothing when nothing changed
     try {
-      await this.#readModel.flush(async (snapshot) => applyThroughWriter(this.env, snapshot));
+      await this.#readModel.flush((snapshot) => applyThroughWriter(this.env, snapshot));
       this.#readModelRetryAt = null;
       this.#readModelFailures = 0;
       this.#readModelFailingSince = null;

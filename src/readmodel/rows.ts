@@ -1,4 +1,4 @@
-// The read model's rows as a ledger sends them, and the one batch that applies a snapshot to D1.
+// The read model's rows as a ledger sends them, and the statements that apply a snapshot to D1.
 // Idempotent: every upsert is guarded by the snapshot's version, so a snapshot applied twice, or
 // after a newer one, changes nothing. Assumes: D1 runs a batch as one transaction (all or nothing).
 
@@ -109,10 +109,4 @@ export function snapshotStatements(db: D1Database, snapshot: Snapshot): D1Prepar
       db.prepare(EVENT_UPSERT).bind(...EVENT_COLUMNS.map((c) => e[c]), object.object, object.object_ref, version),
     ),
   ];
-}
-
-/** Applies one ledger's snapshot in one batch (one D1 query). Throws when D1 fails: the ledger keeps
- *  the changes and tries again later. */
-export async function applySnapshot(db: D1Database, snapshot: Snapshot): Promise<void> {
-  await db.batch(snapshotStatements(db, snapshot));
 }

@@ -2,14 +2,15 @@
 // one batch for many ledgers (a group commit). A D1 query costs far more than its rows (a round trip
 // and a transaction), and D1 runs one query at a time, so a query per ledger per run was the largest
 // cost of a new event and the read model's ceiling. The writer keeps nothing: a ledger's call returns
-// once the batch holding its snapshot has committed, or throws if it failed, and only then does the
-// ledger move its cursor (ledger/read-model.ts). An evicted writer or a failed D1 loses nothing: the
-// ledger sends the same changes again later.
+// once the batch holding its snapshot has committed or failed (answered, not thrown across RPC), and
+// only when it committed does the ledger move its cursor (ledger/read-model.ts). An evicted writer or
+// a failed D1 loses nothing: the ledger sends the same changes again later.
 // A batch goes at once while snapshots come one at a time. Snapshots that come while a batch is in
 // flight gather for the next; once batches carry more than one (the writer is under load), the next
 // starts no sooner than SPACING_MS after the last began, so they grow instead of queueing one query
-// each (up to MAX_STATEMENTS; a larger snapshot goes alone). A lone ledger never waits for company. A failed batch of several snapshots is tried again one snapshot at a time, so a snapshot
-// D1 refuses fails only its own ledger.
+// each (up to MAX_STATEMENTS; a larger snapshot goes alone). A lone ledger never waits for company.
+// A failed batch of several snapshots is tried again one snapshot at a time, so a snapshot D1 refuses
+// fails only its own ledger.
 
 import { DurableObject } from "cloudflare:workers";
 import { errorText } from "../lib/result";
