@@ -14,6 +14,7 @@ import { log } from "../lib/log";
 import { send, type AttemptResult, type SignedRequest } from "./deliver";
 import {
   gateFor,
+  nextSlot,
   spacingMs,
   type GateLimits,
   type Lease,
@@ -164,8 +165,7 @@ function localRefusal(local: Local, lease: Lease, now: number): GateAnswer | nul
       ? spacingMs({ maxPerSecond: null, maxConcurrency: lease.concurrency })
       : 1000 / lease.perSecond;
   const wait = (reason: WaitReason, earliest: number): GateAnswer => {
-    // A whole millisecond, never before the slot: stored times and alarms are whole milliseconds.
-    const retryAt = Math.ceil(Math.max(earliest, local.lastPromised + spacing));
+    const retryAt = nextSlot(earliest, local.lastPromised, spacing);
     local.lastPromised = retryAt;
     return { sent: false, retryAt, reason };
   };

@@ -236,8 +236,7 @@ export class Gate extends DurableObject<Env> {
   }
 
   #wait(reason: WaitReason, earliest: number, limits: GateLimits, now: number): Refusal {
-    // A whole millisecond, never before the slot: stored times and alarms are whole milliseconds.
-    const retryAt = Math.ceil(Math.max(earliest, this.#lastPromised + spacingMs(limits, this.#rampShare(now))));
+    const retryAt = nextSlot(earliest, this.#lastPromised, spacingMs(limits, this.#rampShare(now)));
     this.#lastPromised = retryAt;
     return { granted: false, retryAt, reason };
   }
@@ -367,6 +366,13 @@ export class Gate extends DurableObject<Env> {
 export function spacingMs(limits: GateLimits, share = 1): number {
   if (limits.maxPerSecond === null) return limits.maxConcurrency === null ? 0 : DEFAULT_SPACING_MS / 10;
   return 1000 / (limits.maxPerSecond * RATE_HEADROOM * share);
+}
+
+/** A waiting caller's own slot: after the last one promised, not before `earliest`, on a whole
+ *  millisecond (rounded up). Stored times and alarms are whole milliseconds: a fractional slot made
+ *  every woken caller read a time before it, be refused and go to the back of the line. */
+export function nextSlot(earliest: number, lastPromised: number, spacing: number): number {
+  return Math.ceil(Math.max(earliest, lastPromised + spacing));
 }
 
 /** The gate of a destination. */
