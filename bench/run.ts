@@ -73,6 +73,14 @@ const GATEWAY_VARS = benchBindings(`http://127.0.0.1:${ORIGIN_PORT}/webhooks`, {
   ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
 });
 const isGateway = (name: string): boolean => name === "gateway" || name === "gateway_warn";
+/** Each target's variables. */
+const TARGET_VARS: Record<(typeof TARGETS)[number]["name"], Record<string, string>> = {
+  gateway: GATEWAY_VARS,
+  gateway_warn: { ...GATEWAY_VARS, LOG_LEVEL: "warn" },
+  platform_floor: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks` },
+  runtime_floor: {},
+  naive_receiver: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks`, SECRET },
+};
 
 /** Forwards the origin has taken so far. */
 async function originCount(): Promise<number> {
@@ -164,17 +172,7 @@ async function main(): Promise<void> {
   try {
     for (const target of TARGETS) {
       console.error(`serving ${target.name}…`);
-      const vars: Record<string, string> =
-        target.name === "gateway"
-          ? GATEWAY_VARS
-          : target.name === "gateway_warn"
-            ? { ...GATEWAY_VARS, LOG_LEVEL: "warn" }
-            : target.name === "platform_floor"
-              ? { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks` }
-              : target.name === "naive_receiver"
-                ? { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks`, SECRET }
-                : {};
-      const served = await serve(target.name, target.config, target.port, vars);
+      const served = await serve(target.name, target.config, target.port, TARGET_VARS[target.name]);
       try {
         const fresh = await newEvents(`${run}_${target.name}`, N, OBJECTS);
         const url = isGateway(target.name) ? `${served.url}/webhooks/portone/payment-link` : served.url;
