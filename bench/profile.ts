@@ -2,6 +2,7 @@
 // `wrangler dev`, taken through its inspector (Chrome DevTools protocol) while autocannon replays
 // first redeliveries (or new events, or redeliveries answered from the KV hint), then the
 // functions with the most self time. Start the gateway first with `npm run dev -- --inspector-port 9230`.
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { newEvents } from "./bodies";
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     "drain-seconds": { type: "string", default: "10" },
     /** Profile redeliveries after the first (answered from the KV hint) instead of first redeliveries. */
     "kv-hit": { type: "boolean", default: false },
+    /** Also writes the whole profile there (a .cpuprofile file Chrome DevTools opens). */
+    out: { type: "string" },
   },
 });
 
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
   if (values.new) await new Promise((r) => setTimeout(r, Number(values["drain-seconds"]) * 1000));
   const { profile } = (await call("Profiler.stop")) as unknown as { profile: Profile };
   socket.close();
+  if (values.out) writeFileSync(values.out, JSON.stringify(profile));
 
   const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
