@@ -63,17 +63,22 @@ export function earliest(a: number | null, b: number | null): number | null {
 async function deliverDue(run: RunContext): Promise<void> {
   // Each destination gets its share of the run, so a long backlog for one (healthy) destination never
   // makes another wait for it to drain.
-  const destinations = run.outbox.pendingDestinations();
-  const share = Math.max(1, Math.ceil(MAX_DELIVERIES_PER_RUN / destinations.length));
-  for (const destination of destinations) await deliverTo(destination, share, run);
+  const heads = run.outbox.heads();
+  const share = Math.max(1, Math.ceil(MAX_DELIVERIES_PER_RUN / heads.length));
+  // The first queue starts from the head just read; a later one reads its head again when its turn
+  // comes (the run awaited the origin meanwhile, and a redelivery may have queued an earlier event).
+  for (const [i, { destination }] of heads.entries())
+    await deliverTo(destination, share, run, i === 0 ? heads[0] : undefined);
 }
 
-/** One destination's queue; returns the run's remaining budget. */
-async function deliverTo(destination: string, budget: number, run: RunContext): Promise<number> {
+/** One destination's queue, from `first` when its head was just read; returns the run's remaining budget. */
+async function deliverTo(destination: string, budget: number, run: RunContext, first?: OutboxHead): Promise<number> {
   const { outbox } = run;
   let [waited, deferrals] = [0, 0];
+  let known = first;
   for (let left = budget; left > 0; left--) {
-    let head = outbox.head(destination);
+    let head = known ?? outbox.head(destination);
+    known = undefined;
     // A short wait the gate gave (a rate slot, a free request) is waited here, not by a new alarm:
     // an alarm moved later and later from inside its own handler is what a backlog would otherwise
     // cost, and (seen with workerd's local alarms) such an alarm can be dropped.

@@ -79,7 +79,10 @@ export class Ledger extends DurableObject<Env> {
     this.#outbox = new Outbox(ctx.storage.sql, routeOf(this.#config));
     this.#refunds = new Refunds(ctx.storage.sql);
     this.#readModel = new ReadModelFeed(ctx.storage.sql);
-    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
+    void ctx.blockConcurrencyWhile(async () => {
+      // A new object has no refunds yet (a hint that arrives says so).
+      if ((await migrate(ctx.storage)) === "fresh") this.#hasRefunds = false;
+    });
   }
 
   /** Records one verified event: a duplicate changes nothing, a stale one is kept as history only.

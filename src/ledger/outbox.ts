@@ -69,6 +69,30 @@ type HeadRow = {
   source: string;
 };
 
+/** The event's columns a head carries (`e`: its row in events). */
+const EVENT_COLUMNS = `e.provider, e.kind, e.object_ref, e.status, e.previous_status, e.received_at, e.data, e.unverified,
+  e.source`;
+
+function headOf(row: HeadRow): OutboxHead {
+  return {
+    seq: row.seq,
+    destination: row.destination,
+    eventId: row.event_id,
+    cycleAttempts: row.cycle_attempts,
+    nextAttemptAt: row.next_attempt_at,
+    hasRow: row.has_row === 1,
+    provider: row.provider,
+    kind: row.kind,
+    objectRef: row.object_ref,
+    status: row.status,
+    previousStatus: row.previous_status,
+    receivedAt: row.received_at,
+    data: row.data,
+    unverified: row.unverified,
+    source: row.source,
+  };
+}
+
 /** The next value of the outbox's change counter: every write to a row sets it, so the read model
  *  knows what changed since its last snapshot (read-model.ts) without a row of its own. */
 const NEXT_CHANGE = "(SELECT coalesce(max(changed), 0) + 1 FROM outbox)";
@@ -92,16 +116,6 @@ export class Outbox {
     return JSON.stringify(this.route(type));
   }
 
-  /** The destinations with something pending. */
-  pendingDestinations(): string[] {
-    return this.sql
-      .exec<{ destination: string }>(
-        "SELECT DISTINCT destination FROM deliveries WHERE state = 'pending' ORDER BY destination",
-      )
-      .toArray()
-      .map((r) => r.destination);
-  }
-
   hasPending(): boolean {
     return this.sql.exec("SELECT 1 FROM deliveries WHERE state = 'pending' LIMIT 1").toArray().length > 0;
   }
@@ -116,35 +130,34 @@ export class Outbox {
       .one().at;
   }
 
+  /** Each destination's earliest pending event, by destination name, in one read: the queues a
+   *  run has to serve and where each begins. */
+  heads(): OutboxHead[] {
+    return this.sql
+      .exec<HeadRow>(
+        `SELECT h.seq, h.destination, h.event_id, h.cycle_attempts, h.next_attempt_at, h.has_row, ${EVENT_COLUMNS}
+           FROM (SELECT min(seq) AS seq, destination, event_id, cycle_attempts, next_attempt_at,
+                        updated_at IS NOT NULL AS has_row
+                   FROM deliveries WHERE state = 'pending' GROUP BY destination) h
+           JOIN events e ON e.seq = h.seq
+          ORDER BY h.destination`,
+      )
+      .toArray()
+      .map(headOf);
+  }
+
   /** A destination's earliest pending event: each destination gets an object's events in this order. */
   head(destination: string): OutboxHead | null {
     const row = this.sql
       .exec<HeadRow>(
-        `SELECT o.seq, o.destination, o.event_id, o.cycle_attempts, o.next_attempt_at, o.updated_at IS NOT NULL AS has_row, e.provider, e.kind,
-                e.object_ref, e.status, e.previous_status, e.received_at, e.data, e.unverified, e.source
+        `SELECT o.seq, o.destination, o.event_id, o.cycle_attempts, o.next_attempt_at, o.updated_at IS NOT NULL AS has_row,
+                ${EVENT_COLUMNS}
            FROM deliveries o JOIN events e ON e.seq = o.seq
           WHERE o.destination = ? AND o.state = 'pending' ORDER BY o.seq LIMIT 1`,
         destination,
       )
       .toArray()[0];
-    if (!row) return null;
-    return {
-      seq: row.seq,
-      destination: row.destination,
-      eventId: row.event_id,
-      cycleAttempts: row.cycle_attempts,
-      nextAttemptAt: row.next_attempt_at,
-      hasRow: row.has_row === 1,
-      provider: row.provider,
-      kind: row.kind,
-      objectRef: row.object_ref,
-      status: row.status,
-      previousStatus: row.previous_status,
-      receivedAt: row.received_at,
-      data: row.data,
-      unverified: row.unverified,
-      source: row.source,
-    };
+    return row ? headOf(row) : null;
   }
 
   /** Begins an attempt: recorded on the head's own row before the request when it has one (one row
@@ -284,6 +297,15 @@ export class Outbox {
   closeInterrupted(now: number): void {
     const error = "the gateway stopped during the request";
     const inFlight = "state = 'pending' AND attempt_started_at IS NOT NULL";
+    // Read first (one query, and it fails the run at once if the outbox cannot be read): most runs
+    // find nothing to close.
+    const open = this.sql
+      .exec<{ open: number }>(
+        `SELECT EXISTS (SELECT 1 FROM outbox WHERE ${inFlight})
+             OR EXISTS (SELECT 1 FROM delivery_attempts WHERE outcome = 'in_flight') AS open`,
+      )
+      .one().open;
+    if (open === 0) return;
     this.sql.exec(
       `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, error)
        SELECT event_id, destination, attempt_started_at, ?, 'interrupted', ? FROM outbox WHERE ${inFlight}`,

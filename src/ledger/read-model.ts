@@ -58,12 +58,21 @@ function latest(sql: SqlStorage): Cursor {
 export class ReadModelFeed {
   /** What D1 has taken (null until known in this instance: then the checkpoint). */
   #cursor: Cursor | null = null;
+  /** The checkpoint as stored (this feed is the only writer of it while it lives; null: not read yet). */
+  #checkpoint: Cursor | null = null;
+  /** The object's name, once known (it never changes). */
+  #name = "";
 
   constructor(private readonly sql: SqlStorage) {}
 
   #sent(): Cursor {
-    this.#cursor ??= checkpointOf(this.sql);
+    this.#cursor ??= this.#storedCheckpoint();
     return this.#cursor;
+  }
+
+  #storedCheckpoint(): Cursor {
+    this.#checkpoint ??= checkpointOf(this.sql);
+    return this.#checkpoint;
   }
 
   /** Whether something changed that the read model has not taken yet. */
@@ -77,22 +86,24 @@ export class ReadModelFeed {
     const since = this.#sent();
     const upTo = latest(this.sql);
     if (upTo.seq <= since.seq && upTo.changed <= since.changed) return 0;
-    const snapshot = readSnapshot(this.sql, since, upTo);
+    this.#name ||= storedObjectName(this.sql);
+    const snapshot = readSnapshot(this.sql, this.#name, since, upTo);
     if (snapshot === null) return 0;
     await apply(snapshot);
     this.#cursor = upTo;
-    const checkpoint = checkpointOf(this.sql);
+    const checkpoint = this.#storedCheckpoint();
     if (
       upTo.seq - checkpoint.seq >= CHECKPOINT_EVERY.events ||
       upTo.changed - checkpoint.changed >= CHECKPOINT_EVERY.changes
-    )
+    ) {
       meta.set(this.sql, "read_model_cursor", upTo);
+      this.#checkpoint = upTo;
+    }
     return snapshot.events.length;
   }
 }
 
-function readSnapshot(sql: SqlStorage, since: Cursor, upTo: Cursor): Snapshot | null {
-  const name = storedObjectName(sql);
+function readSnapshot(sql: SqlStorage, name: string, since: Cursor, upTo: Cursor): Snapshot | null {
   const object = objectRow(sql, name);
   if (object === null) return null;
   const events = sql
@@ -139,48 +150,55 @@ function eventRow(r: EventQueryRow): EventRow {
   };
 }
 
-/** The ledger's own object: its state, its events' span, and its outbox's counts. */
+type ObjectQueryRow = {
+  first: string | null;
+  last: string | null;
+  merchant_order_ref: string | null;
+  status: string | null;
+  terminal: number | null;
+  pending: number;
+  delivered: number;
+  dead: number;
+  oldest: string | null;
+};
+
+/** The ledger's own object: its state, its events' span, and its outbox's counts (one query). */
 function objectRow(sql: SqlStorage, name: string): ObjectRow | null {
   const { provider, kind, ref } = objectNameParts(name);
-  const span = sql
-    .exec<{ first: string | null; last: string | null; merchant_order_ref: string | null }>(
-      `SELECT min(received_at) AS first, max(received_at) AS last,
-              (SELECT json_extract(data, '$.merchant_order_ref') FROM events
-                WHERE kind = ? AND json_valid(data) AND json_type(data, '$.merchant_order_ref') = 'text'
-                ORDER BY seq DESC LIMIT 1) AS merchant_order_ref
-         FROM events`,
-      kind,
-    )
-    .one();
-  if (span.first === null || span.last === null) return null;
-  const state = sql
-    .exec<{ status: string; terminal: number }>(
-      "SELECT status, terminal FROM object_state WHERE kind = ? AND object_ref = ?",
+  const row = sql
+    .exec<ObjectQueryRow>(
+      `SELECT s.first, s.last, s.merchant_order_ref, st.status, st.terminal,
+              c.pending, c.delivered, c.dead, c.oldest
+         FROM (SELECT min(received_at) AS first, max(received_at) AS last,
+                      (SELECT json_extract(data, '$.merchant_order_ref') FROM events
+                        WHERE kind = ?1 AND json_valid(data) AND json_type(data, '$.merchant_order_ref') = 'text'
+                        ORDER BY seq DESC LIMIT 1) AS merchant_order_ref
+                 FROM events) s
+         LEFT JOIN (SELECT status, terminal FROM object_state WHERE kind = ?1 AND object_ref = ?2) st ON 1
+         JOIN (SELECT coalesce(sum(o.state = 'pending'), 0) AS pending,
+                      coalesce(sum(o.state = 'delivered'), 0) AS delivered,
+                      coalesce(sum(o.state = 'dead'), 0) AS dead,
+                      min(CASE WHEN o.state = 'pending' THEN e.received_at END) AS oldest
+                 FROM (SELECT seq, delivery AS state FROM (${DELIVERY_PER_EVENT})) o JOIN events e ON e.seq = o.seq) c
+           ON 1`,
       kind,
       ref,
     )
-    .toArray()[0];
-  const counts = sql
-    .exec<{ pending: number; delivered: number; dead: number; oldest: string | null }>(
-      `SELECT coalesce(sum(o.state = 'pending'), 0) AS pending, coalesce(sum(o.state = 'delivered'), 0) AS delivered,
-              coalesce(sum(o.state = 'dead'), 0) AS dead,
-              min(CASE WHEN o.state = 'pending' THEN e.received_at END) AS oldest
-         FROM (SELECT seq, delivery AS state FROM (${DELIVERY_PER_EVENT})) o JOIN events e ON e.seq = o.seq`,
-    )
     .one();
+  if (row.first === null || row.last === null) return null;
   return {
     object: name,
     provider,
     kind,
     object_ref: ref,
-    merchant_order_ref: span.merchant_order_ref,
-    status: state?.status ?? null,
-    finished: state?.terminal ?? 0,
-    first_seen_at: Date.parse(span.first),
-    last_seen_at: Date.parse(span.last),
-    pending: counts.pending,
-    delivered: counts.delivered,
-    dead: counts.dead,
-    oldest_pending_at: counts.oldest === null ? null : Date.parse(counts.oldest),
+    merchant_order_ref: row.merchant_order_ref,
+    status: row.status,
+    finished: row.terminal ?? 0,
+    first_seen_at: Date.parse(row.first),
+    last_seen_at: Date.parse(row.last),
+    pending: row.pending,
+    delivered: row.delivered,
+    dead: row.dead,
+    oldest_pending_at: row.oldest === null ? null : Date.parse(row.oldest),
   };
 }

@@ -202,7 +202,9 @@ export const MIGRATIONS: readonly Migration[] = [
 /** Tables a new object has before its first migration: SQLite's and the runtime's own. */
 const BUILT_IN = "name = 'schema_migrations' OR name LIKE 'sqlite_%' OR name LIKE '\\_cf\\_%' ESCAPE '\\'";
 
-export async function migrate(storage: DurableObjectStorage): Promise<void> {
+/** Brings the object's schema up to date: "fresh" when it was new (today's schema, nothing in it),
+ *  "migrated" when it had one (kept, with any migration it lacked applied). */
+export async function migrate(storage: DurableObjectStorage): Promise<"fresh" | "migrated"> {
   const sql = storage.sql;
   sql.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
   const applied = sql.exec<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations").one().v ?? 0;
@@ -218,9 +220,10 @@ export async function migrate(storage: DurableObjectStorage): Promise<void> {
         new Date().toISOString(),
       );
     });
-    return;
+    return "fresh";
   }
   await replay(storage, applied);
+  return "migrated";
 }
 
 const FRESH_SCHEMA_SCRIPT = FRESH_SCHEMA.join(";\n");
