@@ -4,7 +4,7 @@
 // bench/results/<time>.json. Flags: --requests N (new events per target, default 1500),
 // --objects N (distinct objects, default 10000), --burst N (hot-object events, default 300),
 // --e2e N (end-to-end samples, default 150), --connections N (default 16), --verify N (micro-bench
-// iterations, default 20000), --skip-ops.
+// iterations, default 20000), --skip-ops, --targets a,b (only these targets, for a quick look).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,6 +29,7 @@ const { values: flags } = parseArgs({
     connections: { type: "string", default: "16" },
     verify: { type: "string", default: "20000" },
     "skip-ops": { type: "boolean", default: false },
+    targets: { type: "string" },
     "search-events": { type: "string", default: "100000" },
     "search-requests": { type: "string", default: "300" },
   },
@@ -50,7 +51,10 @@ const TARGETS = [
   { name: "platform_floor", config: join(ROOT, "bench/platform-floor/wrangler.toml"), port: 8802 },
   { name: "runtime_floor", config: join(ROOT, "bench/runtime-floor/wrangler.toml"), port: 8803 },
   { name: "naive_receiver", config: join(ROOT, "bench/naive-receiver/wrangler.toml"), port: 8805 },
+  // The naive receiver writing the gateway's info lines: what those lines cost, apart from the rest.
+  { name: "naive_receiver_logged", config: join(ROOT, "bench/naive-receiver/wrangler.toml"), port: 8807 },
 ] as const;
+const SELECTED = flags.targets === undefined ? null : new Set(flags.targets.split(","));
 
 /** Waits until the origin has taken no forward for a second (at most 30 s): the load's drain. */
 async function drained(): Promise<void> {
@@ -80,6 +84,7 @@ const TARGET_VARS: Record<(typeof TARGETS)[number]["name"], Record<string, strin
   platform_floor: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks` },
   runtime_floor: {},
   naive_receiver: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks`, SECRET },
+  naive_receiver_logged: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_PORT}/webhooks`, SECRET, LOG_LINES: "on" },
 };
 
 /** Forwards the origin has taken so far. */
@@ -171,6 +176,7 @@ async function main(): Promise<void> {
   let gate: { delivered: number; gate_requests: number; per_delivered_event: number } | null = null;
   try {
     for (const target of TARGETS) {
+      if (SELECTED !== null && !SELECTED.has(target.name)) continue;
       console.error(`serving ${target.name}…`);
       const served = await serve(target.name, target.config, target.port, TARGET_VARS[target.name]);
       try {
@@ -211,8 +217,9 @@ async function main(): Promise<void> {
     ["gateway", ""],
     ["gateway_warn", "warn_"],
   ] as const) {
-    const gateway = results[variant] as Record<Scenario, LoadResult>;
-    for (const floor of ["naive_receiver", "platform_floor", "runtime_floor"] as const) {
+    const gateway = results[variant] as Record<Scenario, LoadResult> | undefined;
+    if (gateway === undefined) continue;
+    for (const floor of ["naive_receiver", "naive_receiver_logged", "platform_floor", "runtime_floor"] as const) {
       for (const scenario of Object.keys(gateway) as Scenario[]) {
         const f = results[floor]?.[scenario];
         const g = gateway[scenario];

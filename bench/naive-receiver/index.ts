@@ -2,11 +2,15 @@
 // (the signed fields, sorted, URL-encoded, HMAC-SHA256 with the secret's text, base64), a KV
 // seen-marker checked first and written after a new event, one Durable Object per link_ref that stores
 // event + state + outbox in one transaction and sets an alarm, and the alarm POSTing each pending event.
+// With LOG_LINES=on it also writes the lines the gateway writes at LOG_LEVEL=info (one JSON line per
+// accepted event, per forward, per duplicate): the benchmark's `naive_receiver_logged`, which shows
+// what those lines cost under wrangler dev, apart from everything else.
 import { DurableObject } from "cloudflare:workers";
 
 interface NaiveEnv {
   ORIGIN_URL: string;
   SECRET: string;
+  LOG_LINES?: string;
   SEEN: KVNamespace;
   OBJECT: DurableObjectNamespace<NaiveObject>;
 }
@@ -19,6 +23,10 @@ function hmacKey(secret: string): Promise<CryptoKey> {
     "verify",
   ]);
   return key;
+}
+
+function logLine(env: NaiveEnv, msg: string, fields: Record<string, string | number>): void {
+  if (env.LOG_LINES === "on") console.log(JSON.stringify({ level: "info", msg, ...fields }));
 }
 
 async function verified(body: Record<string, unknown>, secret: string): Promise<boolean> {
@@ -75,6 +83,7 @@ export class NaiveObject extends DurableObject<NaiveEnv> {
       await response.body?.cancel();
       if (!response.ok) throw new Error(`origin answered ${response.status}`); // the runtime retries
       sql.exec("UPDATE outbox SET done = 1 WHERE seq = ?", next.seq);
+      logLine(this.env, "forwarded", { seq: next.seq, http_status: response.status });
     }
   }
 }
@@ -92,9 +101,13 @@ export default {
     const ref = String(body.link_ref);
     const status = String(body.status);
     const id = String(body.signature_hash); // the HMAC of the signed fields: one per distinct event
-    if ((await env.SEEN.get(`seen:${id}`)) !== null) return Response.json({ result: "duplicate" });
+    if ((await env.SEEN.get(`seen:${id}`)) !== null) {
+      logLine(env, "webhook duplicate", { object_ref: ref, event_id: id, result: "duplicate" });
+      return Response.json({ result: "duplicate" });
+    }
     const stub = env.OBJECT.get(env.OBJECT.idFromName(ref));
     const result = await stub.record(ref, id, status, JSON.stringify({ object_ref: ref, status, data: body }));
+    logLine(env, `webhook ${result}`, { object_ref: ref, event_id: id, result });
     if (result === "accepted") await env.SEEN.put(`seen:${id}`, "1", { expirationTtl: 7 * 24 * 3600 });
     return Response.json({ result });
   },
