@@ -63,6 +63,9 @@ export class Ledger extends DurableObject<Env> {
   /** Attempts left in flight by an earlier instance (evicted mid-request): closed on the first run.
    *  A run of this instance that fails closes its own attempt before it throws. */
   #interruptedClosed = false;
+  /** Whether this instance created the object's schema and nothing was recorded since: a first
+   *  event then has nothing to be a duplicate of and no state to read. Every write clears it. */
+  #empty = false;
   /** Whether this object has refunds to confirm (learned once, then kept up to date). */
   #hasRefunds: boolean | null = null;
   /** After a D1 failure: when to try the read model again, and how many failures in a row. */
@@ -80,8 +83,8 @@ export class Ledger extends DurableObject<Env> {
     this.#refunds = new Refunds(ctx.storage.sql);
     this.#readModel = new ReadModelFeed(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
-      // A new object has no refunds yet (a hint that arrives says so).
-      if ((await migrate(ctx.storage)) === "fresh") this.#hasRefunds = false;
+      // A new object holds no event and no refund yet (whatever records one says so).
+      if ((await migrate(ctx.storage)) === "fresh") [this.#empty, this.#hasRefunds] = [true, false];
     });
   }
 
@@ -92,8 +95,10 @@ export class Ledger extends DurableObject<Env> {
     const now = clock.now();
     let outcome: RecordOutcome;
     try {
+      const empty = this.#empty;
+      this.#empty = false;
       outcome = this.ctx.storage.transactionSync(() => {
-        const recorded = recordEvent(this.ctx.storage.sql, this.#outbox, input, name);
+        const recorded = recordEvent(this.ctx.storage.sql, this.#outbox, input, name, empty);
         if (chargesToRead(input, recorded)) markChargesDue(this.ctx.storage.sql, now);
         return recorded;
       });
@@ -138,6 +143,7 @@ export class Ledger extends DurableObject<Env> {
   /** Keeps an unsigned refund hint and has the alarm confirm the refund with PortOne's API. */
   async recordRefundHint(hint: RefundHintInput): Promise<"accepted" | "duplicate"> {
     const now = clock.now();
+    this.#empty = false;
     const kept = this.ctx.storage.transactionSync(() => {
       rememberObjectName(this.ctx.storage.sql, hint.ledger);
       return this.#refunds.recordHint(hint, now);
@@ -245,7 +251,10 @@ export class Ledger extends DurableObject<Env> {
   }
 
   /** Runs a recording in one SQLite transaction (reconciliation records after awaiting the API). */
-  readonly #transaction = (write: () => RecordOutcome): RecordOutcome => this.ctx.storage.transactionSync(write);
+  readonly #transaction = (write: () => RecordOutcome): RecordOutcome => {
+    this.#empty = false;
+    return this.ctx.storage.transactionSync(write);
+  };
 
   /** The one way to wake this object: sets the alarm for `at` unless one is set as soon. Only the end
    *  of a run (#rearm) sets a later time: it consumed the alarm that woke it, and knows what is due. */

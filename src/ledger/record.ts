@@ -59,8 +59,59 @@ type EventRow = {
 };
 
 /** Must run inside a transaction. `ledger`: this Durable Object's name (provider:kind:ref), kept on
- *  the event row so that naming the object costs no row of its own (object-name.ts). */
-export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput, ledger: string | null): RecordOutcome {
+ *  the event row so that naming the object costs no row of its own (object-name.ts). `empty`: the
+ *  caller knows the object holds no event (it created the object's schema and recorded nothing since):
+ *  there is nothing to be a duplicate of and no state, so nothing is read. */
+export function recordEvent(
+  sql: SqlStorage,
+  outbox: Outbox,
+  input: RecordInput,
+  ledger: string | null,
+  empty = false,
+): RecordOutcome {
+  const seen = empty ? undefined : seenBefore(sql, input);
+  if (seen) return seen;
+  const state = empty ? null : stateBefore(sql, input);
+  const result = decide(state, input.position);
+  const previousStatus = state?.status ?? null;
+  // An accepted event carries the state it leaves (object_state is a view of the latest one): the
+  // object's state costs no row of its own.
+  const next = result === "accepted" ? advance(state, input.status, input.position) : null;
+  const seq = sql
+    .exec<{ seq: number }>(
+      `INSERT INTO events (event_id, identity, provider, kind, object_ref, status, outcome, previous_status,
+                           received_at, data, unverified, source, content_hash, state_rank, state_terminal,
+                           destinations, ledger)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+      input.eventId,
+      input.eventId,
+      input.provider,
+      input.kind,
+      input.objectRef,
+      input.status,
+      result,
+      previousStatus,
+      input.receivedAt,
+      input.data,
+      input.unverified,
+      input.source,
+      input.contentHash,
+      next?.rank ?? null,
+      next === null ? null : next.terminal ? 1 : 0,
+      next === null
+        ? null
+        : input.destinations !== undefined
+          ? JSON.stringify(input.destinations)
+          : outbox.destinationsFor(eventType(input.provider, input.kind, input.status)),
+      ledger,
+    )
+    .one().seq;
+  return { result, eventId: input.eventId, seq, status: input.status, previousStatus };
+}
+
+/** The event already recorded under the input's identity, or, for a webhook, the same status
+ *  reconciliation recorded first: answered as a duplicate. */
+function seenBefore(sql: SqlStorage, input: RecordInput): RecordOutcome | undefined {
   const known = sql
     .exec<EventRow>(
       "SELECT seq, event_id, status, previous_status, content_hash FROM events WHERE identity = ?",
@@ -102,45 +153,14 @@ export function recordEvent(sql: SqlStorage, outbox: Outbox, input: RecordInput,
       previousStatus: reconciled.previous_status,
     };
   }
-  const state =
-    input.lifecycleRef === undefined
-      ? readState(sql, input.kind, input.objectRef)
-      : readLifecycleState(sql, input.kind, input.objectRef, input.lifecycleRef);
-  const result = decide(state, input.position);
-  const previousStatus = state?.status ?? null;
-  // An accepted event carries the state it leaves (object_state is a view of the latest one): the
-  // object's state costs no row of its own.
-  const next = result === "accepted" ? advance(state, input.status, input.position) : null;
-  const seq = sql
-    .exec<{ seq: number }>(
-      `INSERT INTO events (event_id, identity, provider, kind, object_ref, status, outcome, previous_status,
-                           received_at, data, unverified, source, content_hash, state_rank, state_terminal,
-                           destinations, ledger)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-      input.eventId,
-      input.eventId,
-      input.provider,
-      input.kind,
-      input.objectRef,
-      input.status,
-      result,
-      previousStatus,
-      input.receivedAt,
-      input.data,
-      input.unverified,
-      input.source,
-      input.contentHash,
-      next?.rank ?? null,
-      next === null ? null : next.terminal ? 1 : 0,
-      next === null
-        ? null
-        : input.destinations !== undefined
-          ? JSON.stringify(input.destinations)
-          : outbox.destinationsFor(eventType(input.provider, input.kind, input.status)),
-      ledger,
-    )
-    .one().seq;
-  return { result, eventId: input.eventId, seq, status: input.status, previousStatus };
+  return undefined;
+}
+
+/** The state the event would move on from: its object's, or the lifecycle's it names. */
+function stateBefore(sql: SqlStorage, input: RecordInput): ObjectState | null {
+  return input.lifecycleRef === undefined
+    ? readState(sql, input.kind, input.objectRef)
+    : readLifecycleState(sql, input.kind, input.objectRef, input.lifecycleRef);
 }
 
 /** The state an accepted event of this kind on this object left for one reference in its data (its
