@@ -1,6 +1,7 @@
 // Load from autocannon (a maintained load generator) with pre-built, pre-signed distinct bodies:
 // each request of a run takes the next body, so no body repeats unless a scenario wants it to.
 import autocannon from "autocannon";
+import type { CpuSample } from "./serve";
 
 export interface LoadResult {
   readonly requests: number;
@@ -13,13 +14,15 @@ export interface LoadResult {
   /** CPU of the whole wrangler dev process group from the load's start to the end of its drain (the
    *  forwards the load caused), per request. */
   readonly cpuMsPerEventWithDrain: number;
+  /** The same, workerd's processes alone (what the Workers themselves spent, without wrangler's part). */
+  readonly workerdCpuMsPerEventWithDrain: number;
 }
 
 export async function load(
   url: string,
   bodies: readonly string[],
   connections: number,
-  cpuMs: () => number,
+  cpuMs: () => CpuSample,
   drain: () => Promise<void> = async () => undefined,
 ): Promise<LoadResult> {
   let next = 0;
@@ -50,9 +53,10 @@ export async function load(
     });
   });
   const seconds = (lastResponse - started) / 1000;
-  const cpu = cpuMs() - cpuBefore;
+  const cpu = cpuMs().all - cpuBefore.all;
   await drain();
-  const cpuWithDrain = cpuMs() - cpuBefore;
+  const after = cpuMs();
+  const cpuWithDrain = after.all - cpuBefore.all;
   const completed = result.requests.total;
   return {
     requests: completed,
@@ -63,6 +67,7 @@ export async function load(
     errors: result.errors + result.timeouts + result.non2xx,
     cpuMsPerRequest: round(cpu / Math.max(1, completed), 3),
     cpuMsPerEventWithDrain: round(cpuWithDrain / Math.max(1, completed), 3),
+    workerdCpuMsPerEventWithDrain: round((after.workerd - cpuBefore.workerd) / Math.max(1, completed), 3),
   };
 }
 

@@ -229,6 +229,10 @@ async function main(): Promise<void> {
           p99: round(g.p99 / Math.max(1, f.p99), 2),
           cpu: round(g.cpuMsPerRequest / Math.max(0.001, f.cpuMsPerRequest), 2),
           cpu_with_drain: round(g.cpuMsPerEventWithDrain / Math.max(0.001, f.cpuMsPerEventWithDrain), 2),
+          workerd_cpu_with_drain: round(
+            g.workerdCpuMsPerEventWithDrain / Math.max(0.001, f.workerdCpuMsPerEventWithDrain),
+            2,
+          ),
         };
       }
     }
@@ -282,19 +286,19 @@ function printTable(
   bundle: unknown,
 ): void {
   console.log(
-    "\ntarget          scenario            req    rps    p50 ms  p99 ms  max ms  errors  cpu ms/req  cpu+drain ms/req",
+    "\ntarget          scenario            req    rps    p50 ms  p99 ms  max ms  errors  cpu ms/req  cpu+drain ms/req  workerd+drain",
   );
   for (const [target, scenarios] of Object.entries(results)) {
     for (const [scenario, r] of Object.entries(scenarios)) {
       console.log(
-        `${target.padEnd(15)} ${scenario.padEnd(18)} ${String(r.requests).padStart(5)} ${String(r.rps).padStart(6)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${String(r.max).padStart(7)} ${String(r.errors).padStart(7)} ${String(r.cpuMsPerRequest).padStart(11)} ${String(r.cpuMsPerEventWithDrain).padStart(17)}`,
+        `${target.padEnd(15)} ${scenario.padEnd(18)} ${String(r.requests).padStart(5)} ${String(r.rps).padStart(6)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${String(r.max).padStart(7)} ${String(r.errors).padStart(7)} ${String(r.cpuMsPerRequest).padStart(11)} ${String(r.cpuMsPerEventWithDrain).padStart(17)} ${String(r.workerdCpuMsPerEventWithDrain).padStart(14)}`,
       );
     }
   }
-  console.log("\ngateway / floor          rps ratio  p99 ratio  cpu ratio  cpu+drain ratio");
+  console.log("\ngateway / floor          rps ratio  p99 ratio  cpu ratio  cpu+drain ratio  workerd+drain ratio");
   for (const [name, r] of Object.entries(ratios))
     console.log(
-      `${name.padEnd(34)} ${String(r.rps).padStart(5)} ${String(r.p99).padStart(10)} ${String(r.cpu).padStart(10)} ${String(r.cpu_with_drain).padStart(16)}`,
+      `${name.padEnd(34)} ${String(r.rps).padStart(5)} ${String(r.p99).padStart(10)} ${String(r.cpu).padStart(10)} ${String(r.cpu_with_drain).padStart(16)} ${String(r.workerd_cpu_with_drain).padStart(20)}`,
     );
   console.log(`\nend to end (POST to origin), ms: ${JSON.stringify(e2e)}`);
   console.log(`verification, ns/op: ${JSON.stringify(verify)}`);

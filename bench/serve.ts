@@ -12,8 +12,15 @@ export interface Served {
   readonly url: string;
   readonly child: ChildProcess;
   stop(): Promise<void>;
-  /** CPU milliseconds used so far by every process under this wrangler dev (workerd included). */
-  cpuMs(): number;
+  /** CPU milliseconds used so far by every process under this wrangler dev, and by workerd alone. */
+  cpuMs(): CpuSample;
+}
+
+/** CPU milliseconds: the whole process group (wrangler's Node processes and workerd), and workerd's
+ *  share (the Workers themselves; the rest is wrangler's own work, such as handling log lines). */
+export interface CpuSample {
+  readonly all: number;
+  readonly workerd: number;
 }
 
 export async function serve(
@@ -91,20 +98,22 @@ export async function serve(
   };
 }
 
-function treeCpuMs(root: number): number {
-  let total = 0;
+function treeCpuMs(root: number): CpuSample {
+  let [total, workerd] = [0, 0];
   const queue = [root];
   while (queue.length > 0) {
     const pid = queue.pop() as number;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      total += (Number(fields[11]) + Number(fields[12])) * (1000 / TICKS_PER_SECOND);
+      const ms = (Number(fields[11]) + Number(fields[12])) * (1000 / TICKS_PER_SECOND);
+      total += ms;
+      if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) === "workerd") workerd += ms;
       const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
       if (children) queue.push(...children.split(" ").map(Number));
     } catch {}
   }
-  return total;
+  return { all: total, workerd };
 }
 
 /** The admin token the benchmarks give the gateway (to read its destinations' gate counters). */
