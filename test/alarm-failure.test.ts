@@ -1,6 +1,7 @@
 // An alarm run that fails is retried, and never leaves pending work without an alarm: it throws to
 // the runtime's retry and sets a fallback alarm first; a later event for the object re-arms too.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { DELIVERIES_VIEW } from "../src/ledger/fresh-schema";
 import { WATCHDOG_AFTER_MS, wakeStranded } from "../src/reconcile/watchdog";
 import { describe, expect, it, vi } from "vitest";
 import { KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef } from "./helpers";
@@ -16,12 +17,12 @@ describe("a failing alarm run", () => {
       "accepted",
     );
     const stub = ledgerOf(LINK, ref);
-    // A real storage fault: the outbox table the run reads is gone.
-    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("ALTER TABLE outbox RENAME TO outbox_away"));
+    // A real storage fault before anything is sent: the queue's view the run reads first is gone.
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("DROP VIEW deliveries"));
     await expect(runDurableObjectAlarm(stub)).rejects.toThrow();
     const fallback = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
     expect(fallback).toBe(testClock.now + 5 * 60 * 1000);
-    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("ALTER TABLE outbox_away RENAME TO outbox"));
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec(DELIVERIES_VIEW));
     testClock.advance(5 * 60 * 1000);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(origin.acknowledged).toHaveLength(1);

@@ -83,8 +83,10 @@ export class Ledger extends DurableObject<Env> {
     this.#refunds = new Refunds(ctx.storage.sql);
     this.#readModel = new ReadModelFeed(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
-      // A new object holds no event and no refund yet (whatever records one says so).
-      if ((await migrate(ctx.storage)) === "fresh") [this.#empty, this.#hasRefunds] = [true, false];
+      // A new object holds no event and no refund yet (whatever records one says so), and no attempt
+      // an earlier instance left in flight.
+      if ((await migrate(ctx.storage)) === "fresh")
+        [this.#empty, this.#hasRefunds, this.#interruptedClosed] = [true, false, true];
     });
   }
 
