@@ -224,15 +224,13 @@ async function main(): Promise<void> {
         const f = results[floor]?.[scenario];
         const g = gateway[scenario];
         if (!f || (prefix !== "" && floor !== "naive_receiver")) continue;
+        const ratio = (key: keyof LoadResult): number => round(g[key] / Math.max(0.001, f[key]), 2);
         ratios[`${prefix}${scenario}_vs_${floor}`] = {
-          rps: round(g.rps / f.rps, 2),
+          rps: ratio("rps"),
           p99: round(g.p99 / Math.max(1, f.p99), 2),
-          cpu: round(g.cpuMsPerRequest / Math.max(0.001, f.cpuMsPerRequest), 2),
-          cpu_with_drain: round(g.cpuMsPerEventWithDrain / Math.max(0.001, f.cpuMsPerEventWithDrain), 2),
-          workerd_cpu_with_drain: round(
-            g.workerdCpuMsPerEventWithDrain / Math.max(0.001, f.workerdCpuMsPerEventWithDrain),
-            2,
-          ),
+          cpu: ratio("cpuMsPerRequest"),
+          cpu_with_drain: ratio("cpuMsPerEventWithDrain"),
+          workerd_cpu_with_drain: ratio("workerdCpuMsPerEventWithDrain"),
         };
       }
     }

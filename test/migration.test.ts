@@ -4,7 +4,7 @@
 // be forwarded under its old webhook-id with only its signed fields as data.
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { MIGRATIONS, latestVersion, replay } from "../src/ledger/schema";
+import { MIGRATIONS, latestVersion, migrate, replay } from "../src/ledger/schema";
 import { eventIdOf } from "../src/providers/event-id";
 import {
   KINDS,
@@ -204,6 +204,29 @@ describe("a new object's schema", () => {
       sql.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
       await replay(state.storage, 0);
       expect(describeSchema(sql)).toEqual(fresh);
+    });
+  });
+
+  it("is what migrate gives an object with no table, or with only an empty migrations table", async () => {
+    const ref = uniqueRef("fresh-again");
+    expect(await resultOf(await deliver("payment", await eventFor("payment", ref, "Pending")))).toBe("accepted");
+    await runInDurableObject(ledgerOf(KINDS.payment, ref), async (_i, state) => {
+      const sql = state.storage.sql;
+      const fresh = describeSchema(sql);
+      const dropAll = () => {
+        for (const view of ["object_state", "deliveries"]) sql.exec(`DROP VIEW IF EXISTS ${view}`);
+        for (const table of [...TABLES, "schema_migrations"]) sql.exec(`DROP TABLE IF EXISTS ${table}`);
+      };
+      dropAll();
+      expect(await migrate(state.storage)).toBe("fresh");
+      expect(describeSchema(sql)).toEqual(fresh);
+      expect(sql.exec("SELECT version FROM schema_migrations").toArray()).toEqual([{ version: latestVersion() }]);
+      dropAll();
+      sql.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+      expect(await migrate(state.storage)).toBe("fresh");
+      expect(describeSchema(sql)).toEqual(fresh);
+      expect(await migrate(state.storage)).toBe("migrated"); // once built, nothing to do
+      expect(sql.exec("SELECT version FROM schema_migrations").toArray()).toEqual([{ version: latestVersion() }]);
     });
   });
 });

@@ -211,42 +211,35 @@ export async function migrate(storage: DurableObjectStorage): Promise<"fresh" | 
   // A new object (every new payment is one) has no table of its own: one probe, then today's schema
   // in one script, instead of replaying every migration (test/migration.test.ts compares the two).
   // Each SQLite call of a new object is compiled anew (its statement cache is new), so they count.
-  if (isEmpty(sql, "")) {
-    storage.transactionSync(() => sql.exec(freshScript(now())));
-    return "fresh";
+  if (!isEmpty(sql)) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE}`);
+    const applied = sql.exec<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations").one().v ?? 0;
+    if (applied !== 0 || !isEmpty(sql, "schema_migrations")) {
+      await replay(storage, applied);
+      return "migrated";
+    }
   }
-  sql.exec(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE}`);
-  const applied = sql.exec<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations").one().v ?? 0;
-  if (applied === 0 && isEmpty(sql, "name = 'schema_migrations' OR ")) {
-    storage.transactionSync(() => {
-      sql.exec(FRESH_SCHEMA_SCRIPT);
-      sql.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", latestVersion(), now());
-    });
-    return "fresh";
-  }
-  await replay(storage, applied);
-  return "migrated";
+  storage.transactionSync(() => sql.exec(freshScript(new Date().toISOString())));
+  return "fresh";
 }
-
-const FRESH_SCHEMA_SCRIPT = FRESH_SCHEMA.join(";\n");
-const now = (): string => new Date().toISOString();
 
 /** The whole schema of a new object, its version row included (the time is ours, an ISO string). */
 function freshScript(appliedAt: string): string {
-  return [
-    `CREATE TABLE ${MIGRATIONS_TABLE}`,
-    FRESH_SCHEMA_SCRIPT,
-    `INSERT INTO schema_migrations (version, applied_at) VALUES (${latestVersion()}, '${appliedAt}')`,
-  ].join(";\n");
+  return `${FRESH_SCHEMA_SCRIPT};\nINSERT INTO schema_migrations (version, applied_at) VALUES (${latestVersion()}, '${appliedAt}')`;
 }
+
+const FRESH_SCHEMA_SCRIPT = [`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE}`, ...FRESH_SCHEMA].join(";\n");
 
 export function latestVersion(): number {
   return MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 }
 
-/** Whether the object has no table, index or view beyond the built-in ones and those `alsoIgnore` names. */
-function isEmpty(sql: SqlStorage, alsoIgnore: string): boolean {
-  return sql.exec(`SELECT 1 FROM sqlite_master WHERE NOT (${alsoIgnore}${BUILT_IN}) LIMIT 1`).toArray().length === 0;
+/** Whether the object has no table, index or view beyond the built-in ones and the one named `besides`. */
+function isEmpty(sql: SqlStorage, besides = ""): boolean {
+  return (
+    sql.exec(`SELECT 1 FROM sqlite_master WHERE name <> ? AND NOT (${BUILT_IN}) LIMIT 1`, besides).toArray().length ===
+    0
+  );
 }
 
 /** Applies, in order, each migration after `applied`, each in its own transaction with its version row. */
