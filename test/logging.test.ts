@@ -23,7 +23,10 @@ async function send(body: Record<string, unknown>, logLevel: string): Promise<nu
   return response.status;
 }
 
-afterEach(() => setLogLevel("info"));
+afterEach(() => {
+  setLogLevel("info");
+  vi.restoreAllMocks();
+});
 
 describe("logs", () => {
   it("record each decision as JSON with ids, without the secret or payload data", async () => {
@@ -41,6 +44,21 @@ describe("logs", () => {
     const all = lines.join("\n");
     for (const secretOrData of ["PORTONE_SECRET", "buyer@example.com", "************4242", "+15550100000"])
       expect(all).not.toContain(secretOrData);
+  });
+
+  it("log each webhook's decision once at info; the edge hint's repeats only at debug", async () => {
+    const ref = uniqueRef("once");
+    const event = await eventFor("payment", ref, "Paid");
+    const msgs = (lines: string[]) => lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    let lines = capture();
+    expect(await send(event, "info")).toBe(200); // new
+    expect(await send(event, "info")).toBe(200); // first redelivery: the ledger answers, the marker is written
+    expect(await send(event, "info")).toBe(200); // answered by the edge hint
+    expect(msgs(lines)).toEqual(["webhook accepted", "webhook duplicate"]);
+    vi.restoreAllMocks();
+    lines = capture();
+    expect(await send(event, "debug")).toBe(200);
+    expect(msgs(lines)).toEqual(["webhook duplicate (edge hint)"]);
   });
 
   it("LOG_LEVEL=warn drops the info lines and keeps the warnings", async () => {

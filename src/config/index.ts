@@ -108,7 +108,7 @@ function readConfig(env: Env): Config {
     allowlist: allowlistConfig(text("ALLOWED_SOURCE_IPS")),
     ...(adminToken === undefined ? {} : { adminToken }),
     access: accessConfig(text("CF_ACCESS_TEAM_DOMAIN"), text("CF_ACCESS_AUD")),
-    logLevel: level === "warn" || level === "error" ? level : "info",
+    logLevel: level === "debug" || level === "warn" || level === "error" ? level : "info",
     seenHint: text("SEEN_HINT")?.toLowerCase() !== "off",
     reconcile: reconcileSettings((name) => text(name as keyof Env)),
     alerts: parseAlerts(text("ALERTS")),

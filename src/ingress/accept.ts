@@ -33,7 +33,8 @@ export async function acceptEvent(
 
   const hint = c.var.config.seenHint;
   if (hint && (await seenHint(c.env.SEEN, event.eventId, contentHash))) {
-    log("info", "webhook duplicate (edge hint)", { ...ids, result: "duplicate" });
+    // The ledger logged this duplicate at info when it first answered it (the marker is written then).
+    log("debug", "webhook duplicate (edge hint)", { ...ids, result: "duplicate" });
     return "duplicate";
   }
 

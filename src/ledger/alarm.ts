@@ -158,7 +158,8 @@ async function attempt(
   }
   if (result.ok) {
     outbox.delivered(begun, clock.now(), result.value.httpStatus);
-    log("info", "forwarded", { ...ids(head), http_status: result.value.httpStatus });
+    // On the event's timeline already; a failed attempt is a warning.
+    log("debug", "forwarded", { ...ids(head), http_status: result.value.httpStatus });
   }
   return { result, begun };
 }
