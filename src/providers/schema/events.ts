@@ -5,10 +5,11 @@
 // charges, the destinations' test event, every provider scheme and the generic sources.
 // The defs exclude each other (provider, kind and source), so the schema's `oneOf` picks exactly one.
 // No `format` keywords: the schema compiles to a standalone validator that runs inside workerd.
+// Its imports name their files (`.ts`): vitest.config.ts loads this module through Vite's config loader.
 
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
-import { SIGNED_KINDS } from "../portone/kinds";
-import { SCHEME_NAMES, type SchemeName } from "../schemes/names";
+import { SIGNED_KINDS } from "../portone/kinds.ts";
+import { SCHEME_NAMES, type SchemeName } from "../schemes/names.ts";
 
 const ISO_TIME = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$";
 const text = Type.String({ pattern: "^.+$" });
