@@ -5,11 +5,13 @@
 // (a key set there, even to empty, wins), merged into .wrangler/dev.vars for wrangler. Prints what is
 // on and off, never a secret's value. Offline-friendly: no metrics, no update check, no Request.cf fetch.
 // For tools (the browser tests): DEV_PORT picks the port, DEV_ENV_FILE uses one variables file as it is,
-// DEV_PERSIST_TO keeps local state (KV, D1, Durable Objects) in a folder of its own.
+// DEV_PERSIST_TO (or `npm run dev -- --persist-to DIR`) keeps local state (KV, D1, Durable Objects) in
+// a folder of its own, with the read model's migrations applied there too.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse } from "dotenv";
+import { persistTo } from "./dev-args.mjs";
 import { summary } from "./dev-summary.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -19,6 +21,9 @@ const env = {
   // Miniflare fetches a sample `Request.cf` from workers.cloudflare.com at every start; offline that
   // printed a stack trace. The local placeholder is enough for this Worker (it reads no cf field).
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  // Wrangler's banner checks the registry and says "update available" for releases that refuse Node 20
+  // (see the README): our own line below names the pinned version instead.
+  WRANGLER_HIDE_BANNER: "true",
   CI: "true",
   ...process.env,
 };
@@ -55,9 +60,12 @@ function variables() {
 }
 
 const { file, vars, from } = variables();
+const pinned = JSON.parse(readFileSync(`${root}/node_modules/wrangler/package.json`, "utf8")).version;
+console.log(`[dev] wrangler ${pinned} (pinned: later releases refuse Node 20; see the README)`);
 console.log(summary(vars, from));
 
-const persist = process.env.DEV_PERSIST_TO ? ["--persist-to", process.env.DEV_PERSIST_TO] : [];
+const state = persistTo(process.argv.slice(2), process.env.DEV_PERSIST_TO);
+const persist = state === null ? [] : ["--persist-to", state.folder];
 execFileSync(process.execPath, [wrangler, "d1", "migrations", "apply", "READ_MODEL", "--local", ...persist], {
   cwd: root,
   stdio: ["ignore", "inherit", "inherit"],
@@ -74,7 +82,7 @@ const args = [
   "--test-scheduled",
   "--env-file",
   file,
-  ...persist,
+  ...(state?.passed ? [] : persist),
   ...process.argv.slice(2),
 ];
 const child = spawn(process.execPath, [wrangler, ...args], { cwd: root, stdio: "inherit", env });
