@@ -13,7 +13,10 @@ export const OBJECT_STATE_VIEW = `CREATE VIEW object_state AS
                           WHERE l.kind = e.kind AND l.object_ref = e.object_ref AND l.outcome = 'accepted')`;
 
 /** Every queue entry: outbox rows, and per destination the accepted events after its last row
- *  (not begun yet: due at once). */
+ *  (not begun yet: due at once). A destination's last row is the largest of its last row in each
+ *  state: each is one step down the index (destination, state, seq), where max(seq) over the
+ *  destination alone walked all its rows, once per event (O(n²): 230 ms at 2,000 events of one
+ *  object, for every query over this view). */
 export const DELIVERIES_VIEW = `CREATE VIEW deliveries AS
          SELECT seq, destination, event_id, state, cycle_attempts, next_attempt_at, last_error, updated_at, changed,
                 attempt_started_at, delivered_at, http_status
@@ -22,7 +25,10 @@ export const DELIVERIES_VIEW = `CREATE VIEW deliveries AS
          SELECT e.seq, d.value, e.event_id, 'pending', 0, 0, NULL, NULL, 0, NULL, NULL, NULL
            FROM events e, json_each(e.destinations) d
           WHERE e.destinations IS NOT NULL
-            AND e.seq > coalesce((SELECT max(o.seq) FROM outbox o WHERE o.destination = d.value), 0)`;
+            AND e.seq > max(
+                  coalesce((SELECT max(o.seq) FROM outbox o WHERE o.destination = d.value AND o.state = 'pending'), 0),
+                  coalesce((SELECT max(o.seq) FROM outbox o WHERE o.destination = d.value AND o.state = 'delivered'), 0),
+                  coalesce((SELECT max(o.seq) FROM outbox o WHERE o.destination = d.value AND o.state = 'dead'), 0))`;
 
 export const FRESH_SCHEMA: readonly string[] = [
   `CREATE TABLE events (
