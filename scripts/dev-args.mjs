@@ -7,8 +7,9 @@
  *  .wrangler/state). The read model's migrations are applied to that folder, so the D1 that wrangler
  *  dev then opens has its tables. `passed`: the flag is among the arguments wrangler gets already. */
 export function persistTo(argv, fromEnv) {
+  const joined = "--persist-to=";
   for (const [i, arg] of argv.entries()) {
-    const folder = arg === "--persist-to" ? argv[i + 1] : arg.startsWith("--persist-to=") ? arg.slice(13) : null;
+    const folder = arg === "--persist-to" ? argv[i + 1] : arg.startsWith(joined) ? arg.slice(joined.length) : null;
     if (folder) return { folder, passed: true };
   }
   return fromEnv ? { folder: fromEnv, passed: false } : null;

@@ -4,6 +4,7 @@
 // A migration that needs code (a hash) computes first, reading only, then writes in its transaction.
 
 import { DELIVERIES_VIEW, FRESH_SCHEMA, OBJECT_STATE_VIEW } from "./fresh-schema";
+import { reidentify } from "./reidentify";
 
 /** The `deliveries` view as version 8 created it (replaced by version 10; a released migration is
  *  never edited, so its text stays here). */
@@ -16,7 +17,6 @@ const DELIVERIES_VIEW_V8 = `CREATE VIEW deliveries AS
            FROM events e, json_each(e.destinations) d
           WHERE e.destinations IS NOT NULL
             AND e.seq > coalesce((SELECT max(o.seq) FROM outbox o WHERE o.destination = d.value), 0)`;
-import { reidentify } from "./reidentify";
 
 interface Migration {
   readonly version: number;
