@@ -100,6 +100,8 @@ describe.each(vectors.map((v) => [v.scheme, v] as const))("%s, signed by its SDK
         ["amount", "eventCode", "merchantAccountCode", "merchantReference", "pspReference", "success"].sort(),
       );
       expect(item?.unverified).toMatchObject({ paymentMethod: "visa" });
+      // The signature is no fact about the payment: it is not forwarded, not even as unverified.
+      expect(JSON.stringify(forwarded)).not.toContain("hmacSignature");
     }
     const before = await ledgerCount();
     const replay = await post(v);

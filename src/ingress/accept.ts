@@ -29,7 +29,13 @@ export async function acceptEvent(
   event: VerifiedEvent,
   contentHash: string,
 ): Promise<RecordOutcome["result"]> {
-  const ids = { route: c.req.path, kind: event.kind, object_ref: event.objectRef, event_id: event.eventId };
+  const ids = {
+    route: c.req.path,
+    kind: event.kind,
+    object_ref: event.objectRef,
+    event_id: event.eventId,
+    ...(event.deliveryId === undefined ? {} : { delivery_id: event.deliveryId }),
+  };
 
   const hint = c.var.config.seenHint;
   if (hint && (await seenHint(c.env.SEEN, event.eventId, contentHash))) {

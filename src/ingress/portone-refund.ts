@@ -13,7 +13,7 @@ import { objectNameOf } from "../ledger/object-name";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
 import { eventIdOf } from "../providers/event-id";
-import { parseRefundHint } from "../providers/portone/refund";
+import { parseRefundHint, refundHintIdentity } from "../providers/portone/refund";
 
 export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
   if (c.var.config.portone.secrets.length === 0) {
@@ -35,13 +35,13 @@ export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
   }
   const ledger = objectNameOf("portone", "payment", hint.paymentTxnRef);
   const ids = { route: c.req.path, kind: "refund", object_ref: hint.refundId, payment_txn_ref: hint.paymentTxnRef };
-  let result: "accepted" | "duplicate";
+  let result: "accepted" | "duplicate" | "limited";
   try {
-    result = await ledgerFor(c.env, "portone", "payment", hint.paymentTxnRef).recordRefundHint({
-      ledger,
-      eventId: await eventIdOf("portone", "refund_hint", hint.payload),
+    result = await ledgerFor(c.env, "portone", "payment", hint.paymentTxnRef).recordRefundHint(ledger, {
+      eventId: await eventIdOf("portone", "refund_hint", refundHintIdentity(hint)),
       refundId: hint.refundId,
       paymentTxnRef: hint.paymentTxnRef,
+      status: hint.status,
       payload: JSON.stringify(hint.payload),
       receivedAt: new Date(clock.now()).toISOString(),
     });
@@ -54,6 +54,14 @@ export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
       503,
       "storage_unavailable",
       "The event could not be stored; retry later. Nothing was acknowledged.",
+    );
+  }
+  if (result === "limited") {
+    log("warn", "refund hint not kept: its payment holds as many refund hints as it may", ids);
+    throw httpError(
+      429,
+      "refund_hint_limit",
+      "This payment already holds as many refund hints as the gateway keeps; nothing was stored.",
     );
   }
   log("info", `refund hint ${result}; confirming with PortOne's API`, { ...ids, result });

@@ -49,7 +49,8 @@ export const FRESH_SCHEMA: readonly string[] = [
      state_rank INTEGER,
      state_terminal INTEGER,
      destinations TEXT,
-     ledger TEXT
+     ledger TEXT,
+     source_name TEXT
    )`,
   "CREATE UNIQUE INDEX events_by_identity ON events (identity)",
   `CREATE TABLE outbox (
@@ -94,7 +95,9 @@ export const FRESH_SCHEMA: readonly string[] = [
      next_attempt_at INTEGER,
      confirmed_status TEXT,
      last_error TEXT,
-     updated_at INTEGER NOT NULL
+     updated_at INTEGER NOT NULL,
+     hinted_status TEXT,
+     asked_at INTEGER
    ) WITHOUT ROWID`,
   OBJECT_STATE_VIEW,
   DELIVERIES_VIEW,

@@ -142,19 +142,21 @@ export class Ledger extends DurableObject<Env> {
     return true;
   }
 
-  /** Keeps an unsigned refund hint and has the alarm confirm the refund with PortOne's API. */
-  async recordRefundHint(hint: RefundHintInput): Promise<"accepted" | "duplicate"> {
+  /** Keeps an unsigned refund hint (in `name`, its payment's object) and has the alarm confirm the
+   *  refund with PortOne's API; "limited" when the payment holds as many hints as it may. */
+  async recordRefundHint(name: string, hint: RefundHintInput): Promise<"accepted" | "duplicate" | "limited"> {
     const now = clock.now();
+    const sql = this.ctx.storage.sql;
     this.#empty = false;
     const kept = this.ctx.storage.transactionSync(() => {
-      rememberObjectName(this.ctx.storage.sql, hint.ledger);
-      return this.#refunds.recordHint(hint, now);
+      rememberObjectName(sql, name);
+      return this.#refunds.recordHint(hint, now, meta.get(sql, "payment_unknown_at"));
     });
-    if (kept !== "known") {
+    if (kept === "new" || kept === "restarted") {
       this.#hasRefunds = true;
-      await this.#wake(now);
+      await this.#wake(this.#refunds.nextDue() ?? now);
     }
-    return kept === "new" ? "accepted" : "duplicate";
+    return kept === "new" ? "accepted" : kept === "limited" ? "limited" : "duplicate";
   }
 
   /**

@@ -13,6 +13,8 @@ export interface MetaValues {
   read_model_cursor: { readonly seq: number; readonly changed: number };
   /** When retention purged the history (ISO 8601). */
   purged_at: string;
+  /** When PortOne's API last said it does not know this payment, asked about its refunds (epoch ms). */
+  payment_unknown_at: number;
 }
 
 type Key = keyof MetaValues;
@@ -31,6 +33,7 @@ const CODECS: { readonly [K in Key]: Codec<MetaValues[K]> } = {
   charges_due_at: { encode: (v) => String(v), decode: (t) => Number(t) },
   read_model_cursor: json(),
   purged_at: text,
+  payment_unknown_at: { encode: (v) => String(v), decode: (t) => Number(t) },
 };
 
 export const meta = {

@@ -217,6 +217,19 @@ export const MIGRATIONS: readonly Migration[] = [
       DELIVERIES_VIEW,
     ],
   },
+  {
+    version: 11,
+    statements: [
+      // The refund_status the latest hint claimed: a refund is confirmed again until PortOne's API
+      // shows that status or a final one (confirm.ts).
+      "ALTER TABLE refunds ADD COLUMN hinted_status TEXT",
+      // When PortOne's API was last asked about the refund: hints never make it asked more than once a minute.
+      "ALTER TABLE refunds ADD COLUMN asked_at INTEGER",
+      // The WEBHOOK_SOURCES name the event arrived on (the envelope's source_name); NULL on PortOne's
+      // own routes and for what PortOne's API answered.
+      "ALTER TABLE events ADD COLUMN source_name TEXT",
+    ],
+  },
 ];
 
 /** Tables a new object has before its first migration: SQLite's and the runtime's own. */

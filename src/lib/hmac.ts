@@ -56,6 +56,17 @@ export function timingSafeEqualText(a: string, b: string): boolean {
   return crypto.subtle.timingSafeEqual(left, right);
 }
 
+/** Whether a secret given with a request equals the configured one, compared as SHA-256 digests in
+ *  constant time: neither the content nor the length of the secret shows in how long the answer takes. */
+export async function secretMatches(given: string, secret: string): Promise<boolean> {
+  const [a, b] = await Promise.all([digest(given), digest(secret)]);
+  return crypto.subtle.timingSafeEqual(a, b);
+}
+
+async function digest(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
+}
+
 export async function sha256Hex(text: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text))));
+  return toHex(await digest(text));
 }

@@ -44,6 +44,8 @@ export interface VerifiedEvent extends EventRef {
   readonly data: Readonly<Record<string, unknown>>;
   /** The rest of the body, which no signature covers; null when there is none. */
   readonly unverified: Readonly<Record<string, unknown>> | null;
+  /** The provider's unsigned id of this delivery, for the logs only (never the identity). */
+  readonly deliveryId?: string;
 }
 
 export type RejectReason =

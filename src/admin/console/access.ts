@@ -25,7 +25,12 @@ const keyCache = new Map<string, { keys: NonNullable<Jwk>; until: number }>();
 async function teamKeys(teamDomain: string): Promise<NonNullable<Jwk>> {
   const cached = keyCache.get(teamDomain);
   if (cached && cached.until > clock.now()) return cached.keys;
-  const response = await fetchBounded(`https://${teamDomain}/cdn-cgi/access/certs`, {}, KEYS_LIMITS);
+  // A redirect is not followed: the keys come from the team's own host or not at all.
+  const response = await fetchBounded(
+    `https://${teamDomain}/cdn-cgi/access/certs`,
+    { redirect: "manual" },
+    KEYS_LIMITS,
+  );
   if (!response.ok) throw new Error(`Access keys answered ${response.status}`);
   const body = jsonOf(response);
   const keys = body !== null && typeof body === "object" ? (body as { keys?: unknown }).keys : undefined;

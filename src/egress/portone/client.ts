@@ -53,10 +53,16 @@ export async function call(portone: PortOneConfig, path: string, nowMs: number, 
       "x-portone-client-key": key,
       authorization: `Bearer ${await portOneJwt(secret, key, nowMs)}`,
     };
+    // Never followed: a redirect would carry the client key (and the token) to another host.
     const init: RequestInit =
       body === undefined
-        ? { headers }
-        : { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) };
+        ? { headers, redirect: "manual" }
+        : {
+            method: "POST",
+            headers: { ...headers, "content-type": "application/json" },
+            body: JSON.stringify(body),
+            redirect: "manual",
+          };
     response = await fetchBounded(`${portone.apiBaseUrl}${path}`, init, API_LIMITS);
   } catch (thrown) {
     return err({ kind: "unavailable", reason: errorText(thrown) });

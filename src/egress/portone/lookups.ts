@@ -6,8 +6,8 @@
 
 import type { PortOneConfig } from "../../config";
 import { isRecord } from "../../lib/named-json";
-import { err, ok } from "../../lib/result";
-import { call, field, type Json, type Lookup } from "./client";
+import { err, ok, type Result } from "../../lib/result";
+import { call, field, type Json, type Lookup, type LookupFailure } from "./client";
 
 export type { Lookup, LookupFailure } from "./client";
 
@@ -220,16 +220,22 @@ export async function paymentsInWindow(
   return ok({ payments, totalPages });
 }
 
+/** What a refund's lookup may find besides the usual failures: PortOne does not know the payment at all
+ *  (no refund of it will ever be listed), as apart from a refund its list does not name yet. */
+export type RefundFailure = LookupFailure | { readonly kind: "unknown_payment"; readonly reason: string };
+
 /** A refund as PortOne lists it for its payment: GET /api/refund/{payment order_ref}. A refund the
- *  list does not name (or a payment PortOne does not know) is `not_found`: the API may lag the webhook. */
+ *  list does not name is `not_found` (the API may lag the webhook); a payment PortOne does not know
+ *  is `unknown_payment`. */
 export async function refundOf(
   portone: PortOneConfig,
   paymentTxnRef: string,
   refundId: string,
   nowMs: number,
-): Promise<Lookup<Json>> {
+): Promise<Result<Json, RefundFailure>> {
   const answer = await call(portone, `/api/refund/${encodeURIComponent(paymentTxnRef)}`, nowMs);
-  if (!answer.ok) return answer;
+  if (!answer.ok)
+    return answer.error.kind === "not_found" ? err({ kind: "unknown_payment", reason: answer.error.reason }) : answer;
   const details = refundDetails(answer.value);
   if (details === null) return err({ kind: "unreadable", reason: "PortOne API answered without refundDetails" });
   const detail = details.find((d) => d.refund_id === refundId);

@@ -10,6 +10,8 @@ export interface RefundHint {
   readonly refundId: string;
   /** The PortOne order_ref of the refunded payment: the refund lives in that payment's ledger. */
   readonly paymentTxnRef: string;
+  /** The refund_status the hint claims (null when it names none). */
+  readonly status: string | null;
   readonly payload: Record<string, unknown>;
 }
 
@@ -31,5 +33,22 @@ export function parseRefundHint(raw: string): Result<RefundHint, Rejection> {
     }
     if (v.trim() === "") return reject("missing_object_ref", `${field} is empty`);
   }
-  return ok({ refundId: payload.refund_id as string, paymentTxnRef: payload.payment_txn_ref as string, payload });
+  const status = payload.refund_status ?? null;
+  if (status !== null && typeof status !== "string")
+    return reject("invalid_field_type", `refund_status is ${typeof status}`);
+  return ok({
+    refundId: payload.refund_id as string,
+    paymentTxnRef: payload.payment_txn_ref as string,
+    status: status === "" ? null : status,
+    payload,
+  });
+}
+
+/** A hint's identity: its refund and the status it claims, nothing else. The hint is unsigned, so
+ *  whatever else it carries could be varied at will to mint "new" hints, each one a call to PortOne's API. */
+export function refundHintIdentity(hint: RefundHint): {
+  readonly refund_id: string;
+  readonly refund_status: string | null;
+} {
+  return { refund_id: hint.refundId, refund_status: hint.status };
 }

@@ -60,6 +60,7 @@ export async function schemeEvents(
       eventId: await eventIdOf(scheme, "event", identity),
       data: item.data,
       unverified: item.unverified,
+      ...(item.deliveryId === undefined ? {} : { deliveryId: item.deliveryId }),
     });
   }
   return ok(events);

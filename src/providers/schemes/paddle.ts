@@ -1,8 +1,8 @@
 // Paddle Billing (https://developer.paddle.com/webhooks/signature-verification; the referee is
 // `@paddle/paddle-node-sdk`'s WebhooksValidator): `Paddle-Signature: ts=<unix>;h1=<hex>`, h1 the hex
 // HMAC-SHA256 of `<ts>:<raw body>` keyed with the endpoint's secret key as text. The SDK refuses a
-// `ts` more than 5 s old (MAX_VALID_TIME_DIFFERENCE) and takes the last `ts` and `h1` of the header,
-// so this does too (Paddle's docs speak of several h1 during a secret rotation: the SDK wins).
+// `ts` more than 5 s old, in milliseconds (now > (ts + MAX_VALID_TIME_DIFFERENCE) * 1000: 5.9 s is
+// stale), and takes the last `ts` and `h1` of the header, so this does too (Paddle's docs speak of several h1 during a secret rotation: the SDK wins).
 // The event: `event_id`, `event_type` (transaction.completed, whose first part is the kind), `data.id`.
 
 import { reject } from "../types";
@@ -19,7 +19,7 @@ export const paddle: Scheme = {
     const h1 = pairs.findLast(([k]) => k === "h1")?.[1];
     if (ts === undefined || !/^\d{1,12}$/.test(ts)) return reject("missing_timestamp", "Paddle-Signature has no ts=");
     if (h1 === undefined) return reject("missing_signature", "Paddle-Signature has no h1=");
-    const late = staleness(Number(ts), input, false);
+    const late = staleness(Number(ts), input, { future: false, milliseconds: true });
     if (late) return late;
     if (!(await anySecretSigns(input.secrets, `${ts}:${input.raw}`, [h1], "hex")))
       return reject("bad_signature", "h1 does not match a secret of this source");

@@ -34,7 +34,7 @@ export const portOneV2: Scheme = {
     if (!id || !signatures) return reject("missing_signature", "webhook-id or webhook-signature is missing");
     if (timestamp === null || !/^\d{1,12}$/.test(timestamp.trim()))
       return reject("missing_timestamp", "webhook-timestamp is missing or not whole seconds");
-    const late = staleness(Number(timestamp.trim()), input, true);
+    const late = staleness(Number(timestamp.trim()), input, { future: true });
     if (late) return late;
     const offered = signatures
       .split(" ")

@@ -1,8 +1,9 @@
 // Razorpay (https://razorpay.com/docs/webhooks/validate-test/; the referee is the `razorpay`
 // package's validateWebhookSignature): `X-Razorpay-Signature` is the hex HMAC-SHA256 of the raw
 // body keyed with the webhook secret as text. No timestamp is signed: a replay is made harmless by
-// deduplication. The event id is the `x-razorpay-event-id` header (Razorpay's idempotency key; not
-// signed, so it only names the event, never changes what is proven), else the body's hash.
+// deduplication, so the event's identity is what the signature covers, the body (its hash). The
+// `x-razorpay-event-id` header (Razorpay's idempotency key) is not signed: the same captured body with
+// a new header value would otherwise be a new event, forwarded again, forever. It is only logged.
 // The object is the first entity under `payload` among payment, refund, order, subscription,
 // payment_link, invoice; the type is `event` (payment.captured).
 
@@ -20,11 +21,12 @@ export const razorpay: Scheme = {
       return reject("missing_signature", "X-Razorpay-Signature is missing");
     if (!(await anySecretSigns(input.secrets, input.raw, [signature.trim()], "hex")))
       return reject("bad_signature", "X-Razorpay-Signature does not match a secret of this source");
-    const eventId = input.headers.get("x-razorpay-event-id")?.trim();
+    const deliveryId = input.headers.get("x-razorpay-event-id")?.trim().slice(0, 128);
     return wholeBodyItem(input.raw, (body) => {
       const entity = ENTITIES.find((name) => recordAt(body, `payload.${name}.entity`) !== null);
       return {
-        id: eventId ? eventId : null,
+        id: null,
+        ...(deliveryId ? { deliveryId } : {}),
         objectRef: entity === undefined ? null : textOf(recordAt(body, `payload.${entity}.entity`), "id"),
         kind: entity ?? "event",
         status: textOf(body, "event"),

@@ -24,8 +24,10 @@ export interface SchemeInput {
 
 /** One event a signature proved. */
 export interface SchemeItem {
-  /** The provider's id of this event; null when it has none (the body's hash names it then). */
+  /** The provider's id of this event, when the proof covers it; null otherwise (what is proven names it). */
   readonly id: string | null;
+  /** An id the provider sends beside what it signs (Razorpay's x-razorpay-event-id): logged only. */
+  readonly deliveryId?: string;
   readonly objectRef: string | null;
   readonly kind: string;
   readonly status: string | null;
@@ -75,14 +77,22 @@ export function wholeBodyItem(raw: string, read: (body: Record<string, unknown>)
   return ok([{ ...read(body), data: body, unverified: null }]);
 }
 
-/** A rejection when `timestamp` (seconds) is older than the tolerance (or, with `future`, as far ahead). */
-export function staleness(timestamp: number, input: SchemeInput, future: boolean): Result<never, Rejection> | null {
-  const age = Math.floor(input.nowMs / 1000) - timestamp;
-  if (age > input.toleranceSeconds || (future && -age > input.toleranceSeconds))
-    return reject(
-      "stale_timestamp",
-      `timestamp ${timestamp} is ${age} s from now (tolerance ${input.toleranceSeconds} s)`,
-    );
+/** How a scheme's SDK compares a signed timestamp (seconds) with the clock: `future` also refuses one
+ *  as far ahead; `milliseconds` compares the clock's milliseconds with the end of the window (Paddle:
+ *  5.9 s old is stale) instead of whole seconds (Stripe, Standard Webhooks: floor(now / 1000) - t). */
+export interface TimestampRule {
+  readonly future: boolean;
+  readonly milliseconds?: boolean;
+}
+
+/** A rejection when `timestamp` (seconds) lies outside the tolerance, compared as `rule` says. */
+export function staleness(timestamp: number, input: SchemeInput, rule: TimestampRule): Result<never, Rejection> | null {
+  const tolerance = input.toleranceSeconds;
+  const ageMs = rule.milliseconds
+    ? input.nowMs - timestamp * 1000
+    : (Math.floor(input.nowMs / 1000) - timestamp) * 1000;
+  if (ageMs > tolerance * 1000 || (rule.future && -ageMs > tolerance * 1000))
+    return reject("stale_timestamp", `timestamp ${timestamp} is ${ageMs / 1000} s from now (tolerance ${tolerance} s)`);
   return null;
 }
 

@@ -22,7 +22,7 @@ export const stripe: Scheme = {
     if (signatures.length === 0) return reject("missing_signature", "Stripe-Signature has no v1=");
     if (!(await anySecretSigns(input.secrets, `${t}.${input.raw}`, signatures, "hex")))
       return reject("bad_signature", "no v1 signature matches a secret of this source");
-    const late = staleness(Number(t), input, false);
+    const late = staleness(Number(t), input, { future: false });
     if (late) return late;
     return wholeBodyItem(input.raw, (body) => {
       const object = recordAt(body, "data.object");
