@@ -62,7 +62,7 @@ describe("refund hints", () => {
     expect(origin.acknowledged.map((r) => typeOf(r.body))).toEqual(["portone.refund.in_queue"]);
     const [refund] = (await stub.inspect()).refunds;
     expect(refund).toMatchObject({ state: "unconfirmed" });
-    expect(String(refund?.last_error)).toContain("PortOne says IN_QUEUE; the hint said SUCCESS");
+    expect(refund?.last_error).toContain("PortOne says IN_QUEUE; the hint said SUCCESS");
   });
 
   it("hints that differ only in unsigned fields are one hint: one row and one API call", async () => {
@@ -106,7 +106,7 @@ describe("refund hints", () => {
     expect(portoneApi.requests).toHaveLength(1);
     const refunds = (await stub.inspect()).refunds;
     expect(refunds.map((r) => r.state)).toEqual(["unconfirmed", "unconfirmed"]);
-    expect(String(refunds[0]?.last_error)).toContain(`PortOne does not know payment ${paymentRef}`);
+    expect(refunds[0]?.last_error).toContain(`PortOne does not know payment ${paymentRef}`);
     // A new hint for it is kept, but PortOne is asked again only an hour after it said so.
     await post("/webhooks/portone/refund", hint(paymentRef, uniqueRef("rf")));
     await runDurableObjectAlarm(stub);

@@ -16,7 +16,7 @@ interface Vector {
   headers: Record<string, string>;
 }
 const { signedAt, sources } = vectorFile;
-const vectors = vectorFile.vectors as Vector[];
+const vectors = vectorFile.vectors as unknown as Vector[];
 const vector = (scheme: string) => vectors.find((v) => v.scheme === scheme) as Vector;
 
 function post(v: Vector, body = v.body, headers = v.headers): Promise<Response> {

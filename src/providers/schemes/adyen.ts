@@ -74,7 +74,10 @@ function signedValues(item: Record<string, unknown>): { message: string; item: S
   const refs = SIGNED.map((key) => item[key]);
   if (!refs.every((ref) => ref === undefined || ref === null || typeof ref === "string"))
     return `${SIGNED.join(", ")} must be strings`;
-  const colon = NO_COLON.find((key) => String(item[key] ?? "").includes(":"));
+  const colon = NO_COLON.find((key) => {
+    const value = item[key];
+    return typeof value === "string" && value.includes(":");
+  });
   if (colon !== undefined || currency.includes(":"))
     return `${colon ?? "amount.currency"} holds a ':' (the signed values could be split otherwise)`;
   const text = (v: unknown): string => (typeof v === "string" ? v : "");
