@@ -6,7 +6,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { gateFor, PROBE_INTERVAL_MS, type Lease, type LeaseAnswer } from "../src/egress/gate";
+import { gateFor, LEASE_MS, PROBE_INTERVAL_MS, type Lease, type LeaseAnswer } from "../src/egress/gate";
 import { forwardUnderLease, type GateAnswer } from "../src/egress/gate-lease";
 import { ledgerFor } from "../src/ledger/ledger";
 import { adminFetch } from "./admin-helpers";
@@ -140,7 +140,11 @@ describe("the gate's leases", () => {
     const gate = gateFor(env, name);
     const answers: LeaseAnswer[] = [];
     for (const holder of ["a", "b", "c", "d", "e"]) answers.push(await gate.lease(ask(name, holder)));
-    // The first took the whole; its renewal leaves room for the others, who now get their part.
+    // The first took the whole; its renewal takes its part only, and once what it held before has left
+    // the origin's sliding second (its lease's end and a second more), the others get theirs.
+    expect(await gate.lease(ask(name, "a"))).toMatchObject({ granted: true, lease: { perSecond: 4 } });
+    expect(await gate.lease(ask(name, "b"))).toMatchObject({ granted: false });
+    testClock.advance(LEASE_MS + 1_100);
     answers.push(await gate.lease(ask(name, "a")));
     for (const holder of ["b", "c"]) answers.push(await gate.lease(ask(name, holder)));
     const live = new Map<string, Lease>();

@@ -4,7 +4,7 @@ import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, expect, vi } from "vitest";
 import { gateFor } from "../src/egress/gate";
-import { forgetLeases } from "../src/egress/gate-lease";
+import { resetLocalLeases } from "../src/egress/gate-lease";
 import { forgetBursts } from "../src/alerts/report";
 import { clock } from "../src/lib/clock";
 import { outbound } from "../src/lib/outbound";
@@ -23,7 +23,7 @@ beforeAll(async () => {
  *  After the stand-ins: a resume wakes the objects an earlier test left waiting, and at the injected
  *  clock that wake is due a year ahead, so it never fires by itself into this test. */
 async function resetGates(): Promise<void> {
-  forgetLeases();
+  resetLocalLeases();
   forgetBursts();
   for (const name of ["default", "erp", "limited", "analytics"]) await gateFor(env, name).setPaused(name, false);
 }

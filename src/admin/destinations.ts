@@ -40,7 +40,7 @@ async function view(
   pending: number | null,
   state?: GateState,
 ): Promise<DestinationView> {
-  const gate = state ?? (await gateFor(c.env, d.name).state());
+  const gate = state ?? (await gateFor(c.env, d.name).state(d.name));
   return {
     name: d.name,
     host: d.url === "" ? null : new URL(d.url).host,

@@ -12,29 +12,23 @@ import { clock } from "../lib/clock";
 import { errorText } from "../lib/result";
 import { log } from "../lib/log";
 import { send, type AttemptResult, type SignedRequest } from "./deliver";
-import {
-  gateFor,
-  nextSlot,
-  spacingMs,
-  type GateLimits,
-  type Lease,
-  type LeaseAnswer,
-  type LeaseAsk,
-  type WaitReason,
-} from "./gate";
+import { gateFor, type Lease, type LeaseAnswer, type LeaseAsk, type WaitReason } from "./gate";
+import { nextSlot, sendSpacingMs, spacingMs, type GateLimits } from "./rate";
 
 /** What a forward through the gate got: sent (with the origin's answer) or told when to come back. */
 export type GateAnswer =
   | { readonly sent: true; readonly result: AttemptResult }
   | { readonly sent: false; readonly retryAt: number; readonly reason: WaitReason };
 
-interface Held extends Lease {
+/** A lease as this isolate holds it. */
+interface LocalLease extends Lease {
   /** When the lease ends, on this isolate's clock (counted from before the ask: never after the gate's end). */
   readonly endsAt: number;
 }
 
+/** What this isolate keeps of one destination: its lease, and what it sends under it. */
 interface Local {
-  lease: Held | null;
+  lease: LocalLease | null;
   /** Which ask to the gate is out for this destination (its number), if any. Only plain data is
    *  shared between objects: a promise made in one object's request context must not be awaited in
    *  another's (the runtime binds it to the first), so the others wait for the answer by polling. */
@@ -42,15 +36,20 @@ interface Local {
   inFlight: number;
   nextSlotAt: number;
   lastPromised: number;
+  /** How many times the lease was forgotten: an answer asked for before that is not kept. */
+  forgotten: number;
 }
 
 const locals = new Map<string, Local>();
 let holderId: string | null = null;
 
-/** Forgets the leases this isolate holds (all, or one destination's): an operator paused or resumed it. */
-export function forgetLeases(destination?: string): void {
-  if (destination === undefined) locals.clear();
-  else locals.delete(destination);
+/** Forgets the lease this isolate holds for a destination: an operator paused or resumed it. What it
+ *  has in flight and its spacing are kept: those requests are still out, and still count. */
+export function forgetLeases(destination: string): void {
+  const local = locals.get(destination);
+  if (local === undefined) return;
+  local.lease = null;
+  local.forgotten += 1;
 }
 
 /** Sends one forward under the destination's lease, or says when to come back (no request made). */
@@ -80,7 +79,7 @@ export async function forwardUnderLease(
   const refusal = lease.probe ? null : localRefusal(local, lease, now); // a probe is this caller's alone
   if (refusal !== null) return refusal;
   local.inFlight += 1;
-  local.nextSlotAt = Math.max(local.nextSlotAt, now) + (lease.perSecond === null ? 0 : 1000 / lease.perSecond);
+  local.nextSlotAt = Math.max(local.nextSlotAt, now) + (lease.perSecond === null ? 0 : sendSpacingMs(lease.perSecond));
   let result: AttemptResult;
   try {
     result = await send(request);
@@ -91,10 +90,15 @@ export async function forwardUnderLease(
   return { sent: true, result };
 }
 
+/** Forgets everything this isolate keeps of every destination, as a new isolate would (tests). */
+export function resetLocalLeases(): void {
+  locals.clear();
+}
+
 function localFor(destination: string): Local {
   let local = locals.get(destination);
   if (local === undefined) {
-    local = { lease: null, asking: null, inFlight: 0, nextSlotAt: 0, lastPromised: 0 };
+    local = { lease: null, asking: null, inFlight: 0, nextSlotAt: 0, lastPromised: 0, forgotten: 0 };
     locals.set(destination, local);
   }
   return local;
@@ -146,10 +150,11 @@ async function ownAnswer(
   call: () => Promise<LeaseAnswer>,
 ): Promise<LeaseAnswer> {
   const mine = ++asks;
+  const forgottenBefore = local.forgotten;
   local.asking = mine;
   try {
     const answer = await call();
-    if (locals.get(destination) !== local) return answer; // forgotten meanwhile (a pause or a resume)
+    if (local.forgotten > forgottenBefore) return answer; // forgotten meanwhile (a pause or a resume)
     if (answer.granted && !answer.lease.probe) local.lease = { ...answer.lease, endsAt: askedAt + answer.lease.ttlMs };
     else local.lease = null;
     return answer;
@@ -163,7 +168,7 @@ function localRefusal(local: Local, lease: Lease, now: number): GateAnswer | nul
   const spacing =
     lease.perSecond === null
       ? spacingMs({ maxPerSecond: null, maxConcurrency: lease.concurrency })
-      : 1000 / lease.perSecond;
+      : sendSpacingMs(lease.perSecond);
   const wait = (reason: WaitReason, earliest: number): GateAnswer => {
     const retryAt = nextSlot(earliest, local.lastPromised, spacing);
     local.lastPromised = retryAt;

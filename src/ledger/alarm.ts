@@ -12,7 +12,7 @@ import type { Config } from "../config";
 import { clock } from "../lib/clock";
 import { err, errorText } from "../lib/result";
 import { signedRequest, targetFor, type AttemptResult, type SignedRequest } from "../egress/deliver";
-import type { GateLimits } from "../egress/gate";
+import type { GateLimits } from "../egress/rate";
 import { forwardUnderLease, type GateAnswer } from "../egress/gate-lease";
 import { retryDelayMs } from "../egress/schedule";
 import { log } from "../lib/log";
