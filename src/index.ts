@@ -22,6 +22,7 @@ import { recordRefundHint } from "./ingress/portone-refund";
 import { requireSource, verifySourceWebhook } from "./ingress/sources";
 import { recordSchemeWebhook } from "./ingress/schemes";
 import { SCHEME_NAMES } from "./providers/schemes/scheme";
+import { noteAddress } from "./alerts/report";
 
 // The main module may export only handlers and Durable Object classes: workerd refuses anything else.
 export { Ledger } from "./ledger/ledger";
@@ -35,6 +36,8 @@ app.use("*", async (c, next) => {
   const config = loadConfig(c.env);
   c.set("config", config);
   setLogLevel(config.logLevel);
+  // Alerts link to the console at GATEWAY_URL, else at the address the gateway was last reached at.
+  if (config.publicUrl === null) noteAddress(c.env, (p) => c.executionCtx.waitUntil(p), c.req.url);
   await next();
 });
 

@@ -55,8 +55,9 @@ describe("the cron's watchdog", () => {
     await deliver("payment-link", await eventFor("payment-link", ref, "Created"));
     const stub = ledgerOf(LINK, ref);
     expect(await runDurableObjectAlarm(stub)).toBe(true); // fails: a retry is set, the read model says pending
-    // The read model is asked as if two minutes had passed; the object's own clock has not moved.
-    const later = testClock.now + WATCHDOG_AFTER_MS + 1000;
+    // The read model is asked as if its retry (5 s, with jitter) were due more than two minutes ago;
+    // the object's own clock has not moved.
+    const later = testClock.now + 10_000 + WATCHDOG_AFTER_MS;
     expect(await wakeStranded(env, later)).toBe(0); // its retry alarm is set: nothing to do
     await runInDurableObject(stub, (_i, state) => state.storage.deleteAlarm()); // as if the alarm were lost
     expect(await wakeStranded(env, later)).toBe(1);

@@ -17,6 +17,7 @@ export function objectRowOf(ref: string, fields: Partial<ObjectRow> = {}): Objec
     delivered: 0,
     dead: 0,
     oldest_pending_at: null,
+    next_due_at: null,
     ...fields,
   };
 }

@@ -1,12 +1,15 @@
 // The alerts: one Durable Object (named "alerts") that keeps every alert as state (design: "Alerts")
-// and the notifications owed to ALERTS' targets, sent and retried by its alarm. Every part of the
-// gateway reports to it only when something is wrong (report.ts), so the happy path costs it nothing.
-// An alert opens once per key; while open, reports add to its count and move its last time; its
-// targets hear of it once when it opens, at most once an hour while it stays open (with its count),
-// and once when it resolves. A notification is stored before it is sent, so an outage of a target
-// (Slack down during an origin outage) delays it and never loses it; each is retried with the
-// deliveries' backoff, then given up (logged). Kinds that resolve by quiet (no bad signature for 15
-// minutes, no missed webhook for 24 h) are resolved by the alarm.
+// and the notifications owed to ALERTS' targets (notifications.ts), sent and retried by its alarm.
+// Every part of the gateway reports to it only when something is wrong (report.ts), so the happy path
+// costs it nothing. An alert opens once per key; while open, reports add to its count and move its
+// last time; its targets hear of it once when it opens, at most once an hour while it stays open (with
+// its count), and once when it resolves. A flapping alert does not flood them: one that reopens within
+// REOPEN_GRACE_MS of its resolution is the same alert again, and its "opened" is held for the grace,
+// then sent only if it is still open (a breaker opening and closing ten times in five minutes is one
+// opened and one resolved). Notifications are retried with the deliveries' backoff, then given up
+// (logged). Kinds that resolve by quiet (no bad signature for 15 minutes, no missed webhook for 24 h)
+// are resolved by the alarm. Resolved alerts and sent notifications are pruned after 30 days.
+// Bad signatures are counted here, where isolates meet (bursts.ts).
 
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
@@ -15,8 +18,13 @@ import { retryDelayMs } from "../egress/schedule";
 import { clock } from "../lib/clock";
 import { describeConfigError } from "../lib/config-error";
 import { log } from "../lib/log";
+import { migrate } from "../lib/migrations";
+import { MINUTE_MS } from "../lib/time";
+import { Bursts } from "./bursts";
 import { ALERT_KINDS, messageOf, REMIND_EVERY_MS, resolvedMessageOf, type AlertKind } from "./kinds";
+import { Notifications, type NotificationRow } from "./notifications";
 import { sendNotification, type AlertView, type NotificationType } from "./notify";
+import { ALERTS_SCHEMA } from "./schema";
 
 /** A report: the condition was seen (`count` times), or `outstanding` more of it are left to clear. */
 export interface AlertSignal {
@@ -25,36 +33,6 @@ export interface AlertSignal {
   readonly count?: number;
   readonly outstanding?: number;
 }
-
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS alerts (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     key TEXT NOT NULL,
-     kind TEXT NOT NULL,
-     severity TEXT NOT NULL,
-     state TEXT NOT NULL CHECK (state IN ('open', 'resolved')),
-     opened_at INTEGER NOT NULL,
-     last_at INTEGER NOT NULL,
-     resolved_at INTEGER,
-     count INTEGER NOT NULL,
-     outstanding INTEGER NOT NULL DEFAULT 0,
-     message TEXT NOT NULL,
-     notified_at INTEGER NOT NULL
-   )`,
-  "CREATE UNIQUE INDEX IF NOT EXISTS alerts_open ON alerts (key) WHERE state = 'open'",
-  `CREATE TABLE IF NOT EXISTS notifications (
-     id TEXT PRIMARY KEY,
-     target TEXT NOT NULL,
-     type TEXT NOT NULL,
-     alert TEXT NOT NULL,
-     created_at INTEGER NOT NULL,
-     attempts INTEGER NOT NULL DEFAULT 0,
-     next_attempt_at INTEGER NOT NULL,
-     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
-     last_error TEXT
-   )`,
-  "CREATE INDEX IF NOT EXISTS notifications_due ON notifications (state, next_attempt_at)",
-];
 
 type AlertRow = {
   id: number;
@@ -71,22 +49,17 @@ type AlertRow = {
   notified_at: number;
 };
 
-type NotificationRow = {
-  id: string;
-  target: string;
-  type: NotificationType;
-  alert: string;
-  created_at: number;
-  attempts: number;
-};
-
 /** Notifications sent per alarm run at most (the rest follow in the next run, at once). */
 const SEND_BATCH = 20;
 /** With ALERTS unusable, owed notifications wait this long before the targets are read again, in ms. */
-const CONFIG_RETRY_MS = 5 * 60_000;
+const CONFIG_RETRY_MS = 5 * MINUTE_MS;
+/** An alert that reopens this soon after it resolved is the same alert again, its "opened" held, in ms. */
+export const REOPEN_GRACE_MS = 5 * MINUTE_MS;
 
 const kindOf = (key: string): AlertKind => key.slice(0, key.indexOf(":")) as AlertKind;
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const earliest = (a: number | null, b: number | null): number | null =>
+  a === null ? b : b === null ? a : Math.min(a, b);
 
 function viewOf(row: AlertRow): AlertView {
   return {
@@ -104,11 +77,18 @@ function viewOf(row: AlertRow): AlertView {
 
 export class Alerts extends DurableObject<Env> {
   readonly #sql: SqlStorage;
+  readonly #notifications: Notifications;
+  readonly #bursts = new Bursts();
+  /** The address the gateway was last reached at, as stored (undefined: not read yet). */
+  #address: string | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    for (const statement of SCHEMA) this.#sql.exec(statement);
+    this.#notifications = new Notifications(this.#sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      await migrate(ctx.storage, ALERTS_SCHEMA, new Date(clock.now()).toISOString());
+    });
   }
 
   /** Opens the alert of this kind and subject, or adds to the open one. */
@@ -119,45 +99,81 @@ export class Alerts extends DurableObject<Env> {
     const outstanding = signal.outstanding ?? 0;
     const view = this.ctx.storage.transactionSync(() => {
       const open = this.#open(key);
-      if (open === null) {
-        const row = this.#sql
-          .exec<AlertRow>(
-            `INSERT INTO alerts (key, kind, severity, state, opened_at, last_at, count, outstanding, message, notified_at)
-             VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING *`,
-            key,
-            signal.kind,
-            ALERT_KINDS[signal.kind].severity,
-            now,
-            now,
-            count,
-            Math.max(0, outstanding),
-            messageOf(signal.kind, signal.subject, count),
-            now,
-          )
-          .one();
-        this.#owe(row, "gateway.alert.opened", now);
-        log(row.severity === "critical" ? "error" : "warn", "alert opened", { key, count });
-        return viewOf(row);
-      }
-      const total = open.count + count;
-      const remind = now - open.notified_at >= REMIND_EVERY_MS;
+      if (open !== null) return this.#addTo(open, signal, count, outstanding, now);
+      const recent = this.#sql
+        .exec<AlertRow>(
+          `SELECT * FROM alerts WHERE key = ? AND state = 'resolved' AND resolved_at >= ?
+            ORDER BY resolved_at DESC LIMIT 1`,
+          key,
+          now - REOPEN_GRACE_MS,
+        )
+        .toArray()[0];
+      if (recent !== undefined) return this.#reopen(recent, signal, count, outstanding, now);
       const row = this.#sql
         .exec<AlertRow>(
-          `UPDATE alerts SET count = ?, last_at = ?, outstanding = max(0, outstanding + ?), message = ?, notified_at = ?
-            WHERE id = ? RETURNING *`,
-          total,
+          `INSERT INTO alerts (key, kind, severity, state, opened_at, last_at, count, outstanding, message, notified_at)
+           VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING *`,
+          key,
+          signal.kind,
+          ALERT_KINDS[signal.kind].severity,
           now,
-          outstanding,
-          messageOf(signal.kind, signal.subject, total),
-          remind ? now : open.notified_at,
-          open.id,
+          now,
+          count,
+          Math.max(0, outstanding),
+          messageOf(signal.kind, signal.subject, count),
+          now,
         )
         .one();
-      if (remind) this.#owe(row, "gateway.alert.opened", now);
+      this.#owe(row, "gateway.alert.opened", now);
+      log(row.severity === "critical" ? "error" : "warn", "alert opened", { key, count });
       return viewOf(row);
     });
     await this.#arm();
     return view;
+  }
+
+  /** Adds a report to the open alert; reminds its targets when the last notice is an hour old. */
+  #addTo(open: AlertRow, signal: AlertSignal, count: number, outstanding: number, now: number): AlertView {
+    const total = open.count + count;
+    const remind = now - open.notified_at >= REMIND_EVERY_MS;
+    const row = this.#sql
+      .exec<AlertRow>(
+        `UPDATE alerts SET count = ?, last_at = ?, outstanding = max(0, outstanding + ?), message = ?, notified_at = ?
+          WHERE id = ? RETURNING *`,
+        total,
+        now,
+        outstanding,
+        messageOf(signal.kind, signal.subject, total),
+        remind ? now : open.notified_at,
+        open.id,
+      )
+      .one();
+    if (remind) this.#owe(row, "gateway.alert.opened", now);
+    return viewOf(row);
+  }
+
+  /** The same alert again, within the grace after it resolved: its "opened" waits out the grace. */
+  #reopen(recent: AlertRow, signal: AlertSignal, count: number, outstanding: number, now: number): AlertView {
+    const total = recent.count + count;
+    const row = this.#sql
+      .exec<AlertRow>(
+        `UPDATE alerts SET state = 'open', resolved_at = NULL, count = ?, last_at = ?, outstanding = max(0, ?),
+                message = ?, notified_at = ?
+          WHERE id = ? RETURNING *`,
+        total,
+        now,
+        outstanding,
+        messageOf(signal.kind, signal.subject, total),
+        now,
+        recent.id,
+      )
+      .one();
+    this.#owe(row, "gateway.alert.opened", now, { at: now + REOPEN_GRACE_MS, held: true });
+    log("warn", "alert reopened within the grace after it resolved; its notification is held", {
+      key: row.key,
+      count: total,
+    });
+    return viewOf(row);
   }
 
   /** Resolves the open alert of this key (nothing when none is open). */
@@ -182,6 +198,22 @@ export class Alerts extends DurableObject<Env> {
     return view;
   }
 
+  /** Bad signatures seen on a route by one isolate (report.ts batches them): counted here, where
+   *  every isolate's reports meet, in memory; a burst opens ingest.signature_failures. */
+  async countBadSignatures(route: string, n: number): Promise<void> {
+    const report = this.#bursts.count(route, n, clock.now(), this.#open(`ingest.signature_failures:${route}`) !== null);
+    if (report !== null) await this.raise({ kind: "ingest.signature_failures", subject: route, count: report });
+  }
+
+  /** Remembers the address the gateway was reached at (for console links when GATEWAY_URL is unset);
+   *  written only when it changed. */
+  async noteAddress(origin: string): Promise<void> {
+    this.#address ??= (await this.ctx.storage.get<string>("address")) ?? null;
+    if (this.#address === origin) return;
+    await this.ctx.storage.put("address", origin);
+    this.#address = origin;
+  }
+
   /** Alerts, newest first: the open ones, the resolved ones, or both. */
   list(state?: "open" | "resolved", limit = 100): AlertView[] {
     return this.#sql
@@ -194,7 +226,7 @@ export class Alerts extends DurableObject<Env> {
       .map(viewOf);
   }
 
-  /** Resolves the alerts quiet long enough, then sends what is owed. */
+  /** Resolves the alerts quiet long enough, sends what is owed, prunes what is old. */
   override async alarm(): Promise<void> {
     const now = clock.now();
     this.ctx.storage.transactionSync(() => {
@@ -204,6 +236,7 @@ export class Alerts extends DurableObject<Env> {
       }
     });
     await this.#sendDue(now);
+    this.#notifications.prune(now);
     await this.#arm();
   }
 
@@ -221,51 +254,38 @@ export class Alerts extends DurableObject<Env> {
       )
       .toArray()[0];
     if (row === undefined) return null;
-    this.#owe(row, "gateway.alert.resolved", now);
+    // A reopen whose "opened" was still held was never announced: nor is this resolution.
+    if (!this.#notifications.dropHeld(row.id)) this.#owe(row, "gateway.alert.resolved", now);
     log("warn", "alert resolved", { key, count: row.count });
     return viewOf(row);
   }
 
-  /** Stores one notification per target, in the transaction that changed the alert. */
-  #owe(row: AlertRow, type: NotificationType, now: number): void {
+  /** Owes the change to every target, in the transaction that changed the alert; with ALERTS invalid,
+   *  to whichever targets it names once fixed (logged now, naming the bad key). */
+  #owe(row: AlertRow, type: NotificationType, now: number, options: { at?: number; held?: boolean } = {}): void {
     const targets = loadConfig(this.env).alerts;
-    if (!targets.ok) {
-      log("error", "alert not notified: ALERTS is invalid", {
+    if (!targets.ok)
+      log("error", "alert not notified yet: ALERTS is invalid; it is sent once ALERTS is fixed", {
         key: row.key,
         config: describeConfigError(targets.error),
       });
-      return;
-    }
-    const alert = JSON.stringify(viewOf(row));
-    for (const target of targets.value)
-      this.#sql.exec(
-        "INSERT INTO notifications (id, target, type, alert, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
-        `alert_${crypto.randomUUID().replace(/-/g, "")}`,
-        target.name,
-        type,
-        alert,
-        now,
-        now,
-      );
+    const names = targets.ok ? targets.value.map((t) => t.name) : null;
+    this.#notifications.owe({ id: row.id, view: JSON.stringify(viewOf(row)) }, type, names, now, options);
   }
 
   async #sendDue(now: number): Promise<void> {
     const config = loadConfig(this.env);
-    const due = this.#sql
-      .exec<NotificationRow>(
-        `SELECT id, target, type, alert, created_at, attempts FROM notifications
-          WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY created_at LIMIT ?`,
-        now,
-        SEND_BATCH,
-      )
-      .toArray();
-    if (due.length === 0) return;
     if (!config.alerts.ok) {
-      this.#sql.exec("UPDATE notifications SET next_attempt_at = ? WHERE state = 'pending'", now + CONFIG_RETRY_MS);
+      this.#notifications.postpone(now, now + CONFIG_RETRY_MS);
       return;
     }
     const targets = new Map<string, AlertTarget>(config.alerts.value.map((t) => [t.name, t]));
-    const consoleUrl = config.publicUrl === null ? null : `${config.publicUrl}/console/alerts`;
+    this.ctx.storage.transactionSync(() => this.#notifications.expandAnyTarget([...targets.keys()]));
+    const due = this.#notifications.due(now, SEND_BATCH);
+    if (due.length === 0) return;
+    this.#address ??= (await this.ctx.storage.get<string>("address")) ?? null;
+    const base = config.publicUrl ?? this.#address;
+    const consoleUrl = base === null ? null : `${base}/console/alerts`;
     await Promise.all(due.map((row) => this.#sendOne(row, targets.get(row.target), consoleUrl)));
   }
 
@@ -282,36 +302,21 @@ export class Alerts extends DurableObject<Env> {
         ? ({ ok: false, error: `target ${row.target} is no longer in ALERTS` } as const)
         : await sendNotification(this.env, target, notification);
     const now = clock.now();
-    if (sent.ok) {
-      this.#sql.exec(
-        "UPDATE notifications SET state = 'sent', attempts = attempts + 1, last_error = NULL WHERE id = ?",
-        row.id,
-      );
-      return;
-    }
+    if (sent.ok) return this.#notifications.sent(row.id);
     const delay = target === undefined ? null : retryDelayMs(row.attempts + 1, Math.random());
-    this.#sql.exec(
-      "UPDATE notifications SET attempts = attempts + 1, last_error = ?, state = ?, next_attempt_at = ? WHERE id = ?",
-      sent.error,
-      delay === null ? "failed" : "pending",
-      delay === null ? now : now + delay,
-      row.id,
-    );
+    this.#notifications.failed(row.id, sent.error, delay === null ? null : now + delay, now);
     const fields = { target: row.target, type: row.type, attempt: row.attempts + 1, error: sent.error };
     if (delay === null) log("error", "alert notification given up", fields);
     else
       log("warn", "alert notification failed; retried", { ...fields, retry_at: new Date(now + delay).toISOString() });
   }
 
-  /** The alarm at the earliest of: a notification due, an alert that resolves by quiet. */
+  /** The alarm at the earliest of: a notification due, an alert that resolves by quiet, a prune. */
   async #arm(): Promise<void> {
-    const next = this.#sql
-      .exec<{ at: number | null }>("SELECT min(next_attempt_at) AS at FROM notifications WHERE state = 'pending'")
-      .one().at;
-    let at = next;
+    let at = earliest(this.#notifications.nextDue(), this.#notifications.nextPruneAt());
     for (const row of this.#sql.exec<AlertRow>("SELECT * FROM alerts WHERE state = 'open'").toArray()) {
       const quietMs = ALERT_KINDS[row.kind].quietMs;
-      if (quietMs !== null) at = at === null ? row.last_at + quietMs : Math.min(at, row.last_at + quietMs);
+      if (quietMs !== null) at = earliest(at, row.last_at + quietMs);
     }
     if (at === null) return;
     const current = await this.ctx.storage.getAlarm();

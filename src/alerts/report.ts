@@ -2,15 +2,13 @@
 // Reports are made only when something is wrong (a breaker opens, an event is dead-lettered, a pass
 // learns a missed status…), so the happy path costs no request here. A report that cannot be made is
 // logged and never fails the caller's own work (a delivery, a pass, an acknowledgement).
-// Bad signatures are counted in this isolate's memory, per route: the 20th within 5 minutes opens
-// ingest.signature_failures (one request), and while it is open the count is reported at most once a
-// minute, so a flood of forgeries costs the alerts object a request a minute, not one each.
+// Bad signatures are counted by the alerts object, where isolates meet, from batches each isolate
+// sends at most four times a second per route (bursts.ts).
 
-import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
 import type { AlertSignal, Alerts } from "./alerts";
-import { ALERT_KINDS, SIGNATURE_BURST, type AlertKind } from "./kinds";
+import type { AlertKind } from "./kinds";
 
 export function alertStore(env: Env): DurableObjectStub<Alerts> {
   return env.ALERT_STORE.get(env.ALERT_STORE.idFromName("alerts"));
@@ -39,48 +37,46 @@ export function clearAlert(env: Env, kind: AlertKind, subject: string, count: nu
   return attempt("cleared", key, () => alertStore(env).clear(key, count));
 }
 
-interface Burst {
-  /** Times of the bad signatures not yet reported, within the window (while closed). */
-  times: number[];
-  open: boolean;
-  unreported: number;
-  reportedAt: number;
-  lastAt: number;
-}
+/** One isolate's bad signatures per route, not yet told to the alerts object. */
+const unsent = new Map<string, number>();
+/** Bad signatures of one isolate are told to the alerts object at most this often per route, in ms. */
+const FLUSH_EVERY_MS = 250;
+const MAX_ROUTES = 200;
 
-const bursts = new Map<string, Burst>();
-const MAX_ROUTES = 100;
-const REPORT_EVERY_MS = 60_000;
-const QUIET_MS = ALERT_KINDS["ingest.signature_failures"].quietMs;
-
-/** Counts one webhook refused for its signature on a route; reports a burst (see above). */
+/** Counts one webhook refused for its signature on a route. The alerts object counts across isolates
+ *  (bursts.ts); this isolate tells it in batches, the first FLUSH_EVERY_MS after the first bad
+ *  signature, so a flood costs it a few requests a second, not one each, and writes nothing. */
 export function countBadSignature(env: Env, waitUntil: (p: Promise<unknown>) => void, route: string): void {
-  const now = clock.now();
-  let burst = bursts.get(route);
-  if (burst === undefined) {
-    if (bursts.size >= MAX_ROUTES) bursts.clear();
-    burst = { times: [], open: false, unreported: 0, reportedAt: 0, lastAt: 0 };
-    bursts.set(route, burst);
-  }
-  if (burst.open && now - burst.lastAt >= QUIET_MS) burst.open = false; // the alerts object resolved it
-  burst.lastAt = now;
-  const report = (count: number) =>
-    waitUntil(raiseAlert(env, { kind: "ingest.signature_failures", subject: route, count }));
-  if (!burst.open) {
-    burst.times = burst.times.filter((t) => now - t < SIGNATURE_BURST.windowMs);
-    burst.times.push(now);
-    if (burst.times.length < SIGNATURE_BURST.count) return;
-    report(burst.times.length);
-    Object.assign(burst, { open: true, times: [], unreported: 0, reportedAt: now });
+  const pending = unsent.get(route);
+  if (pending !== undefined) {
+    unsent.set(route, pending + 1);
     return;
   }
-  burst.unreported += 1;
-  if (now - burst.reportedAt < REPORT_EVERY_MS) return;
-  report(burst.unreported);
-  Object.assign(burst, { unreported: 0, reportedAt: now });
+  if (unsent.size >= MAX_ROUTES) return;
+  unsent.set(route, 1);
+  waitUntil(
+    (async () => {
+      await new Promise((resolve) => setTimeout(resolve, FLUSH_EVERY_MS));
+      const n = unsent.get(route) ?? 0;
+      unsent.delete(route);
+      const key = `ingest.signature_failures:${route}`;
+      await attempt("counted", key, () => alertStore(env).countBadSignatures(route, n));
+    })(),
+  );
 }
 
-/** Forgets the bursts counted in this isolate (tests). */
+/** Forgets the bad signatures this isolate has not told yet (tests). */
 export function forgetBursts(): void {
-  bursts.clear();
+  unsent.clear();
+}
+
+const addresses = new Set<string>();
+
+/** Tells the alerts object the address the gateway is reached at (its console links, when GATEWAY_URL
+ *  is unset), once per isolate and address. */
+export function noteAddress(env: Env, waitUntil: (p: Promise<unknown>) => void, url: string): void {
+  const origin = new URL(url).origin;
+  if (addresses.has(origin)) return;
+  addresses.add(origin);
+  waitUntil(attempt("told the gateway's address", "address", () => alertStore(env).noteAddress(origin)));
 }

@@ -35,8 +35,7 @@ import {
   type CheckResult,
 } from "./check-with-portone";
 import { purge, type PurgeResult } from "./retention";
-import { clearAlert, raiseAlert, resolveAlert } from "../alerts/report";
-import { READ_MODEL_LAG_MS } from "../alerts/kinds";
+import { clearAlert } from "../alerts/report";
 import type { Charge, Observed } from "../egress/portone/lookups";
 
 export type { NotStored, RecordInput, RecordOutcome, RecordResult } from "./record";
@@ -50,8 +49,6 @@ const READ_MODEL_MAX_LAG_MS = 5_000;
 const LOST_ALARM_MS = 60_000;
 /** When reading a subscription's charges is tried again after the API was unavailable, in ms. */
 const CHARGES_RETRY_MS = 60_000;
-/** Backoff after the read model (D1) failed, in ms: from 30 s, doubling, at most 10 minutes. */
-const READ_MODEL_RETRY_MS = { first: 30_000, max: 10 * 60_000 };
 
 export class Ledger extends DurableObject<Env> {
   readonly #config: Config;
@@ -68,12 +65,6 @@ export class Ledger extends DurableObject<Env> {
   #empty = false;
   /** Whether this object has refunds to confirm (learned once, then kept up to date). */
   #hasRefunds: boolean | null = null;
-  /** After a D1 failure: when to try the read model again, and how many failures in a row. */
-  #readModelRetryAt: number | null = null;
-  #readModelFailures = 0;
-  /** Since when D1 has refused this object's changes, and whether readmodel.lagging was raised for it. */
-  #readModelFailingSince: number | null = null;
-  #lagReported = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -81,7 +72,7 @@ export class Ledger extends DurableObject<Env> {
     setLogLevel(this.#config.logLevel);
     this.#outbox = new Outbox(ctx.storage.sql, routeOf(this.#config));
     this.#refunds = new Refunds(ctx.storage.sql);
-    this.#readModel = new ReadModelFeed(ctx.storage.sql);
+    this.#readModel = this.#feed();
     void ctx.blockConcurrencyWhile(async () => {
       // A new object holds no event and no refund yet (whatever records one says so), and no attempt
       // an earlier instance left in flight.
@@ -193,44 +184,24 @@ export class Ledger extends DurableObject<Env> {
     let sentAt = clock.now();
     const keepReadModelCurrent = async (): Promise<void> => {
       if (clock.now() - sentAt < READ_MODEL_MAX_LAG_MS) return;
-      await this.#sendToReadModel();
+      await this.#readModel.sync();
       sentAt = clock.now();
     };
     await this.#readChargesIfDue();
     let name: string | null = null;
     const ledger = (): string => (name ??= storedObjectName(this.ctx.storage.sql));
     await runAlarm(this.ctx.storage, this.env, this.#config, this.#outbox, refunds, keepReadModelCurrent, ledger);
-    await this.#sendToReadModel();
+    // At most a moment's wait: a slow D1 never holds the next delivery (the send goes on by itself).
+    await this.#readModel.sync();
     await this.#rearm();
   }
 
-  /** One snapshot to D1 if the read model is behind and not backing off. A D1 failure is logged and
-   *  retried with backoff (the changes stay in this object); it never fails the run. */
-  async #sendToReadModel(): Promise<void> {
-    const sql = this.ctx.storage.sql;
-    if ((this.#readModelRetryAt ?? 0) > clock.now()) return; // flush() sends nothing when nothing changed
-    try {
-      await this.#readModel.flush((snapshot) => applyThroughWriter(this.env, snapshot));
-      this.#readModelRetryAt = null;
-      this.#readModelFailures = 0;
-      this.#readModelFailingSince = null;
-      if (this.#lagReported) await resolveAlert(this.env, "readmodel.lagging", "d1");
-      this.#lagReported = false;
-    } catch (thrown) {
-      this.#readModelFailures += 1;
-      this.#readModelFailingSince ??= clock.now();
-      if (!this.#lagReported && clock.now() - this.#readModelFailingSince > READ_MODEL_LAG_MS) {
-        this.#lagReported = true;
-        await raiseAlert(this.env, { kind: "readmodel.lagging", subject: "d1" });
-      }
-      const delay = Math.min(READ_MODEL_RETRY_MS.first * 2 ** (this.#readModelFailures - 1), READ_MODEL_RETRY_MS.max);
-      this.#readModelRetryAt = clock.now() + delay;
-      log("warn", "read model not updated; retried later, delivery goes on", {
-        object: storedObjectName(sql),
-        error: errorText(thrown),
-        retry_at: new Date(this.#readModelRetryAt).toISOString(),
-      });
-    }
+  #feed(): ReadModelFeed {
+    return new ReadModelFeed(
+      this.ctx.storage.sql,
+      (snapshot) => applyThroughWriter(this.env, snapshot),
+      (at) => this.#wake(at),
+    );
   }
 
   /**
@@ -243,7 +214,7 @@ export class Ledger extends DurableObject<Env> {
     // only then saves a write per run. Read first, so nothing awaits between the read of the work
     // due and the set.
     const set = await this.ctx.storage.getAlarm();
-    const readModel = this.#readModel.behind() ? (this.#readModelRetryAt ?? clock.now()) : null;
+    const readModel = this.#readModel.dueAt(clock.now());
     const wake = [
       this.#hasRefunds ? this.#refunds.nextDue() : null,
       readModel,
@@ -340,7 +311,7 @@ export class Ledger extends DurableObject<Env> {
   purge(cutoff: number): PurgeResult {
     const result = purge(this.ctx.storage, cutoff, clock.now());
     if (result.purged) {
-      this.#readModel = new ReadModelFeed(this.ctx.storage.sql);
+      this.#readModel = this.#feed();
       this.#hasRefunds = null;
       log("info", "history purged after the retention period", {
         object: storedObjectName(this.ctx.storage.sql),

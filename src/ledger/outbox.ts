@@ -19,6 +19,10 @@ export const DELIVERY_PER_EVENT = `SELECT seq,
     max(last_error) AS last_error, max(updated_at) AS delivery_updated_at, max(changed) AS changed
   FROM deliveries GROUP BY seq`;
 
+/** When the earliest of the destinations' queue heads is due (NULL: nothing pending); one value. */
+export const NEXT_DUE = `SELECT min(next_attempt_at) AS at FROM
+    (SELECT next_attempt_at, min(seq) FROM deliveries WHERE state = 'pending' GROUP BY destination)`;
+
 /** Every delivery attempt: those over and kept in the history, then each row's current one (in
  *  flight, or the one that delivered it). */
 export const ALL_ATTEMPTS = `SELECT id, event_id, destination, started_at, finished_at, outcome, http_status, error
@@ -122,12 +126,7 @@ export class Outbox {
 
   /** When the earliest of the destinations' queue heads is due (null: nothing pending). */
   nextDue(): number | null {
-    return this.sql
-      .exec<{ at: number | null }>(
-        `SELECT min(next_attempt_at) AS at FROM
-           (SELECT next_attempt_at, min(seq) FROM deliveries WHERE state = 'pending' GROUP BY destination)`,
-      )
-      .one().at;
+    return this.sql.exec<{ at: number | null }>(NEXT_DUE).one().at;
   }
 
   /** Each destination's earliest pending event, by destination name, in one read: the queues a

@@ -6,14 +6,21 @@
 // written to `meta` only every few events, so a snapshot costs no SQLite row most of the time. After a
 // restart the changes since the checkpoint are sent again: D1's upserts write only what differs, so
 // that costs rows read, not written. A D1 failure leaves the cursor, so the same changes (and any
-// newer) are sent again later; it never delays an acknowledgement or a delivery. No payloads or
-// customer data leave.
+// newer) are sent again later, after a backoff. A send never holds a delivery for long: a run waits for
+// it at most SEND_DEADLINE_MS; past that it goes on in the background, and no second send starts while
+// it is out (a slow D1 is told each change once, not once per run). The writer raises and resolves
+// readmodel.lagging (readmodel/writer.ts): one place sees every ledger's sends. No payloads or customer
+// data leave.
 
 import { type EventRow, type ObjectRow, type Snapshot } from "../readmodel/rows";
 import { eventType } from "../providers/types";
+import { clock } from "../lib/clock";
+import { log } from "../lib/log";
+import { errorText } from "../lib/result";
+import { MINUTE_MS, SECOND_MS } from "../lib/time";
 import { meta } from "./meta";
 import { objectNameParts, storedObjectName } from "./object-name";
-import { ALL_ATTEMPTS, DELIVERY_PER_EVENT } from "./outbox";
+import { ALL_ATTEMPTS, DELIVERY_PER_EVENT, NEXT_DUE } from "./outbox";
 
 interface Cursor {
   readonly seq: number;
@@ -22,6 +29,13 @@ interface Cursor {
 
 /** The checkpoint is written once the cursor is this many events, or outbox changes, ahead of it. */
 const CHECKPOINT_EVERY = { events: 8, changes: 32 };
+/** How long a run waits for the read model to take a snapshot, in ms; past it, the send goes on alone. */
+export const SEND_DEADLINE_MS = 500;
+/** While a send is out past its deadline, the object looks again this often, in ms (its end wakes it
+ *  sooner; this is for an object evicted meanwhile, whose send was lost with it). */
+const SENDING_RECHECK_MS = 5_000;
+/** Backoff after the read model (D1) failed, in ms: from 30 s, doubling, at most 10 minutes. */
+const RETRY_MS = { first: 30 * SECOND_MS, max: 10 * MINUTE_MS };
 
 type EventQueryRow = {
   seq: number;
@@ -62,8 +76,18 @@ export class ReadModelFeed {
   #checkpoint: Cursor | null = null;
   /** The object's name, once known (it never changes). */
   #name = "";
+  /** The send still out, if any (a run stopped waiting for it at the deadline). */
+  #sending: Promise<void> | null = null;
+  /** After D1 failed: when to send again, and how many failures in a row. */
+  #retryAt: number | null = null;
+  #failures = 0;
 
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly apply: (snapshot: Snapshot) => Promise<void>,
+    /** Has the object run again at `at` (a send that ended after its run stopped waiting left work). */
+    private readonly wake: (at: number) => Promise<void>,
+  ) {}
 
   #sent(): Cursor {
     this.#cursor ??= this.#storedCheckpoint();
@@ -81,15 +105,62 @@ export class ReadModelFeed {
     return now.seq > at.seq || now.changed > at.changed;
   }
 
+  /** When the read model is to be sent to next (null: it has everything): now, after a backoff, or
+   *  a while after a send still out (whose end wakes the object sooner). */
+  dueAt(now: number): number | null {
+    if (!this.behind()) return null;
+    if (this.#sending !== null) return now + SENDING_RECHECK_MS;
+    return Math.max(this.#retryAt ?? now, now);
+  }
+
+  /** Sends what changed, unless backing off or a send is still out, and waits for it at most
+   *  `deadlineMs`. A D1 failure is logged and retried with backoff (the changes stay here); it never
+   *  throws, nor fails the caller's run. */
+  async sync(deadlineMs = SEND_DEADLINE_MS): Promise<void> {
+    if (this.#sending === null) {
+      if ((this.#retryAt ?? 0) > clock.now() || !this.behind()) return;
+      this.#sending = this.#send().finally(() => {
+        this.#sending = null;
+      });
+      // A send that ends after the run stopped waiting for it: what changed meanwhile is due then.
+      void this.#sending
+        .then(() => (this.behind() ? this.wake(this.#retryAt ?? clock.now()) : undefined))
+        .catch(() => undefined);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
+    try {
+      await Promise.race([this.#sending, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #send(): Promise<void> {
+    try {
+      await this.#flush();
+      this.#retryAt = null;
+      this.#failures = 0;
+    } catch (thrown) {
+      this.#failures += 1;
+      this.#retryAt = clock.now() + Math.min(RETRY_MS.first * 2 ** (this.#failures - 1), RETRY_MS.max);
+      log("warn", "read model not updated; retried later, delivery goes on", {
+        object: this.#name || storedObjectName(this.sql),
+        error: errorText(thrown),
+        retry_at: new Date(this.#retryAt).toISOString(),
+      });
+    }
+  }
+
   /** Sends what changed since the last snapshot; throws when D1 fails (nothing is lost: retried). */
-  async flush(apply: (snapshot: Snapshot) => Promise<void>): Promise<number> {
+  async #flush(): Promise<number> {
     const since = this.#sent();
     const upTo = latest(this.sql);
     if (upTo.seq <= since.seq && upTo.changed <= since.changed) return 0;
     this.#name ||= storedObjectName(this.sql);
     const snapshot = readSnapshot(this.sql, this.#name, since, upTo);
     if (snapshot === null) return 0;
-    await apply(snapshot);
+    await this.apply(snapshot);
     this.#cursor = upTo;
     const checkpoint = this.#storedCheckpoint();
     if (
@@ -160,6 +231,7 @@ type ObjectQueryRow = {
   delivered: number;
   dead: number;
   oldest: string | null;
+  next_due: number | null;
 };
 
 /** The ledger's own object: its state, its events' span, and its outbox's counts (one query). */
@@ -168,7 +240,7 @@ function objectRow(sql: SqlStorage, name: string): ObjectRow | null {
   const row = sql
     .exec<ObjectQueryRow>(
       `SELECT s.first, s.last, s.merchant_order_ref, st.status, st.terminal,
-              c.pending, c.delivered, c.dead, c.oldest
+              c.pending, c.delivered, c.dead, c.oldest, (${NEXT_DUE}) AS next_due
          FROM (SELECT min(received_at) AS first, max(received_at) AS last,
                       (SELECT json_extract(data, '$.merchant_order_ref') FROM events
                         WHERE kind = ?1 AND json_valid(data) AND json_type(data, '$.merchant_order_ref') = 'text'
@@ -200,5 +272,7 @@ function objectRow(sql: SqlStorage, name: string): ObjectRow | null {
     delivered: row.delivered,
     dead: row.dead,
     oldest_pending_at: row.oldest === null ? null : Date.parse(row.oldest),
+    // Work due already is run now (the run that sends this re-arms the alarm for it).
+    next_due_at: row.next_due === null ? null : Math.max(row.next_due, clock.now()),
   };
 }

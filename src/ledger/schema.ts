@@ -1,8 +1,15 @@
-// The ledger's SQLite schema as numbered, append-only migrations. A migration, once released, is
-// never edited: a change is a new entry (and fresh-schema.ts, what a new object gets, follows it). They run inside blockConcurrencyWhile before the first
-// query, each in its own transaction with its version row, so a crash leaves no half-applied step.
-// A migration that needs code (a hash) computes first, reading only, then writes in its transaction.
+// The ledger's SQLite schema as numbered, append-only migrations, run by lib/migrations.ts. A
+// migration, once released, is never edited: a change is a new entry, and fresh-schema.ts (what a new
+// object gets at once) follows it.
 
+import { clock } from "../lib/clock";
+import {
+  latestVersion as latestSchemaVersion,
+  migrate as migrateSchema,
+  replay as replaySchema,
+  type Migration,
+  type Schema,
+} from "../lib/migrations";
 import { DELIVERIES_VIEW, FRESH_SCHEMA, OBJECT_STATE_VIEW } from "./fresh-schema";
 import { reidentify } from "./reidentify";
 
@@ -17,13 +24,6 @@ const DELIVERIES_VIEW_V8 = `CREATE VIEW deliveries AS
            FROM events e, json_each(e.destinations) d
           WHERE e.destinations IS NOT NULL
             AND e.seq > coalesce((SELECT max(o.seq) FROM outbox o WHERE o.destination = d.value), 0)`;
-
-interface Migration {
-  readonly version: number;
-  readonly statements: readonly string[];
-  /** Reads what the migration needs and returns the writes to make in its transaction. */
-  readonly compute?: (sql: SqlStorage) => Promise<(sql: SqlStorage) => void>;
-}
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -232,63 +232,17 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** Tables a new object has before its first migration: SQLite's and the runtime's own. */
-const BUILT_IN = "name LIKE 'sqlite_%' OR name LIKE '\\_cf\\_%' ESCAPE '\\'";
+/** The ledger's schema: its migrations, and today's schema for a new object at once. */
+export const LEDGER_SCHEMA: Schema = { migrations: MIGRATIONS, fresh: FRESH_SCHEMA };
 
-const MIGRATIONS_TABLE = "schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)";
-
-/** Brings the object's schema up to date: "fresh" when it was new (today's schema, nothing in it),
- *  "migrated" when it had one (kept, with any migration it lacked applied). */
-export async function migrate(storage: DurableObjectStorage): Promise<"fresh" | "migrated"> {
-  const sql = storage.sql;
-  // A new object (every new payment is one) has no table of its own: one probe, then today's schema
-  // in one script, instead of replaying every migration (test/migration.test.ts compares the two).
-  // Each SQLite call of a new object is compiled anew (its statement cache is new), so they count.
-  if (!isEmpty(sql)) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE}`);
-    const applied = sql.exec<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations").one().v ?? 0;
-    if (applied !== 0 || !isEmpty(sql, "schema_migrations")) {
-      await replay(storage, applied);
-      return "migrated";
-    }
-  }
-  storage.transactionSync(() => sql.exec(freshScript(new Date().toISOString())));
-  return "fresh";
+/** Brings a ledger's schema up to date (lib/migrations.ts). */
+export function migrate(storage: DurableObjectStorage): Promise<"fresh" | "migrated"> {
+  return migrateSchema(storage, LEDGER_SCHEMA, new Date(clock.now()).toISOString());
 }
 
-/** The whole schema of a new object, its version row included (the time is ours, an ISO string). */
-function freshScript(appliedAt: string): string {
-  return `${FRESH_SCHEMA_SCRIPT};\nINSERT INTO schema_migrations (version, applied_at) VALUES (${latestVersion()}, '${appliedAt}')`;
+/** Applies each of the ledger's migrations after `applied` (tests build old ledgers with it). */
+export function replay(storage: DurableObjectStorage, applied: number): Promise<void> {
+  return replaySchema(storage, LEDGER_SCHEMA, applied, new Date(clock.now()).toISOString());
 }
 
-const FRESH_SCHEMA_SCRIPT = [`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE}`, ...FRESH_SCHEMA].join(";\n");
-
-export function latestVersion(): number {
-  return MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
-}
-
-/** Whether the object has no table, index or view beyond the built-in ones and the one named `besides`. */
-function isEmpty(sql: SqlStorage, besides = ""): boolean {
-  return (
-    sql.exec(`SELECT 1 FROM sqlite_master WHERE name <> ? AND NOT (${BUILT_IN}) LIMIT 1`, besides).toArray().length ===
-    0
-  );
-}
-
-/** Applies, in order, each migration after `applied`, each in its own transaction with its version row. */
-export async function replay(storage: DurableObjectStorage, applied: number): Promise<void> {
-  const sql = storage.sql;
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= applied) continue;
-    const write = migration.compute ? await migration.compute(sql) : null;
-    storage.transactionSync(() => {
-      for (const statement of migration.statements) sql.exec(statement);
-      write?.(sql);
-      sql.exec(
-        "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-        migration.version,
-        new Date().toISOString(),
-      );
-    });
-  }
-}
+export const latestVersion = (): number => latestSchemaVersion(LEDGER_SCHEMA);

@@ -16,6 +16,8 @@ export interface ObjectRow {
   readonly delivered: number;
   readonly dead: number;
   readonly oldest_pending_at: number | null;
+  /** When the object's next delivery work is due (epoch ms; null: none pending). */
+  readonly next_due_at: number | null;
 }
 
 export interface EventRow {
@@ -61,6 +63,7 @@ const OBJECT_COLUMNS = [
   "delivered",
   "dead",
   "oldest_pending_at",
+  "next_due_at",
 ] as const;
 
 const EVENT_COLUMNS = [

@@ -11,8 +11,15 @@
 // each (up to MAX_STATEMENTS; a larger snapshot goes alone). A lone ledger never waits for company.
 // A failed batch of several snapshots is tried again one snapshot at a time, so a snapshot D1 refuses
 // fails only its own ledger.
+// The writer sees every ledger's sends, so it is the one place that says the read model lags: when D1
+// has refused every snapshot for more than 5 minutes it raises readmodel.lagging, and the first
+// snapshot D1 takes after resolves it (per ledger, the alert opened and closed as each ledger's own
+// retries failed or went through). Gives up: an evicted writer starts its 5 minutes again.
 
 import { DurableObject } from "cloudflare:workers";
+import { raiseAlert, resolveAlert } from "../alerts/report";
+import { READ_MODEL_LAG_MS } from "../alerts/kinds";
+import { clock } from "../lib/clock";
 import { errorText } from "../lib/result";
 import { snapshotStatements, type Snapshot } from "./rows";
 
@@ -44,6 +51,9 @@ export class ReadModelWriter extends DurableObject<Env> {
   /** Snapshots the last batch carried: more than one means others are coming too. */
   #lastSize = 0;
   #stats = { snapshots: 0, batches: 0 };
+  /** Since when D1 has refused every snapshot (null: it took the last one), and whether the lag was raised. */
+  #failingSince: number | null = null;
+  #lagRaised = false;
 
   /** Applies one ledger's snapshot with whatever else is waiting; answers once D1 committed it or failed. */
   apply(snapshot: Snapshot): Promise<Applied> {
@@ -97,13 +107,33 @@ export class ReadModelWriter extends DurableObject<Env> {
     try {
       await db.batch(batch.flatMap((w) => snapshotStatements(db, w.snapshot)));
     } catch (error) {
-      if (batch.length === 1) return (batch[0] as Waiting).settle({ ok: false, error: errorText(error) });
-      for (const waiting of batch) await this.#commit([waiting]);
+      if (batch.length > 1) {
+        for (const waiting of batch) await this.#commit([waiting]);
+        return;
+      }
+      (batch[0] as Waiting).settle({ ok: false, error: errorText(error) });
+      await this.#refused();
       return;
     }
+    await this.#taken();
     this.#stats.batches += 1;
     this.#stats.snapshots += batch.length;
     for (const waiting of batch) waiting.settle({ ok: true });
+  }
+
+  async #refused(): Promise<void> {
+    const now = clock.now();
+    this.#failingSince ??= now;
+    if (this.#lagRaised || now - this.#failingSince <= READ_MODEL_LAG_MS) return;
+    this.#lagRaised = true;
+    await raiseAlert(this.env, { kind: "readmodel.lagging", subject: "d1" });
+  }
+
+  async #taken(): Promise<void> {
+    this.#failingSince = null;
+    if (!this.#lagRaised) return;
+    this.#lagRaised = false;
+    await resolveAlert(this.env, "readmodel.lagging", "d1");
   }
 }
 
