@@ -21,6 +21,9 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+source_name?: {
+[k: string]: unknown
+}
 /**
  * Only the fields PortOne's signature covers.
  */
@@ -55,6 +58,9 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+source_name?: {
+[k: string]: unknown
+}
 /**
  * Only the fields PortOne's signature covers.
  */
@@ -87,6 +93,9 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+source_name?: {
+[k: string]: unknown
+}
 /**
  * Only the fields PortOne's signature covers.
  */
@@ -116,6 +125,9 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+source_name?: {
+[k: string]: unknown
+}
 data: {
 payment_txn_ref?: string
 [k: string]: unknown
@@ -140,6 +152,9 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "reconciliation"
+source_name?: {
+[k: string]: unknown
+}
 data: {
 status: string
 [k: string]: unknown
@@ -164,6 +179,9 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "reconciliation"
+source_name?: {
+[k: string]: unknown
+}
 data: {
 order_ref: string
 subscription_order_ref: string
@@ -189,6 +207,9 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+source_name?: {
+[k: string]: unknown
+}
 data: {
 destination: string
 message: string
@@ -214,6 +235,10 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
 data: {
 id: string
 type: string
@@ -246,6 +271,10 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
 data: {
 event: string
 payload: {
@@ -273,6 +302,10 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
 /**
  * The eight values an item's hmacSignature covers.
  */
@@ -308,6 +341,10 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
 data: {
 event_id: string
 event_type: string
@@ -337,6 +374,10 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
 data: {
 event_id: string
 type: string
@@ -366,6 +407,10 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
 data: {
 event: {
 id: string
@@ -398,6 +443,10 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
 data: {
 [k: string]: unknown
 }
@@ -421,6 +470,10 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
 data: {
 type: string
 data: {
@@ -448,6 +501,10 @@ status: string
 previous_status: (string | null)
 received_at: string
 source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
 data: {
 [k: string]: unknown
 }

@@ -87,6 +87,7 @@ function forwardEvent(eventId: string): ForwardEvent {
     previousStatus: null,
     receivedAt: new Date(testClock.now).toISOString(),
     source: "webhook",
+    sourceName: null,
     data: "{}",
     unverified: null,
   };

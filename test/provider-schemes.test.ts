@@ -87,12 +87,13 @@ describe.each(vectors.map((v) => [v.scheme, v] as const))("%s, signed by its SDK
     // wait for them.
     for (const key of objects) {
       const [kind = "", ref = ""] = key.split(":");
-      await runDurableObjectAlarm(ledgerFor(testEnv(), scheme, kind, ref));
+      await runDurableObjectAlarm(ledgerFor(testEnv(), v.source, kind, ref));
     }
     await vi.waitFor(() => expect(origin.acknowledged.length).toBeGreaterThanOrEqual(v.expect.length));
     const forwarded = origin.acknowledged.map((r) => JSON.parse(r.body) as Envelope);
     expect(forwarded.map((e) => ({ type: e.type, kind: e.kind, object_ref: e.object_ref }))).toEqual(v.expect);
     expect(forwarded.every((e) => e.provider === scheme && e.source === "webhook")).toBe(true);
+    expect(forwarded.every((e) => (e as { source_name?: string }).source_name === v.source)).toBe(true);
     if (scheme === "adyen") {
       // Only the eight signed values are data; the rest of each item travels as unverified.
       const [item] = forwarded as Array<Envelope & { unverified?: Record<string, unknown> }>;

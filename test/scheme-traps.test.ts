@@ -1,12 +1,13 @@
 // Provider schemes where the signature alone leaves a door open, tried as an attacker would: an
 // unsigned header that names the event, a signed message whose separator can be moved, a timestamp
 // compared more loosely than the provider's SDK does.
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
+import { ledgerFor } from "../src/ledger/ledger";
 import vectorFile from "../fixtures/provider-vectors.json";
 import { BASE, ledgerCount } from "./helpers";
-import { testClock } from "./stand-ins";
+import { origin, testClock } from "./stand-ins";
 import { testEnv } from "./env";
 
 interface Vector {
@@ -101,5 +102,41 @@ describe("Paddle's 5 s window", () => {
     const response = await post(vector("paddle"));
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: "stale_timestamp" });
+  });
+});
+
+describe("two sources of one scheme (a sandbox and a live one)", () => {
+  it("never share an object: the sandbox token cannot move a live invoice, and source_name tells them apart", async () => {
+    const both = {
+      ...sources,
+      "id-sandbox": { scheme: "xendit", secret: "xnd_sandbox_callback_token_0123456789abcdef" },
+    };
+    const send = (source: string, token: string, status: string) =>
+      worker.fetch(
+        new Request(`${BASE}/webhooks/xendit/${source}`, {
+          method: "POST",
+          body: JSON.stringify({ id: "inv_shared_ref", external_id: "order-1", status, amount: 50000 }),
+          headers: { "content-type": "application/json", "x-callback-token": token, "webhook-id": "wh_same" },
+        }),
+        testEnv({ WEBHOOK_SOURCES: JSON.stringify(both) }),
+        createExecutionContext(),
+      );
+    expect(await (await send("id", sources.id.secret, "PENDING")).json()).toEqual({ result: "accepted" });
+    const sandbox = await send("id-sandbox", both["id-sandbox"].secret, "PAID");
+    expect(await sandbox.json()).toEqual({ result: "accepted" });
+    const live = await ledgerFor(testEnv(), "id", "event", "inv_shared_ref").inspect();
+    const test = await ledgerFor(testEnv(), "id-sandbox", "event", "inv_shared_ref").inspect();
+    expect(live.state).toMatchObject([{ status: "PENDING" }]);
+    expect(test.state).toMatchObject([{ status: "PAID" }]);
+    expect(live.events[0]?.event_id).not.toBe(test.events[0]?.event_id);
+    for (const [stub, name] of [
+      [ledgerFor(testEnv(), "id", "event", "inv_shared_ref"), "id"],
+      [ledgerFor(testEnv(), "id-sandbox", "event", "inv_shared_ref"), "id-sandbox"],
+    ] as const) {
+      await runDurableObjectAlarm(stub);
+      expect(origin.acknowledged.map((r) => (JSON.parse(r.body) as { source_name: string }).source_name)).toContain(
+        name,
+      );
+    }
   });
 });

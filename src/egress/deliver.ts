@@ -22,6 +22,8 @@ export interface ForwardEvent extends EventRef {
   readonly data: string;
   /** What no signature covers (JSON text), or null. */
   readonly unverified: string | null;
+  /** The WEBHOOK_SOURCES name it arrived on, or null (PortOne's routes, an API's answer). */
+  readonly sourceName: string | null;
 }
 
 export interface ForwardTarget {
@@ -57,6 +59,7 @@ export function envelopeOf(event: ForwardEvent): string {
     previous_status: event.previousStatus,
     received_at: event.receivedAt,
     source: event.source as EnvelopeFields["source"], // "webhook" or "reconciliation", as recorded
+    ...(event.sourceName === null ? {} : { source_name: event.sourceName }),
     data: JSON.parse(event.data) as Record<string, unknown>,
     ...(unverified !== null && Object.keys(unverified).length > 0 ? { unverified } : {}),
   };

@@ -76,7 +76,7 @@ export async function acceptEvent(
 }
 
 async function record(env: Env, event: VerifiedEvent, contentHash: string): Promise<RecordOutcome> {
-  const stub = ledgerFor(env, event.provider, event.kind, event.objectRef);
+  const stub = ledgerFor(env, event.sourceName ?? event.provider, event.kind, event.objectRef);
   let outcome: RecordOutcome | NotStored;
   try {
     outcome = await stub.record(objectName(event), {
@@ -91,6 +91,7 @@ async function record(env: Env, event: VerifiedEvent, contentHash: string): Prom
       source: "webhook",
       contentHash,
       receivedAt: new Date(clock.now()).toISOString(),
+      ...(event.sourceName === undefined ? {} : { sourceName: event.sourceName }),
     });
   } catch (err) {
     outcome = { result: "not_stored", error: errorText(err) };
@@ -115,4 +116,6 @@ async function seenHint(kv: KVNamespace, eventId: string, contentHash: string): 
   }
 }
 
-const objectName = (e: VerifiedEvent): string => objectNameOf(e.provider, e.kind, e.objectRef);
+/** The object an event moves: PortOne's (its provider), or its source's (a source's name is its
+ *  objects' first part, so two sources of one scheme never share one). */
+const objectName = (e: VerifiedEvent): string => objectNameOf(e.sourceName ?? e.provider, e.kind, e.objectRef);

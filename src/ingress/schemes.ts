@@ -27,7 +27,7 @@ export async function recordSchemeWebhook(c: Context<AppEnv>): Promise<Response>
     nowMs: clock.now(),
     url: source.notificationUrl ?? c.req.url,
   });
-  const events = proven.ok ? await schemeEvents(source.scheme, proven.value, source.overrides) : proven;
+  const events = proven.ok ? await schemeEvents(source.scheme, source.name, proven.value, source.overrides) : proven;
   if (!events.ok) refuse(c, events.error, { source: source.name });
   if (source.scheme !== "adyen") {
     const [event] = events.value;

@@ -71,11 +71,12 @@ type HeadRow = {
   data: string;
   unverified: string | null;
   source: string;
+  source_name: string | null;
 };
 
 /** The event's columns a head carries (`e`: its row in events). */
 const EVENT_COLUMNS = `e.provider, e.kind, e.object_ref, e.status, e.previous_status, e.received_at, e.data, e.unverified,
-  e.source`;
+  e.source, e.source_name`;
 
 function headOf(row: HeadRow): OutboxHead {
   return {
@@ -94,6 +95,7 @@ function headOf(row: HeadRow): OutboxHead {
     data: row.data,
     unverified: row.unverified,
     source: row.source,
+    sourceName: row.source_name,
   };
 }
 

@@ -25,6 +25,8 @@ export interface RecordInput extends EventRef {
   /** The destinations the event goes to, when not those its type routes to (a destination's test
    *  event goes to that destination only). */
   readonly destinations?: readonly string[];
+  /** The WEBHOOK_SOURCES name it arrived on (the envelope's source_name); absent for PortOne's. */
+  readonly sourceName?: string;
 }
 
 export type EventSource = "webhook" | "reconciliation";
@@ -81,8 +83,8 @@ export function recordEvent(
     .exec<{ seq: number }>(
       `INSERT INTO events (event_id, identity, provider, kind, object_ref, status, outcome, previous_status,
                            received_at, data, unverified, source, content_hash, state_rank, state_terminal,
-                           destinations, ledger)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+                           destinations, ledger, source_name)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
       input.eventId,
       input.eventId,
       input.provider,
@@ -104,6 +106,7 @@ export function recordEvent(
           ? JSON.stringify(input.destinations)
           : outbox.destinationsFor(eventType(input.provider, input.kind, input.status)),
       ledger,
+      input.sourceName ?? null,
     )
     .one().seq;
   return { result, eventId: input.eventId, seq, status: input.status, previousStatus };

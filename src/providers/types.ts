@@ -46,6 +46,9 @@ export interface VerifiedEvent extends EventRef {
   readonly unverified: Readonly<Record<string, unknown>> | null;
   /** The provider's unsigned id of this delivery, for the logs only (never the identity). */
   readonly deliveryId?: string;
+  /** The WEBHOOK_SOURCES name it arrived on (absent on PortOne's own routes): the object it moves is
+   *  this source's, so a sandbox and a live source of one scheme never share an object. */
+  readonly sourceName?: string;
 }
 
 export type RejectReason =

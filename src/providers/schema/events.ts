@@ -23,6 +23,8 @@ function envelope<P extends TSchema, K extends TSchema, S extends TSchema, D ext
   source: S;
   data: D;
   unverified?: boolean;
+  /** Whether it arrived on a WEBHOOK_SOURCES source (source_name present), or never can (absent). */
+  sourceName?: boolean;
   description: string;
 }) {
   const common = {
@@ -38,6 +40,13 @@ function envelope<P extends TSchema, K extends TSchema, S extends TSchema, D ext
     previous_status: Type.Union([text, Type.Null()]),
     received_at: Type.String({ pattern: ISO_TIME }),
     source: fields.source,
+    source_name:
+      fields.sourceName === true
+        ? Type.String({
+            pattern: "^[a-z0-9][a-z0-9_-]*$",
+            description: "The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.",
+          })
+        : Type.Optional(Type.Never()),
     data: fields.data,
   };
   const options = { additionalProperties: false, description: fields.description };
@@ -121,6 +130,7 @@ function schemeDef(scheme: SchemeName) {
     source: webhook,
     data: SCHEME_DATA[scheme],
     unverified: scheme === "adyen",
+    sourceName: true,
     description: `A ${scheme} webhook verified by the provider's own rule; data is the whole verified body${scheme === "adyen" ? " (for Adyen: the signed item fields; the rest of the item is unverified)" : ""}.`,
   });
 }
@@ -181,6 +191,7 @@ export const EVENT_DEFS = {
     source: webhook,
     data: anyObject,
     unverified: false,
+    sourceName: true,
     description:
       "A generic source of WEBHOOK_SOURCES (hmac or standard): provider is the source's name, data the whole signed body.",
   }),
@@ -190,9 +201,12 @@ export type EventType = keyof typeof EVENT_DEFS;
 /** A forwarded event, as the merchant's origin receives it (schemas/events.schema.json). */
 export type ForwardedEvent = { [K in EventType]: Static<(typeof EVENT_DEFS)[K]> }[EventType];
 
-/** The fields every type shares, as the gateway builds them (egress/deliver.ts); `unverified` where
- *  a type has one. */
-export type EnvelopeFields = { [K in Exclude<keyof ForwardedEvent, "unverified">]: ForwardedEvent[K] } & {
+/** The fields every type shares, as the gateway builds them (egress/deliver.ts); `unverified` and
+ *  `source_name` where a type has them. */
+export type EnvelopeFields = {
+  [K in Exclude<keyof ForwardedEvent, "unverified" | "source_name">]: ForwardedEvent[K];
+} & {
+  source_name?: string;
   unverified?: Record<string, unknown>;
 };
 

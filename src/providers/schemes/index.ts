@@ -35,9 +35,12 @@ export interface SchemeOverrides {
   readonly lifecycle: Lifecycle;
 }
 
-/** A scheme's proven items as events of `scheme`, in the order the request carried them. */
+/** A scheme's proven items as events of `scheme` arrived on the source `sourceName`, in the order the
+ *  request carried them. Each source's events are its own: their objects and ids name the source, so a
+ *  sandbox and a live source of one scheme never share an object or a webhook-id. */
 export async function schemeEvents(
   scheme: SchemeName,
+  sourceName: string,
   items: readonly SchemeItem[],
   overrides: SchemeOverrides,
 ): Promise<Result<VerifiedEvent[], Rejection>> {
@@ -50,7 +53,10 @@ export async function schemeEvents(
     // The provider's event id names the event; without one, what the signature proves does.
     // With its object: an id reused for another object (Xendit's webhook-id covers no body) is
     // another event, never a second one under the same webhook-id.
-    const identity = item.id === null ? { proven: item.data } : { id: item.id, object: objectRef };
+    const identity = {
+      ...(item.id === null ? { proven: item.data } : { id: item.id, object: objectRef }),
+      source: sourceName,
+    };
     events.push({
       provider: scheme,
       kind: overrides.kind ?? kindName(item.kind),
@@ -61,6 +67,7 @@ export async function schemeEvents(
       data: item.data,
       unverified: item.unverified,
       ...(item.deliveryId === undefined ? {} : { deliveryId: item.deliveryId }),
+      sourceName,
     });
   }
   return ok(events);

@@ -26,6 +26,7 @@ export function sourceEvent(raw: string, source: GenericSource, eventId: string)
     // The signature covers the whole body: all of it is proven.
     data: payload,
     unverified: null,
+    sourceName: source.name,
   });
 }
 

@@ -71,7 +71,8 @@ export const DEFAULT_TOLERANCE_SECONDS = 300;
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const HEADER = /^[A-Za-z0-9-]{1,64}$/;
 const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
-const RESERVED = new Set(["portone"]);
+/** Names of objects' first parts the gateway uses itself: a source may not take one. */
+const RESERVED = new Set(["portone", "gateway"]);
 
 export function parseSources(raw: string): SourcesConfig {
   if (raw.trim() === "") return ok(new Map());
@@ -87,7 +88,7 @@ type Parsed<T> = Result<T, string>;
 
 function parseSource(name: string, value: unknown): Parsed<Source> {
   if (!NAME.test(name) || RESERVED.has(name))
-    return err("a source name is lower-case letters, digits, - and _, and not 'portone'");
+    return err("a source name is lower-case letters, digits, - and _, and neither 'portone' nor 'gateway'");
   if (!isRecord(value)) return err("must be an object");
   if (isSchemeName(value.scheme)) return parseSchemeSource(name, value.scheme, value);
   // A generic source's events are named after it: a scheme's name would read as that provider's.
