@@ -59,7 +59,7 @@ export async function benchSchemeVerify(iterations: number): Promise<SchemeVerif
     };
     const op = async () => {
       const items = await SCHEMES[source.scheme].verify(input);
-      if (!items.ok || !(await schemeEvents(source.scheme, items.value, source.overrides)).ok)
+      if (!items.ok || !(await schemeEvents(source.scheme, source.name, items.value, source.overrides)).ok)
         throw new Error(`${v.scheme} did not verify`);
     };
     const times: number[] = [];
