@@ -25,20 +25,39 @@ const withoutBrokenSourceMap = {
 };
 
 export default defineConfig({
-  plugins: [
-    withoutBrokenSourceMap,
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: { ...TEST_BINDINGS, TEST_MIGRATIONS: migrations },
-      },
-    }),
-  ],
   test: {
-    include: ["test/**/*.test.ts"],
-    setupFiles: ["test/setup.ts"],
     // Quiet by default: the gateway logs every decision, and tests assert the lines that are the
     // contract (logging.test.ts, replay.test.ts). A failed test still shows what it logged.
     silent: "passed-only",
+    projects: [
+      {
+        plugins: [
+          withoutBrokenSourceMap,
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: { ...TEST_BINDINGS, TEST_MIGRATIONS: migrations },
+            },
+          }),
+        ],
+        test: {
+          name: "workerd",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/node/**"],
+          setupFiles: ["test/setup.ts"],
+        },
+      },
+      {
+        // What runs outside the Worker, in Node: `npm run deploy` with the real wrangler against a
+        // stand-in of Cloudflare's API (test/node/deploy.test.ts).
+        test: {
+          name: "node",
+          include: ["test/node/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+        },
+      },
+    ],
   },
 });

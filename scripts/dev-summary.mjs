@@ -23,7 +23,8 @@ function destinations(vars) {
   return names.length > 0 ? names.join(", ") : "none: set MERCHANT_ORIGIN_URL (events are kept until then)";
 }
 
-export function summary(vars, from) {
+/** `tokenFrom`: the file ADMIN_TOKEN comes from; `port`: where the gateway listens. */
+export function summary(vars, from, { tokenFrom = ".dev.vars.example", port = "8787" } = {}) {
   const secrets = set(vars.PORTONE_SECRET_KEY) ? vars.PORTONE_SECRET_KEY.split(",").filter(set).length : 0;
   const admin = set(vars.ADMIN_TOKEN);
   const access = set(vars.CF_ACCESS_TEAM_DOMAIN) || set(vars.CF_ACCESS_AUD);
@@ -33,8 +34,8 @@ export function summary(vars, from) {
     `[dev] variables: ${from}`,
     `[dev] PortOne webhooks: ${secrets > 0 ? `on (${secrets} secret key${secrets > 1 ? "s" : ""})` : "OFF: PORTONE_SECRET_KEY is empty, every webhook gets 503 not_configured"}`,
     `[dev] destinations: ${destinations(vars)}`,
-    `[dev] admin API and console: ${admin ? `on (ADMIN_TOKEN set${access ? "; console behind Cloudflare Access" : ""})` : "OFF: ADMIN_TOKEN is empty, /admin and /console answer 404"}`,
-    `[dev] reconciliation: ${apiKey ? `on, with ${set(vars.PORTONE_API_BASE_URL) ? host(vars.PORTONE_API_BASE_URL) : "api.portone.cloud"}, objects silent ${after} min` : "no PORTONE_KEY: PortOne's API cannot be asked"}; no cron fires by itself locally: curl "http://127.0.0.1:8787/__scheduled?cron=*/5+*+*+*+*" or POST /admin/reconcile`,
+    `[dev] admin API and console: ${admin ? `on: http://127.0.0.1:${port}/console${access ? ", behind Cloudflare Access" : `, its token is ADMIN_TOKEN from ${tokenFrom}`}` : "OFF: ADMIN_TOKEN is empty, /admin and /console answer 404"}`,
+    `[dev] reconciliation: ${apiKey ? `on, with ${set(vars.PORTONE_API_BASE_URL) ? host(vars.PORTONE_API_BASE_URL) : "api.portone.cloud"}, objects silent ${after} min` : "no PORTONE_KEY: PortOne's API cannot be asked"}; no cron fires by itself locally: curl "http://127.0.0.1:${port}/__scheduled?cron=*/5+*+*+*+*" or POST /admin/reconcile`,
     `[dev] sweep of PortOne's payment list: ${set(vars.PORTONE_ENVIRONMENT) ? `on (${vars.PORTONE_ENVIRONMENT})` : "off (PORTONE_ENVIRONMENT empty)"}`,
   ];
   return lines.join("\n");

@@ -62,15 +62,27 @@ function variables() {
 const { file, vars, from } = variables();
 const pinned = JSON.parse(readFileSync(`${root}/node_modules/wrangler/package.json`, "utf8")).version;
 console.log(`[dev] wrangler ${pinned} (pinned: later releases refuse Node 20; see the README)`);
-console.log(summary(vars, from));
+const ownToken = existsSync(`${root}/.dev.vars`) && "ADMIN_TOKEN" in parse(readFileSync(`${root}/.dev.vars`, "utf8"));
+const tokenFrom = process.env.DEV_ENV_FILE ?? (ownToken ? ".dev.vars" : ".dev.vars.example");
+console.log(summary(vars, from, { tokenFrom, port: process.env.DEV_PORT ?? "8787" }));
 
 const state = persistTo(process.argv.slice(2), process.env.DEV_PERSIST_TO);
 const persist = state === null ? [] : ["--persist-to", state.folder];
-execFileSync(process.execPath, [wrangler, "d1", "migrations", "apply", "READ_MODEL", "--local", ...persist], {
-  cwd: root,
-  stdio: ["ignore", "inherit", "inherit"],
-  env,
-});
+// The migrations' table and wrangler's confirmation (answered by itself here) are a screen of output: one
+// line says what was done; wrangler's words are shown only when it fails.
+try {
+  const out = execFileSync(
+    process.execPath,
+    [wrangler, "d1", "migrations", "apply", "READ_MODEL", "--local", ...persist],
+    { cwd: root, stdio: ["ignore", "pipe", "pipe"], env, encoding: "utf8" },
+  );
+  const done = /No migrations to apply/i.test(out) ? "up to date" : "new migrations applied";
+  console.log(`[dev] read model (local D1): ${done}`);
+} catch (failure) {
+  process.stderr.write(`${failure.stdout ?? ""}${failure.stderr ?? ""}`);
+  console.error("[dev] the read model's local migrations failed (above); `npm run dev` stops.");
+  process.exit(1);
+}
 
 const args = [
   "dev",
@@ -82,6 +94,9 @@ const args = [
   "--test-scheduled",
   "--env-file",
   file,
+  // This run may use the committed example secrets (outside it the Worker refuses them: src/config/examples.ts).
+  "--var",
+  "LOCAL_DEV:1",
   ...(state?.passed ? [] : persist),
   ...process.argv.slice(2),
 ];

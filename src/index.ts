@@ -4,6 +4,7 @@
 import { Hono } from "hono";
 import { admin } from "./admin/routes";
 import { consoleApp } from "./admin/console/app";
+import { welcome } from "./admin/console/welcome";
 import { loadConfig } from "./config";
 import type { AppEnv } from "./env";
 import { errorResponse, notFound, onError } from "./lib/http-errors";
@@ -15,7 +16,7 @@ import { runPass } from "./reconcile/pass";
 import { wakeStranded } from "./reconcile/watchdog";
 import { clock } from "./lib/clock";
 import { recordVerifiedEvent } from "./ingress/accept";
-import { requireDestinations } from "./ingress/require-destinations";
+import { requireConfig } from "./ingress/require-config";
 import { sourceAllowlist } from "./ingress/source-allowlist";
 import { portOneKind, verifyPortOneWebhook } from "./ingress/portone";
 import { recordRefundHint } from "./ingress/portone-refund";
@@ -42,7 +43,7 @@ app.use("*", async (c, next) => {
 });
 
 app.use("/webhooks/*", sourceAllowlist());
-app.use("/webhooks/*", requireDestinations());
+app.use("/webhooks/*", requireConfig());
 
 app.post("/webhooks/portone/refund", rawBody({ maxBytes: MAX_BODY_BYTES }), recordRefundHint);
 app.post(
@@ -77,6 +78,7 @@ app.all("/webhooks/*", (c) =>
       }),
 );
 
+app.get("/", welcome);
 app.route("/admin", admin);
 app.route("/console", consoleApp);
 

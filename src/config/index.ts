@@ -22,6 +22,7 @@ import {
 import { parseSources, type Source } from "../providers/sources/parse";
 import { reconcileSettings, type ReconcileSettings } from "./reconcile";
 import { parseAlerts, type AlertTarget } from "./alerts";
+import { exampleVariables } from "./examples";
 
 export type { ConfigError } from "../lib/config-error";
 
@@ -67,6 +68,9 @@ export interface Config {
   readonly alerts: Result<readonly AlertTarget[], ConfigError>;
   /** The gateway's own address (GATEWAY_URL), for links in notifications; null when unset. */
   readonly publicUrl: string | null;
+  /** Variables holding a secret published in .dev.vars.example, outside `npm run dev` (examples.ts):
+   *  while any does, webhooks are refused and the admin API and console are closed. */
+  readonly examples: readonly string[];
 }
 
 export const DEFAULT_PORTONE_API_BASE_URL = "https://api.portone.cloud";
@@ -83,6 +87,10 @@ export function loadConfig(env: Env): Config {
       log("error", "ALERTS is invalid: alerts are kept but nobody is notified", {
         config: describeConfigError(config.alerts.error),
       });
+    if (config.examples.length > 0)
+      log("error", "published example values in production: webhooks, the admin API and the console are refused", {
+        variables: config.examples.join(", "),
+      });
   }
   return config;
 }
@@ -93,7 +101,12 @@ function readConfig(env: Env): Config {
     return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
   };
   const apiKey = text("PORTONE_KEY");
-  const adminToken = text("ADMIN_TOKEN");
+  const examples = exampleVariables((name) => {
+    const value: unknown = (env as unknown as Record<string, unknown>)[name];
+    return typeof value === "string" ? value : undefined;
+  });
+  // A published token opens nothing: the admin API and console answer as without one.
+  const adminToken = examples.length > 0 ? undefined : text("ADMIN_TOKEN");
   const level = text("LOG_LEVEL")?.toLowerCase();
   const forward = forwardConfig(text("MERCHANT_ORIGIN_URL"), text("FORWARD_SIGNING_SECRET"));
   const originVars = text("MERCHANT_ORIGIN_URL") !== undefined || text("FORWARD_SIGNING_SECRET") !== undefined;
@@ -113,6 +126,7 @@ function readConfig(env: Env): Config {
     reconcile: reconcileSettings((name) => text(name as keyof Env)),
     alerts: parseAlerts(text("ALERTS")),
     publicUrl: destinationUrl(text("GATEWAY_URL"))?.replace(/\/+$/, "") ?? null,
+    examples,
   };
 }
 

@@ -114,6 +114,8 @@ async function deliverTo(destination: string, budget: number, run: RunContext, f
       attempt: head.cycleAttempts + 1,
       error: failure.error,
       retry_at: new Date(at).toISOString(),
+      // A stopped origin (locally: `npm run origin` not started yet) is the usual cause: nothing is lost.
+      ...(failure.httpStatus === null ? { note: "no answer from the destination; the event waits for it" } : {}),
     });
     return left - 1; // later events of this object wait, for this destination, behind the one being retried
   }
