@@ -4,7 +4,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Snapshot } from "../src/readmodel/rows";
-import { readModelWriter } from "../src/readmodel/writer";
+import { readModelWriter, writerOf } from "../src/readmodel/writer";
+import { testEnv } from "./env";
 import { uniqueRef } from "./helpers";
 import { eventRowOf, objectRowOf } from "./snapshots";
 
@@ -60,5 +61,16 @@ describe("the read model's writer", () => {
     const answers = await Promise.all([writer.apply(snapshotOf(big, 150)), writer.apply(snapshotOf(small))]);
     expect(answers.map((a) => a.ok)).toEqual([true, true]);
     expect([await eventsOf(big), await eventsOf(small)]).toEqual([150, 1]);
+  });
+});
+
+describe("READ_MODEL_WRITERS", () => {
+  it("spreads objects over that many writers, each object always to the same one", () => {
+    const four = testEnv({ READ_MODEL_WRITERS: "4" });
+    const names = Array.from({ length: 40 }, (_, i) => `portone:payment:ref-${i}`);
+    const ids = names.map((name) => writerOf(four, name).id.toString());
+    expect(new Set(ids).size).toBe(4);
+    expect(names.map((name) => writerOf(four, name).id.toString())).toEqual(ids);
+    expect(new Set(names.map((name) => writerOf(testEnv(), name).id.toString())).size).toBe(1);
   });
 });

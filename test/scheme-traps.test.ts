@@ -129,6 +129,16 @@ describe("two sources of one scheme (a sandbox and a live one)", () => {
     expect(live.state).toMatchObject([{ status: "PENDING" }]);
     expect(test.state).toMatchObject([{ status: "PAID" }]);
     expect(live.events[0]?.event_id).not.toBe(test.events[0]?.event_id);
+    // The operator API names a source's objects by the source.
+    const inspect = await worker.fetch(
+      new Request(`${BASE}/admin/objects/id-sandbox/event/inv_shared_ref`, {
+        headers: { authorization: "Bearer test-admin-token" },
+      }),
+      testEnv({ WEBHOOK_SOURCES: JSON.stringify(both) }),
+      createExecutionContext(),
+    );
+    expect(inspect.status).toBe(200);
+    expect(await inspect.json()).toMatchObject({ object: "id-sandbox:event:inv_shared_ref" });
     for (const [stub, name] of [
       [ledgerFor(testEnv(), "id", "event", "inv_shared_ref"), "id"],
       [ledgerFor(testEnv(), "id-sandbox", "event", "inv_shared_ref"), "id-sandbox"],

@@ -15,6 +15,7 @@ import {
 import { expect, it } from "vitest";
 import worker from "../../src/index";
 import { ledgerFor } from "../../src/ledger/ledger";
+import { loadConfig } from "../../src/config";
 import { readModelWriter } from "../../src/readmodel/writer";
 import { PAYMENT_LINK } from "../../src/providers/portone/kinds";
 import { withSignature } from "../../src/providers/portone/sign";
@@ -88,6 +89,16 @@ async function rowsWritten(ref: string): Promise<number> {
   );
 }
 
+/** Snapshots and batches over every writer of the read model. */
+async function writerStats(): Promise<{ snapshots: number; batches: number }> {
+  const writers = loadConfig(env).readModelWriters;
+  const all = await Promise.all(Array.from({ length: writers }, (_, i) => readModelWriter(env, i).stats()));
+  return all.reduce((sum, s) => ({ snapshots: sum.snapshots + s.snapshots, batches: sum.batches + s.batches }), {
+    snapshots: 0,
+    batches: 0,
+  });
+}
+
 async function phase(
   name: string,
   bodies: Array<{ ref: string; body: string }>,
@@ -96,7 +107,7 @@ async function phase(
   const counts: Counts = { worker_requests: 0, do_alarm_invocations: 0, sqlite_rows_written: 0 };
   const before = await Promise.all(bodies.map((b) => rowsWritten(b.ref)));
   const d1Before = await d1Writes();
-  const writerBefore = await readModelWriter(env).stats();
+  const writerBefore = await writerStats();
   const countingEnv = counting(counts);
   for (const { body } of bodies) {
     const ctx = createExecutionContext();
@@ -120,7 +131,7 @@ async function phase(
   const d1After = await d1Writes();
   counts.d1_rows_written = d1After.events - d1Before.events + d1After.objects - d1Before.objects;
   // Each snapshot is one RPC request to the read model's writer, and D1 takes them in its batches.
-  const writerAfter = await readModelWriter(env).stats();
+  const writerAfter = await writerStats();
   counts.do_rpc_requests = (counts.do_rpc_requests ?? 0) + writerAfter.snapshots - writerBefore.snapshots;
   counts.d1_queries = writerAfter.batches - writerBefore.batches;
   result[name] = Object.fromEntries(

@@ -5,13 +5,15 @@
 // Bad signatures are counted by the alerts object, where isolates meet, from batches each isolate
 // sends at most four times a second per route (bursts.ts).
 
+import { loadConfig } from "../config";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
 import type { AlertSignal, Alerts } from "./alerts";
 import type { AlertKind } from "./kinds";
 
 export function alertStore(env: Env): DurableObjectStub<Alerts> {
-  return env.ALERT_STORE.get(env.ALERT_STORE.idFromName("alerts"));
+  const locationHint = loadConfig(env).singletonLocation;
+  return env.ALERT_STORE.get(env.ALERT_STORE.idFromName("alerts"), { locationHint });
 }
 
 async function attempt(what: string, key: string, call: () => Promise<unknown>): Promise<void> {

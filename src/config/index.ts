@@ -71,7 +71,14 @@ export interface Config {
   /** Variables holding a secret published in .dev.vars.example, outside `npm run dev` (examples.ts):
    *  while any does, webhooks are refused and the admin API and console are closed. */
   readonly examples: readonly string[];
+  /** Where the singletons (the read model's writers, the alerts object) are created: a location hint,
+   *  or undefined (near their first caller). */
+  readonly singletonLocation: DurableObjectLocationHint | undefined;
+  /** How many writers share the read model's snapshots (READ_MODEL_WRITERS, 1 to 16; default 1). */
+  readonly readModelWriters: number;
 }
+
+const LOCATION_HINTS: readonly string[] = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"];
 
 export const DEFAULT_PORTONE_API_BASE_URL = "https://api.portone.cloud";
 
@@ -127,7 +134,26 @@ function readConfig(env: Env): Config {
     alerts: parseAlerts(text("ALERTS")),
     publicUrl: destinationUrl(text("GATEWAY_URL"))?.replace(/\/+$/, "") ?? null,
     examples,
+    singletonLocation: locationHint(text("SINGLETON_LOCATION")),
+    readModelWriters: writers(text("READ_MODEL_WRITERS")),
   };
+}
+
+/** READ_MODEL_WRITERS: a whole number from 1 to 16; anything else is logged and taken as 1. */
+function writers(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 1 && n <= 16) return n;
+  log("error", "READ_MODEL_WRITERS is not a whole number from 1 to 16; one writer is used", {});
+  return 1;
+}
+
+/** A Durable Object location hint; anything else is logged and ignored (the objects are still created). */
+function locationHint(raw: string | undefined): DurableObjectLocationHint | undefined {
+  if (raw === undefined) return undefined;
+  if (LOCATION_HINTS.includes(raw.toLowerCase())) return raw.toLowerCase() as DurableObjectLocationHint;
+  log("error", "SINGLETON_LOCATION is not a location hint; ignored", { expected: LOCATION_HINTS.join(", ") });
+  return undefined;
 }
 
 /** A comma-separated list, entries trimmed, empties dropped (a pasted newline must not count). */

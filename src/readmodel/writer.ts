@@ -1,5 +1,5 @@
-// The read model's writer: one Durable Object that applies the ledgers' snapshots to D1 together, in
-// one batch for many ledgers (a group commit). A D1 query costs far more than its rows (a round trip
+// The read model's writer: a Durable Object that applies the ledgers' snapshots to D1 together, in one
+// batch for many ledgers (a group commit); a few of them, each for its share of the objects (writerOf). A D1 query costs far more than its rows (a round trip
 // and a transaction), and D1 runs one query at a time, so a query per ledger per run was the largest
 // cost of a new event and the read model's ceiling. The writer keeps nothing: a ledger's call returns
 // once the batch holding its snapshot has committed or failed (answered, not thrown across RPC), and
@@ -18,6 +18,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { raiseAlert, resolveAlert } from "../alerts/report";
+import { loadConfig } from "../config";
 import { READ_MODEL_LAG_MS } from "../alerts/kinds";
 import { clock } from "../lib/clock";
 import { errorText } from "../lib/result";
@@ -139,13 +140,29 @@ export class ReadModelWriter extends DurableObject<Env> {
 
 const statementsOf = (snapshot: Snapshot): number => 1 + snapshot.events.length;
 
-/** The one writer of the read model. */
-export function readModelWriter(env: Env): DurableObjectStub<ReadModelWriter> {
-  return env.READ_MODEL_WRITER.get(env.READ_MODEL_WRITER.idFromName("read-model"));
+/** The most writers of the read model READ_MODEL_WRITERS may ask for. */
+export const MAX_WRITERS = 16;
+
+/** A writer of the read model: shard `shard` (tests and stats pick one; a ledger's is writerOf's).
+ *  Writers are objects of their own sharing one D1; a ledger always uses the same one (by its name), so
+ *  its snapshots stay in order. One writer takes about 1,000 requests a second (a Durable Object's soft
+ *  limit) and a new event costs one: the gateway's first ceiling (docs/scale.md). READ_MODEL_WRITERS
+ *  (default 1) spreads the objects over more; at a low rate each then batches fewer snapshots, so one is
+ *  the default (the bench measured 4 at 70 events a second: about a fifth more CPU per new event). */
+export function readModelWriter(env: Env, shard = 0): DurableObjectStub<ReadModelWriter> {
+  const locationHint = loadConfig(env).singletonLocation;
+  return env.READ_MODEL_WRITER.get(env.READ_MODEL_WRITER.idFromName(`read-model-${shard}`), { locationHint });
 }
 
-/** Applies a ledger's snapshot through the writer; throws when D1 failed (the ledger retries). */
+/** The writer of a ledger's snapshots: always the same for one object name (FNV-1a of it). */
+export function writerOf(env: Env, objectName: string): DurableObjectStub<ReadModelWriter> {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < objectName.length; i++) hash = Math.imul(hash ^ objectName.charCodeAt(i), 0x01000193);
+  return readModelWriter(env, (hash >>> 0) % loadConfig(env).readModelWriters);
+}
+
+/** Applies a ledger's snapshot through its writer; throws when D1 failed (the ledger retries). */
 export async function applyThroughWriter(env: Env, snapshot: Snapshot): Promise<void> {
-  const applied = await readModelWriter(env).apply(snapshot);
+  const applied = await writerOf(env, snapshot.object.object).apply(snapshot);
   if (!applied.ok) throw new Error(applied.error);
 }
