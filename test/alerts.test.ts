@@ -3,6 +3,7 @@
 // receiver verified with the standardwebhooks library, and Cloudflare Email's local simulation) once
 // when it opens, at most once an hour while open, and once when it resolves; a failing target is
 // retried; no notification carries a secret or a customer's data.
+import { presigned } from "../src/egress/deliver";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
@@ -17,7 +18,7 @@ import { SILENT, webhook } from "./reconcile-helpers";
 import { alertReceivers, origin, testClock, type Received } from "./stand-ins";
 
 const OPS_SECRET = "whsec_b3BzLWFsZXJ0cy1zZWNyZXQtMDEyMzQ1Njc=";
-const request = { url: "https://merchant.test/webhooks/alerted", headers: {}, body: "{}", timeoutMs: 1000 };
+const request = presigned({ url: "https://merchant.test/webhooks/alerted", headers: {}, body: "{}", timeoutMs: 1000 });
 const noLimits = { maxPerSecond: null, maxConcurrency: null };
 
 interface StandardAlert {
@@ -202,7 +203,7 @@ describe("delivery.dead_letter", () => {
     const key = "delivery.dead_letter:default";
     expect(await alert(key)).toMatchObject({ state: "open", kind: "delivery.dead_letter" });
     origin.answer(() => new Response(null, { status: 204 }));
-    expect(await ledgerOf(KINDS.payment, ref).redeliverDead()).toHaveLength(1);
+    expect(await ledgerOf(KINDS.payment, ref).redeliver({ state: "dead" })).toHaveLength(1);
     const now = await alert(key);
     // Other tests' dead letters at `default` may still be counted; this one was cleared.
     expect(now?.state === "resolved" || (now?.count ?? 0) >= 1).toBe(true);

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { gateFor } from "../src/egress/gate";
-import { ledgerFor } from "../src/ledger/ledger";
+import { ledgerFor } from "../src/ledger/client";
 import { ledgerOf, referenceHmac, resultOf, uniqueRef } from "./helpers";
 import { envelope, holdingOrigin, origin, testClock } from "./stand-ins";
 import { LINK, accept, after } from "./delivery-helpers";
@@ -105,7 +105,7 @@ describe("the cheaper records", () => {
     await after(10_000, ref);
     const stub = ledgerOf(LINK, ref);
     const [first] = (await stub.inspect()).events.map((e) => e.event_id as string);
-    expect(await stub.redeliver([first as string])).toEqual([first]);
+    expect(await stub.redeliver({ eventIds: [first as string] })).toEqual([first]);
     await after(0, ref);
     const report = await stub.inspect();
     expect(report.attempts.map((a) => [a.outcome, a.http_status])).toEqual([

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { gateFor } from "../src/egress/gate";
 import worker from "../src/index";
-import { ledgerFor } from "../src/ledger/ledger";
+import { ledgerFor } from "../src/ledger/client";
 import { adminFetch } from "./admin-helpers";
 import { referenceHmac, resultOf, uniqueRef } from "./helpers";
 import { verifyAtClock } from "./delivery-helpers";

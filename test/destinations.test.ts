@@ -9,7 +9,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../src/config";
 import worker from "../src/index";
-import { ledgerFor } from "../src/ledger/ledger";
+import { ledgerFor } from "../src/ledger/client";
 import { parseDestinations } from "../src/config/destinations";
 import { post, referenceHmac, resultOf, uniqueRef } from "./helpers";
 import { testEnv } from "./env";

@@ -1,12 +1,13 @@
 // A backlog through a limited destination's leases drains at its rate, before and after an outage:
 // a simulation on the injected clock of objects that come back at the slot the gate gave them.
 import { env } from "cloudflare:workers";
+import { presigned } from "../src/egress/deliver";
 import { describe, expect, it, vi } from "vitest";
 import { forwardUnderLease } from "../src/egress/gate-lease";
 import { uniqueRef } from "./helpers";
 import { origin, testClock } from "./stand-ins";
 
-const request = { url: "https://merchant.test/webhooks/drain", headers: {}, body: "{}", timeoutMs: 1000 };
+const request = presigned({ url: "https://merchant.test/webhooks/drain", headers: {}, body: "{}", timeoutMs: 1000 });
 const limits = { maxPerSecond: 20, maxConcurrency: 4 };
 
 /** Objects each come back at their retry time; returns when the last was sent (ms after start). */

@@ -6,6 +6,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
+import { presigned } from "../src/egress/deliver";
 import { describe, expect, it, vi } from "vitest";
 import { BREAKER_THRESHOLD, gateFor, PROBE_INTERVAL_MS } from "../src/egress/gate";
 import type { GateAnswer } from "../src/egress/gate-lease";
@@ -28,12 +29,13 @@ async function isolates(n: number): Promise<LeaseModule[]> {
 }
 
 const TIMEOUT_MS = 30_000;
-const request = (name: string) => ({
-  url: `https://merchant.test/webhooks/${name}`,
-  headers: { "content-type": "application/json" },
-  body: "{}",
-  timeoutMs: TIMEOUT_MS,
-});
+const request = (name: string) =>
+  presigned({
+    url: `https://merchant.test/webhooks/${name}`,
+    headers: { "content-type": "application/json" },
+    body: "{}",
+    timeoutMs: TIMEOUT_MS,
+  });
 
 /** An origin that measures: arrivals (test clock), requests in flight at most, and how each is answered. */
 function measuringOrigin(name: string) {

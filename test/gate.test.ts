@@ -5,20 +5,22 @@
 // objects' alarms, with the origin stand-in at the fetch boundary.
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { presigned } from "../src/egress/deliver";
 import { describe, expect, it, vi } from "vitest";
 import { gateFor, LEASE_MS, PROBE_INTERVAL_MS, type Lease, type LeaseAnswer } from "../src/egress/gate";
 import { forwardUnderLease, type GateAnswer } from "../src/egress/gate-lease";
-import { ledgerFor } from "../src/ledger/ledger";
+import { ledgerFor } from "../src/ledger/client";
 import { adminFetch } from "./admin-helpers";
 import { referenceHmac, uniqueRef } from "./helpers";
 import { envelope, origin, testClock } from "./stand-ins";
 
-const request = (name: string) => ({
-  url: `https://merchant.test/webhooks/${name}`,
-  headers: { "content-type": "application/json" },
-  body: "{}",
-  timeoutMs: 1000,
-});
+const request = (name: string) =>
+  presigned({
+    url: `https://merchant.test/webhooks/${name}`,
+    headers: { "content-type": "application/json" },
+    body: "{}",
+    timeoutMs: 1000,
+  });
 const limits = (maxPerSecond: number | null, maxConcurrency: number | null) => ({ maxPerSecond, maxConcurrency });
 
 async function sendFanout(ref: string, status: string): Promise<void> {

@@ -3,7 +3,7 @@
 
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { ledgerFor } from "../src/ledger/ledger";
+import { ledgerFor } from "../src/ledger/client";
 import { PAYMENT, PAYMENT_LINK, SUBSCRIPTION_LINK, type PortOneKind } from "../src/providers/portone/kinds";
 import { signedEventId } from "../src/providers/portone/signed-content";
 import { withSignature } from "../src/providers/portone/sign";

@@ -6,7 +6,7 @@
 import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import { ledgerFor } from "../src/ledger/ledger";
+import { ledgerFor } from "../src/ledger/client";
 import { parseSources } from "../src/providers/sources/parse";
 import vectorFile from "../fixtures/provider-vectors.json";
 import { BASE, ledgerCount } from "./helpers";

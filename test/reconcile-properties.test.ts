@@ -66,7 +66,7 @@ describe("reconciliation properties", () => {
             fakePortOne.misbehaving = null;
             if (s.by === "api") fakePortOne.payments.set(ref, paymentContent(ref, s.status));
             else if (s.how !== "unknown") fakePortOne.misbehaving = s.how;
-            await stub.reconcile(name);
+            await stub.checkWithPortOne(name, { kind: "object" });
           }
           while (await runDurableObjectAlarm(stub));
         }

@@ -6,7 +6,7 @@ import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } fro
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import { ledgerFor } from "../src/ledger/ledger";
+import { ledgerFor } from "../src/ledger/client";
 import { KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef } from "./helpers";
 import { adminFetch, TOKEN } from "./admin-helpers";
 import { testEnv } from "./env";

@@ -4,7 +4,7 @@
 import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { ledgerFor } from "../src/ledger/ledger";
+import { ledgerFor } from "../src/ledger/client";
 import vectorFile from "../fixtures/provider-vectors.json";
 import { BASE, ledgerCount } from "./helpers";
 import { origin, testClock } from "./stand-ins";

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import { ledgerFor } from "../src/ledger/ledger";
+import { ledgerFor } from "../src/ledger/client";
 import { parseSources } from "../src/providers/sources/parse";
 import { describeConfigError } from "../src/lib/config-error";
 import { sha256Hex } from "../src/lib/hmac";

@@ -14,7 +14,7 @@ import {
 } from "cloudflare:test";
 import { expect, it } from "vitest";
 import worker from "../../src/index";
-import { ledgerFor } from "../../src/ledger/ledger";
+import { ledgerFor } from "../../src/ledger/client";
 import { loadConfig } from "../../src/config";
 import { readModelWriter } from "../../src/readmodel/writer";
 import { PAYMENT_LINK } from "../../src/providers/portone/kinds";

@@ -7,7 +7,7 @@ import { applyD1Migrations, env, runDurableObjectAlarm, runInDurableObject } fro
 import { expect, it } from "vitest";
 import { runPass } from "../../src/reconcile/pass";
 import { loadConfig } from "../../src/config";
-import { ledgerFor } from "../../src/ledger/ledger";
+import { ledgerFor } from "../../src/ledger/client";
 import { paymentSample } from "../../fixtures/portone-samples";
 import { PAYMENT } from "../../src/providers/portone/kinds";
 import { withSignature } from "../../src/providers/portone/sign";

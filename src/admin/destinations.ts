@@ -8,7 +8,7 @@ import type { AppEnv } from "../env";
 import type { Destination } from "../config/destinations";
 import { gateFor, type GateState } from "../egress/gate";
 import { forgetLeases } from "../egress/gate-lease";
-import { ledgerFor } from "../ledger/ledger";
+import { ledgerOf } from "../ledger/client";
 import { objectNameOf } from "../ledger/object-name";
 import { clock } from "../lib/clock";
 import { GATEWAY_PROVIDER } from "../providers/types";
@@ -94,9 +94,9 @@ export async function sendTestEvent(c: Context<AppEnv>, name: string): Promise<T
   if (configured(c).find((d) => d.name === name) === undefined)
     throw httpError(404, "not_found", `No destination named ${name}.`);
   const eventId = `evt_${crypto.randomUUID().replaceAll("-", "")}`; // the evt_ + 32 hex of every event id
-  const object = objectNameOf(GATEWAY_PROVIDER, "test", name);
+  const objectName = objectNameOf(GATEWAY_PROVIDER, "test", name);
   const receivedAt = new Date(clock.now()).toISOString();
-  const outcome = await ledgerFor(c.env, GATEWAY_PROVIDER, "test", name).record(object, {
+  const outcome = await ledgerOf(c.env, objectName).record({
     provider: GATEWAY_PROVIDER,
     kind: "test",
     objectRef: name,
@@ -117,7 +117,7 @@ export async function sendTestEvent(c: Context<AppEnv>, name: string): Promise<T
   if (outcome.result === "not_stored")
     throw httpError(503, "storage_unavailable", "The test event could not be stored; try again.");
   log("info", "test event queued", { destination: name, event_id: eventId });
-  return { event_id: eventId, object };
+  return { event_id: eventId, object: objectName };
 }
 
 export const destinationsApi = new Hono<AppEnv>();

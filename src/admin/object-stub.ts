@@ -4,7 +4,8 @@
 
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { ledgerFor } from "../ledger/ledger";
+import { ledgerOf } from "../ledger/client";
+import { objectNameOf } from "../ledger/object-name";
 import { httpError } from "../lib/http-errors";
 
 const KNOWN_OBJECTS: Readonly<Record<string, readonly string[]>> = {
@@ -27,5 +28,5 @@ export function stubFor(c: Context<AppEnv>, provider: string, kind: string, ref:
     const named = [`portone/<${KNOWN_OBJECTS.portone?.join("|")}>`, ...sources].join(", ");
     throw httpError(404, "unknown_object_kind", `Objects are named /objects/<provider>/<kind>/<ref>, with ${named}.`);
   }
-  return ledgerFor(c.env, provider, kind, ref);
+  return ledgerOf(c.env, objectNameOf(provider, kind, ref));
 }

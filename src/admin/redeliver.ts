@@ -4,7 +4,7 @@
 
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { ledgerByName } from "../ledger/ledger";
+import { ledgerOf } from "../ledger/client";
 import { httpError } from "../lib/http-errors";
 import { log } from "../lib/log";
 import { isEmpty, type EventFilter } from "../readmodel/filters";
@@ -21,7 +21,8 @@ export async function redeliverMatching(env: Env, filter: EventFilter): Promise<
   for (const [object, eventIds] of byObject) {
     // Dead letters are re-queued only where they are dead: destinations that took the event are not
     // sent it again (as the per-object action does).
-    requeued += (await ledgerByName(env, object).redeliver(eventIds, filter.delivery === "dead")).length;
+    const where = filter.delivery === "dead" ? { eventIds, state: "dead" as const } : { eventIds };
+    requeued += (await ledgerOf(env, object).redeliver(where)).length;
   }
   return requeued;
 }

@@ -29,7 +29,7 @@ admin.get(objectPath, async (c) => {
 
 admin.post(`${objectPath}/events/:eventId/redeliver`, async (c) => {
   const { provider, kind, ref, eventId } = c.req.param();
-  const requeued = await stubFor(c, provider, kind, ref).redeliver([eventId]);
+  const requeued = await stubFor(c, provider, kind, ref).redeliver({ eventIds: [eventId] });
   if (requeued.length === 0) {
     throw httpError(
       404,
@@ -43,7 +43,7 @@ admin.post(`${objectPath}/events/:eventId/redeliver`, async (c) => {
 
 admin.post(`${objectPath}/redeliver-dead`, async (c) => {
   const { provider, kind, ref } = c.req.param();
-  const requeued = await stubFor(c, provider, kind, ref).redeliverDead();
+  const requeued = await stubFor(c, provider, kind, ref).redeliver({ state: "dead" });
   log("info", "admin redelivery of dead letters", { object_ref: ref, kind, count: requeued.length });
   return c.json({ requeued }, 202);
 });

@@ -77,6 +77,26 @@ export async function targetFor(config: Config, destination: string): Promise<Re
   return ok({ url, key: await standardWebhookKey(found.secret), timeoutMs, maxPerSecond, maxConcurrency });
 }
 
+/** A forward waiting for its turn: signed only when a lease lets it go (its timestamp is the send's),
+ *  never before the gate has said it may be sent. */
+export interface Outgoing {
+  /** How long the destination has to answer, in ms (the gate counts a request out this long). */
+  readonly timeoutMs: number;
+  sign(nowMs: number): Promise<SignedRequest>;
+}
+
+/** An event to forward to a target: its envelope built now (a fault in the stored event fails the run
+ *  at once), its signature made when it is sent. */
+export function outgoing(target: ForwardTarget, event: ForwardEvent): Outgoing {
+  const body = envelopeOf(event);
+  return { timeoutMs: target.timeoutMs, sign: (nowMs) => signedBody(target, event.eventId, body, nowMs) };
+}
+
+/** A request signed already, as an Outgoing (a test's, or a notification's). */
+export function presigned(request: SignedRequest): Outgoing {
+  return { timeoutMs: request.timeoutMs, sign: () => Promise.resolve(request) };
+}
+
 /** One forward, ready to send: the destination, the signed headers and the envelope. */
 export interface SignedRequest {
   readonly url: string;
@@ -91,16 +111,20 @@ export async function signedRequest(
   nowMs: number,
   timeoutMs: number = target.timeoutMs,
 ): Promise<SignedRequest> {
-  const body = envelopeOf(event);
+  return { ...(await signedBody(target, event.eventId, envelopeOf(event), nowMs)), timeoutMs };
+}
+
+/** A built envelope, signed now with the target's key (webhook-id is the event id). */
+async function signedBody(target: ForwardTarget, eventId: string, body: string, nowMs: number): Promise<SignedRequest> {
   const timestamp = Math.floor(nowMs / 1000);
   const headers = {
     "content-type": "application/json",
     "user-agent": "edge-webhook-gateway",
-    "webhook-id": event.eventId,
+    "webhook-id": eventId,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": await signStandardWebhook(target.key, event.eventId, timestamp, body),
+    "webhook-signature": await signStandardWebhook(target.key, eventId, timestamp, body),
   };
-  return { url: target.url, headers, body, timeoutMs };
+  return { url: target.url, headers, body, timeoutMs: target.timeoutMs };
 }
 
 /** Sends a signed forward once. A 2xx takes it; anything else is a failure, with the origin's

@@ -11,7 +11,7 @@
 import { clock } from "../lib/clock";
 import { errorText } from "../lib/result";
 import { log } from "../lib/log";
-import { send, type AttemptResult, type SignedRequest } from "./deliver";
+import { send, type AttemptResult, type Outgoing } from "./deliver";
 import { gateFor, type Lease, type LeaseAnswer, type LeaseAsk, type WaitReason } from "./gate";
 import { nextSlot, sendSpacingMs, spacingMs, type GateLimits } from "./rate";
 
@@ -57,7 +57,7 @@ export async function forwardUnderLease(
   env: Env,
   destination: string,
   limits: GateLimits,
-  request: SignedRequest,
+  request: Outgoing,
   waiter: string | null,
 ): Promise<GateAnswer> {
   const local = localFor(destination);
@@ -82,7 +82,7 @@ export async function forwardUnderLease(
   local.nextSlotAt = Math.max(local.nextSlotAt, now) + (lease.perSecond === null ? 0 : sendSpacingMs(lease.perSecond));
   let result: AttemptResult;
   try {
-    result = await send(request);
+    result = await send(await request.sign(now));
   } finally {
     local.inFlight -= 1;
   }

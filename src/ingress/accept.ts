@@ -11,7 +11,8 @@ import { clock } from "../lib/clock";
 import { sha256Hex } from "../lib/hmac";
 import { markSeen, wasSeen } from "../kv/seen";
 import type { AppEnv } from "../env";
-import { ledgerFor, type NotStored, type RecordOutcome } from "../ledger/ledger";
+import { ledgerOf } from "../ledger/client";
+import type { NotStored, RecordOutcome } from "../ledger/ledger";
 import { objectNameOf } from "../ledger/object-name";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
@@ -76,10 +77,9 @@ export async function acceptEvent(
 }
 
 async function record(env: Env, event: VerifiedEvent, contentHash: string): Promise<RecordOutcome> {
-  const stub = ledgerFor(env, event.sourceName ?? event.provider, event.kind, event.objectRef);
   let outcome: RecordOutcome | NotStored;
   try {
-    outcome = await stub.record(objectName(event), {
+    outcome = await ledgerOf(env, objectName(event)).record({
       provider: event.provider,
       kind: event.kind,
       objectRef: event.objectRef,

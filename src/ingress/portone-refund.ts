@@ -8,7 +8,7 @@ import { clock } from "../lib/clock";
 import type { AppEnv } from "../env";
 import { httpError } from "../lib/http-errors";
 import { rejectionError } from "./rejections";
-import { ledgerFor } from "../ledger/ledger";
+import { ledgerOf } from "../ledger/client";
 import { objectNameOf } from "../ledger/object-name";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
@@ -33,11 +33,11 @@ export async function recordRefundHint(c: Context<AppEnv>): Promise<Response> {
       refund_id: hint.refundId,
     });
   }
-  const ledger = objectNameOf("portone", "payment", hint.paymentTxnRef);
+  const payment = ledgerOf(c.env, objectNameOf("portone", "payment", hint.paymentTxnRef));
   const ids = { route: c.req.path, kind: "refund", object_ref: hint.refundId, payment_txn_ref: hint.paymentTxnRef };
   let result: "accepted" | "duplicate" | "limited";
   try {
-    result = await ledgerFor(c.env, "portone", "payment", hint.paymentTxnRef).recordRefundHint(ledger, {
+    result = await payment.recordRefundHint({
       eventId: await eventIdOf("portone", "refund_hint", refundHintIdentity(hint)),
       refundId: hint.refundId,
       paymentTxnRef: hint.paymentTxnRef,

@@ -11,7 +11,7 @@
 import type { Config } from "../config";
 import { clock } from "../lib/clock";
 import { err, errorText } from "../lib/result";
-import { signedRequest, targetFor, type AttemptResult, type SignedRequest } from "../egress/deliver";
+import { outgoing, targetFor, type AttemptResult, type Outgoing } from "../egress/deliver";
 import type { GateLimits } from "../egress/rate";
 import { forwardUnderLease, type GateAnswer } from "../egress/gate-lease";
 import { retryDelayMs } from "../egress/schedule";
@@ -20,6 +20,7 @@ import { raiseAlert } from "../alerts/report";
 import { confirmDueRefunds } from "./confirm";
 import type { Attempt, Outbox, OutboxHead } from "./outbox";
 import type { Refunds } from "./refunds";
+import type { LedgerStore } from "./store";
 
 /** Short waits for a destination's limits are waited within the run: each at most, and in all. */
 const IN_RUN_WAIT_MS = { each: 2_000, total: 15_000, deferrals: 50 };
@@ -27,28 +28,25 @@ const IN_RUN_WAIT_MS = { each: 2_000, total: 15_000, deferrals: 50 };
 /** Events forwarded per alarm run at most, so one object's backlog cannot hold an alarm for long. */
 const MAX_DELIVERIES_PER_RUN = 25;
 
-/** One alarm run: refund confirmations due (when the object has refunds), then the outbox.
- *  Interrupted attempts of an earlier instance are closed by the caller, once per instance. */
-export async function runAlarm(
-  storage: DurableObjectStorage,
-  env: Env,
-  config: Config,
-  outbox: Outbox,
-  refunds: Refunds | null,
-  beforeEachForward: () => Promise<void>,
-  ledger: () => string,
-): Promise<void> {
-  if (refunds) await confirmDueRefunds(storage, config.portone, outbox, refunds);
-  await deliverDue({ env, config, outbox, beforeEachForward, ledger });
-}
-
-interface RunContext {
+/** What one alarm run works with. */
+export interface RunContext {
+  readonly store: LedgerStore;
   readonly env: Env;
   readonly config: Config;
   readonly outbox: Outbox;
+  /** The object's refunds, when it has any to confirm. */
+  readonly refunds: Refunds | null;
+  /** Keeps the read model current during a long run (called before each forward). */
   readonly beforeEachForward: () => Promise<void>;
   /** This object's name, for the gate to wake it when a destination can take events again. */
-  readonly ledger: () => string;
+  readonly objectName: () => string;
+}
+
+/** One alarm run: refund confirmations due (when the object has refunds), then the outbox.
+ *  Interrupted attempts of an earlier instance are closed by the caller, once per instance. */
+export async function runAlarm(run: RunContext): Promise<void> {
+  if (run.refunds) await confirmDueRefunds(run.store, run.config.portone, run.outbox, run.refunds);
+  await deliverDue(run);
 }
 
 /** The earliest of two due times (null: nothing due). */
@@ -139,9 +137,10 @@ async function attempt(
     if (!target.ok) result = err({ httpStatus: null, error: target.error });
     else {
       const { maxPerSecond, maxConcurrency } = target.value;
-      const request = await signedRequest(target.value, head, now);
       const limits = { maxPerSecond, maxConcurrency };
-      const answer = await throughGate(run.env, head.destination, limits, request, run.ledger());
+      // Signed only once the lease lets it go (deliver.ts, Outgoing).
+      const request = outgoing(target.value, head);
+      const answer = await throughGate(run.env, head.destination, limits, request, run.objectName());
       if (answer === null) result = err({ httpStatus: null, error: "the destination's gate could not be reached" });
       else if (!answer.sent) {
         outbox.takeBackAttempt(begun, answer.retryAt, clock.now(), `waiting: ${answer.reason}`);
@@ -171,11 +170,11 @@ async function throughGate(
   env: Env,
   destination: string,
   limits: GateLimits,
-  request: SignedRequest,
-  ledger: string,
+  request: Outgoing,
+  objectName: string,
 ): Promise<GateAnswer | null> {
   try {
-    return await forwardUnderLease(env, destination, limits, request, ledger === "" ? null : ledger);
+    return await forwardUnderLease(env, destination, limits, request, objectName === "" ? null : objectName);
   } catch (thrown) {
     log("warn", "destination gate unavailable", { destination, error: errorText(thrown) });
     return null;

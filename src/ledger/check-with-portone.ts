@@ -23,9 +23,9 @@ import {
 import { eventIdOf } from "../providers/event-id";
 import { PAYMENT, SIGNED_KINDS_BY_NAME } from "../providers/portone/kinds";
 import { inLifecycle, positionOf, type StatusPosition } from "../providers/types";
-import { meta } from "./meta";
 import type { Outbox } from "./outbox";
-import { recordEvent, type RecordInput, type RecordOutcome } from "./record";
+import { recordEvent, type RecordInput } from "./record";
+import type { LedgerStore } from "./store";
 
 /** What one check found: events it recorded as accepted, API calls made, and any failure. */
 export interface CheckResult {
@@ -37,8 +37,6 @@ export interface CheckResult {
 }
 
 export const CHARGE_KIND = "subscription_charge";
-
-type Record_ = (write: () => RecordOutcome) => RecordOutcome;
 
 /** Whether the object has had this status (any event of it, from a webhook or a check). */
 export function hasHadStatus(sql: SqlStorage, kind: string, objectRef: string, status: string): boolean {
@@ -60,16 +58,22 @@ async function lookUp(portone: PortOneConfig, kind: string, ref: string, now: nu
   return subscriptionStatus(portone, ref, now);
 }
 
-/** Checks the object named `kind`/`ref` (a PortOne signed kind). `transaction` runs the writes in
- *  the Durable Object's transaction. */
+/** What a check is about: the object (its kind and ref) and its name. */
+export interface Target {
+  readonly kind: string;
+  readonly ref: string;
+  readonly objectName: string;
+}
+
+/** Checks the object named `kind`/`ref` (a PortOne signed kind). */
 export async function checkObject(
-  sql: SqlStorage,
+  store: LedgerStore,
   outbox: Outbox,
   portone: PortOneConfig,
-  target: { readonly kind: string; readonly ref: string; readonly ledger: string },
+  target: Target,
   now: number,
-  transaction: Record_,
 ): Promise<CheckResult> {
+  const sql = store.sql;
   const kind = SIGNED_KINDS_BY_NAME.get(target.kind);
   if (kind === undefined) return { changed: 0, apiCalls: 0, failure: null };
   const answer = await lookUp(portone, target.kind, target.ref, now);
@@ -84,12 +88,12 @@ export async function checkObject(
     observed = followed.observed;
     apiCalls += followed.apiCalls;
   }
-  const changed = await recordObserved(sql, outbox, target, observed, now, transaction);
+  const changed = await recordObserved(store, outbox, target, observed, now);
   // Charges are read while the subscription is active, and once more as it leaves Active (completed,
   // cancelled), so the charge that completed it, or came before its cancellation, is not lost.
   const readCharges = target.kind === "subscription_link" && (wasActive || changed > 0 || isActive(sql, target.ref));
   if (!readCharges) return { changed, missed: changed, apiCalls, failure: null };
-  const charges = await checkCharges(sql, outbox, portone, target, now, transaction);
+  const charges = await checkCharges(store, outbox, portone, target, now);
   return {
     changed: changed + charges.changed,
     missed: changed,
@@ -123,20 +127,20 @@ async function withLinkPayment(
 /** Records what the API said of the object if it is a status the object has not had: through the
  *  state machine (stale after a terminal status), forwarded when accepted. Returns 1 if accepted. */
 export async function recordObserved(
-  sql: SqlStorage,
+  store: LedgerStore,
   outbox: Outbox,
-  target: { readonly kind: string; readonly ref: string; readonly ledger: string },
+  target: Target,
   observed: Observed,
   now: number,
-  transaction: Record_,
 ): Promise<number> {
+  const sql = store.sql;
   const kind = SIGNED_KINDS_BY_NAME.get(target.kind);
   const { status, data } = observed;
   if (kind === undefined || !inLifecycle(kind.lifecycle, status)) return 0;
   if (hasHadStatus(sql, target.kind, target.ref, status)) return 0;
   const eventId = await eventIdOf("portone", target.kind, { reconciled: data });
   const input = reconciled(target.kind, target.ref, eventId, status, positionOf(kind.lifecycle, status), data, now);
-  const outcome = transaction(() => recordEvent(sql, outbox, input, target.ledger));
+  const outcome = recordEvent(store, outbox, input, target.objectName);
   return outcome.result === "accepted" ? 1 : 0;
 }
 
@@ -177,17 +181,16 @@ function isActive(sql: SqlStorage, ref: string): boolean {
 
 /** Each charge of the subscription not seen before (per charge and status), forwarded once. */
 export async function checkCharges(
-  sql: SqlStorage,
+  store: LedgerStore,
   outbox: Outbox,
   portone: PortOneConfig,
-  target: { readonly ref: string; readonly ledger: string },
+  target: Omit<Target, "kind">,
   now: number,
-  transaction: Record_,
 ): Promise<CheckResult> {
   const answer = await subscriptionCharges(portone, target.ref, now);
   if (!answer.ok) return { changed: 0, apiCalls: 1, failure: answer.error };
   let changed = 0;
-  for (const charge of answer.value) changed += await recordCharge(sql, outbox, target, charge, now, transaction);
+  for (const charge of answer.value) changed += await recordCharge(store, outbox, target, charge, now);
   return { changed, apiCalls: 1, failure: null };
 }
 
@@ -196,12 +199,11 @@ export async function checkCharges(
  *  data.order_ref and names the lifecycle the charge moves. Returns 1 if accepted. A charge whose
  *  status is not a payment's is unknown: nothing is recorded. */
 export async function recordCharge(
-  sql: SqlStorage,
+  store: LedgerStore,
   outbox: Outbox,
-  target: { readonly ref: string; readonly ledger: string },
+  target: Omit<Target, "kind">,
   charge: Charge,
   now: number,
-  transaction: Record_,
 ): Promise<number> {
   if (!inLifecycle(PAYMENT.lifecycle, charge.status)) return 0;
   const { amount, currency } = charge.data;
@@ -213,7 +215,7 @@ export async function recordCharge(
     ...reconciled(CHARGE_KIND, target.ref, eventId, charge.status, position, data, now),
     lifecycleRef: charge.orderRef,
   };
-  const outcome = transaction(() => recordEvent(sql, outbox, input, target.ledger));
+  const outcome = recordEvent(store, outbox, input, target.objectName);
   return outcome.result === "accepted" ? 1 : 0;
 }
 
@@ -223,29 +225,4 @@ function outsideLifecycle(kind: string, status: string): LookupFailure {
     kind: "unreadable",
     reason: `PortOne API gave a ${kind} status outside its lifecycle (${JSON.stringify(status)})`,
   };
-}
-
-/** When the subscription's charges are next to be read from txns-records (null: not due). */
-export function chargesDueAt(sql: SqlStorage): number | null {
-  return meta.get(sql, "charges_due_at");
-}
-
-/** An Active webhook (a charge was made: PortOne sends Active again) has the alarm read txns-records. */
-export function markChargesDue(sql: SqlStorage, at: number | null): void {
-  if (at === null) meta.delete(sql, "charges_due_at");
-  else meta.set(sql, "charges_due_at", at);
-}
-
-/** An Active subscription webhook. */
-export function isActiveSubscription(input: RecordInput): boolean {
-  return input.provider === "portone" && input.kind === "subscription_link" && input.status.toLowerCase() === "active";
-}
-
-/** Whether a subscription's charges are to be read after this event: while it is Active (a charge was
- *  made: PortOne sends Active again), and once more when it leaves Active, so the charge that
- *  completed it, or came before its cancellation, is not lost. */
-export function chargesToRead(input: RecordInput, recorded: RecordOutcome): boolean {
-  if (input.provider !== "portone" || input.kind !== "subscription_link" || recorded.result === "stale") return false;
-  if (isActiveSubscription(input)) return true;
-  return recorded.result === "accepted" && recorded.previousStatus?.toLowerCase() === "active";
 }

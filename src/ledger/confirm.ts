@@ -24,6 +24,7 @@ import { meta } from "./meta";
 import type { Outbox } from "./outbox";
 import { recordEvent } from "./record";
 import type { DueRefund, Refunds } from "./refunds";
+import type { LedgerStore } from "./store";
 
 /** Confirmations per alarm run at most; the rest wait for the next run. */
 const MAX_CONFIRMATIONS_PER_RUN = 10;
@@ -46,7 +47,7 @@ const isFinal = (status: string): boolean => positionOf(REFUND_LIFECYCLE, status
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 export async function confirmDueRefunds(
-  storage: DurableObjectStorage,
+  store: LedgerStore,
   portone: PortOneConfig,
   outbox: Outbox,
   refunds: Refunds,
@@ -56,13 +57,13 @@ export async function confirmDueRefunds(
     const lookup = await refundOf(portone, refund.paymentTxnRef, refund.refundId, clock.now());
     const ids = { kind: "refund", object_ref: refund.refundId, payment_txn_ref: refund.paymentTxnRef };
     if (lookup.ok) {
-      await recordAnswer(storage, outbox, refunds, refund, lookup.value);
+      await recordAnswer(store, outbox, refunds, refund, lookup.value);
     } else if (lookup.error.kind === "unknown_payment") {
       // No refund of a payment PortOne does not know will ever be listed: stop asking about any of them.
       const error = `PortOne does not know payment ${refund.paymentTxnRef}: ${lookup.error.reason}`;
-      storage.transactionSync(() => {
+      store.write((sql) => {
         refunds.giveUpAll(clock.now(), error);
-        meta.set(storage.sql, "payment_unknown_at", clock.now());
+        meta.set(sql, "payment_unknown_at", clock.now());
       });
       log("warn", "refund hint names a payment PortOne does not know; not forwarded", ids);
       return;
@@ -107,7 +108,7 @@ function askAgainLater(refunds: Refunds, refund: DueRefund, reason: string, stat
 /** Records the status the API gives for the refund, once per status, and settles the refund when that
  *  status is final and agrees with the hint (or the hint claimed a status the API has moved past). */
 async function recordAnswer(
-  storage: DurableObjectStorage,
+  store: LedgerStore,
   outbox: Outbox,
   refunds: Refunds,
   refund: DueRefund,
@@ -123,12 +124,12 @@ async function recordAnswer(
   const data = { ...detail, payment_txn_ref: refund.paymentTxnRef };
   const eventId = await eventIdOf("portone", "refund", data);
   const now = clock.now();
-  const outcome = storage.transactionSync(() => {
+  const outcome = store.write((sql) => {
     if (settled) refunds.settle(refund.refundId, "confirmed", now, { status });
     else askAgainLater(refunds, refund, `PortOne says ${status}; the hint said ${hinted ?? "nothing"}`, status);
-    if (hasHadStatus(storage.sql, "refund", refund.refundId, status)) return null;
+    if (hasHadStatus(sql, "refund", refund.refundId, status)) return null;
     return recordEvent(
-      storage.sql,
+      store,
       outbox,
       {
         provider: "portone",

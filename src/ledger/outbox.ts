@@ -5,9 +5,10 @@
 // its request and updated after it. A first attempt cut short by a crash leaves no row: the alarm,
 // still set, runs it again (the origin may see it twice, as with any retry). So a delivered event
 // costs the event row and one outbox row (plus the alarm's set and clear), per destination.
-// Pure storage helpers; the Ledger decides when to call them.
+// Storage helpers over the ledger's store (store.ts: each change is a write); the Ledger decides when.
 
 import type { ForwardEvent } from "../egress/deliver";
+import type { LedgerStore } from "./store";
 
 /** Per event (seq), its delivery over its destinations: dead if any destination gave up on it, else
  *  pending while any still waits, else delivered; with the figures the report and the read model show. */
@@ -112,9 +113,13 @@ export type Requeue = { readonly eventIds?: readonly string[]; readonly state?: 
 
 export class Outbox {
   constructor(
-    private readonly sql: SqlStorage,
+    private readonly store: LedgerStore,
     private readonly route: Route,
   ) {}
+
+  private get sql(): SqlStorage {
+    return this.store.sql;
+  }
 
   /** The destinations an accepted event of this type is queued for, as stored on the event (JSON):
    *  it waits in each one's queue (the `deliveries` view) with no row of its own until begun. */
@@ -171,126 +176,137 @@ export class Outbox {
 
   #write(attempt: Attempt): void {
     const { head, startedAt } = attempt;
-    this.sql.exec(
-      `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, updated_at, changed,
+    this.store.write((sql) =>
+      sql.exec(
+        `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, updated_at, changed,
                            attempt_started_at)
        VALUES (?, ?, ?, 'pending', 1, ?, ?, ${NEXT_CHANGE}, ?)
        ON CONFLICT (seq, destination) DO UPDATE SET cycle_attempts = cycle_attempts + 1,
          attempt_started_at = excluded.attempt_started_at, updated_at = excluded.updated_at, changed = excluded.changed`,
-      head.seq,
-      head.destination,
-      head.eventId,
-      startedAt,
-      startedAt,
-      startedAt,
+        head.seq,
+        head.destination,
+        head.eventId,
+        startedAt,
+        startedAt,
+        startedAt,
+      ),
     );
     attempt.written = true;
   }
 
   /** Makes a destination's waiting rows due now (it can take events again); returns how many. */
   makeDue(destination: string, now: number): number {
-    return this.sql.exec(
-      `UPDATE outbox SET next_attempt_at = ?, updated_at = ?
+    return this.store.write(
+      (sql) =>
+        sql.exec(
+          `UPDATE outbox SET next_attempt_at = ?, updated_at = ?
         WHERE destination = ? AND state = 'pending' AND next_attempt_at > ?`,
-      now,
-      now,
-      destination,
-      now,
-    ).rowsWritten;
+          now,
+          now,
+          destination,
+          now,
+        ).rowsWritten,
+    );
   }
 
   /** Takes back an attempt that made no request (the destination's gate said to wait): the retry
    *  budget is restored and the head waits until `retryAt`. */
   takeBackAttempt(attempt: Attempt, retryAt: number, now: number, reason: string): void {
-    const { head } = attempt;
-    if (!attempt.written) {
+    this.store.write(() => {
+      const { head } = attempt;
+      if (!attempt.written) {
+        this.sql.exec(
+          `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, last_error, updated_at,
+                               changed)
+           VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ${NEXT_CHANGE})
+           ON CONFLICT (seq, destination) DO UPDATE SET next_attempt_at = excluded.next_attempt_at,
+             last_error = excluded.last_error, updated_at = excluded.updated_at, changed = excluded.changed`,
+          head.seq,
+          head.destination,
+          head.eventId,
+          retryAt,
+          reason,
+          now,
+        );
+        return;
+      }
       this.sql.exec(
-        `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, last_error, updated_at,
-                             changed)
-         VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ${NEXT_CHANGE})
-         ON CONFLICT (seq, destination) DO UPDATE SET next_attempt_at = excluded.next_attempt_at,
-           last_error = excluded.last_error, updated_at = excluded.updated_at, changed = excluded.changed`,
-        head.seq,
-        head.destination,
-        head.eventId,
+        `UPDATE outbox SET cycle_attempts = cycle_attempts - 1, attempt_started_at = NULL, next_attempt_at = ?,
+                last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE}
+          WHERE seq = ? AND destination = ?`,
         retryAt,
         reason,
         now,
+        head.seq,
+        head.destination,
       );
-      return;
-    }
-    this.sql.exec(
-      `UPDATE outbox SET cycle_attempts = cycle_attempts - 1, attempt_started_at = NULL, next_attempt_at = ?,
-              last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE}
-        WHERE seq = ? AND destination = ?`,
-      retryAt,
-      reason,
-      now,
-      head.seq,
-      head.destination,
-    );
+    });
   }
 
   /** The attempt reached the destination: the row is done (one row written, no attempt row). */
   delivered(attempt: Attempt, now: number, httpStatus: number): void {
-    const { head } = attempt;
-    if (!attempt.written) {
+    this.store.write(() => {
+      const { head } = attempt;
+      if (!attempt.written) {
+        this.sql.exec(
+          `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, updated_at, changed,
+                               attempt_started_at, delivered_at, http_status)
+           VALUES (?, ?, ?, 'delivered', 1, ?, ?, ${NEXT_CHANGE}, ?, ?, ?)`,
+          head.seq,
+          head.destination,
+          head.eventId,
+          attempt.startedAt,
+          now,
+          attempt.startedAt,
+          now,
+          httpStatus,
+        );
+        return;
+      }
       this.sql.exec(
-        `INSERT INTO outbox (seq, destination, event_id, state, cycle_attempts, next_attempt_at, updated_at, changed,
-                             attempt_started_at, delivered_at, http_status)
-         VALUES (?, ?, ?, 'delivered', 1, ?, ?, ${NEXT_CHANGE}, ?, ?, ?)`,
-        head.seq,
-        head.destination,
-        head.eventId,
-        attempt.startedAt,
-        now,
-        attempt.startedAt,
+        `UPDATE outbox SET state = 'delivered', delivered_at = ?, http_status = ?, last_error = NULL, updated_at = ?,
+                changed = ${NEXT_CHANGE}
+          WHERE seq = ? AND destination = ?`,
         now,
         httpStatus,
+        now,
+        head.seq,
+        head.destination,
       );
-      return;
-    }
-    this.sql.exec(
-      `UPDATE outbox SET state = 'delivered', delivered_at = ?, http_status = ?, last_error = NULL, updated_at = ?,
-              changed = ${NEXT_CHANGE}
-        WHERE seq = ? AND destination = ?`,
-      now,
-      httpStatus,
-      now,
-      head.seq,
-      head.destination,
-    );
+    });
   }
 
   /** The attempt failed, or its run did: it moves to the attempts history, and the row waits until
    *  `retryAt`, or is dead-lettered when a failed attempt has no retry left (`retryAt` null). */
   failed(begun: Attempt, now: number, attempt: EndedAttempt, retryAt: number | null): void {
-    const { head } = begun;
-    if (!begun.written) this.#write(begun);
-    this.sql.exec(
-      `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, http_status, error)
-       SELECT event_id, destination, coalesce(attempt_started_at, ?), ?, ?, ?, ? FROM outbox
-        WHERE seq = ? AND destination = ?`,
-      now,
-      now,
-      attempt.outcome,
-      attempt.httpStatus,
-      attempt.error,
-      head.seq,
-      head.destination,
-    );
-    const dead = retryAt === null && attempt.outcome === "failed";
-    this.sql.exec(
-      `UPDATE outbox SET state = ?, attempt_started_at = NULL, next_attempt_at = coalesce(?, next_attempt_at),
-              last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE}
-        WHERE seq = ? AND destination = ?`,
-      dead ? "dead" : "pending",
-      retryAt,
-      attempt.error,
-      now,
-      head.seq,
-      head.destination,
-    );
+    this.store.write(() => {
+      const { head } = begun;
+      if (!begun.written) this.#write(begun);
+      this.sql.exec(
+        `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, http_status, error)
+         SELECT event_id, destination, coalesce(attempt_started_at, ?), ?, ?, ?, ? FROM outbox
+          WHERE seq = ? AND destination = ?`,
+        now,
+        now,
+        attempt.outcome,
+        attempt.httpStatus,
+        attempt.error,
+        head.seq,
+        head.destination,
+      );
+      const dead = retryAt === null && attempt.outcome === "failed";
+      this.sql.exec(
+        `UPDATE outbox SET state = ?, attempt_started_at = NULL, next_attempt_at = coalesce(?, next_attempt_at),
+                last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE}
+          WHERE seq = ? AND destination = ?`,
+        dead ? "dead" : "pending",
+        retryAt,
+        attempt.error,
+        now,
+        head.seq,
+        head.destination,
+      );
+    });
   }
 
   /** Attempts left in flight by an instance that stopped mid-request (eviction, crash, deploy). A run
@@ -298,8 +314,8 @@ export class Outbox {
   closeInterrupted(now: number): void {
     const error = "the gateway stopped during the request";
     const inFlight = "state = 'pending' AND attempt_started_at IS NOT NULL";
-    // Read first (one query, and it fails the run at once if the outbox cannot be read): most runs
-    // find nothing to close.
+    // Read first, outside a write (one query, and it fails the run at once if the outbox cannot be
+    // read): most runs find nothing to close.
     const open = this.sql
       .exec<{ open: number }>(
         `SELECT EXISTS (SELECT 1 FROM outbox WHERE ${inFlight})
@@ -307,61 +323,65 @@ export class Outbox {
       )
       .one().open;
     if (open === 0) return;
-    this.sql.exec(
-      `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, error)
-       SELECT event_id, destination, attempt_started_at, ?, 'interrupted', ? FROM outbox WHERE ${inFlight}`,
-      now,
-      error,
-    );
-    this.sql.exec(
-      `UPDATE outbox SET attempt_started_at = NULL, updated_at = ?, changed = ${NEXT_CHANGE} WHERE ${inFlight}`,
-      now,
-    );
-    // Attempt rows left in flight by releases that wrote one before each request.
-    this.sql.exec(
-      "UPDATE delivery_attempts SET outcome = 'interrupted', finished_at = ?, error = ? WHERE outcome = 'in_flight'",
-      now,
-      error,
-    );
+    this.store.write((sql) => {
+      sql.exec(
+        `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, error)
+         SELECT event_id, destination, attempt_started_at, ?, 'interrupted', ? FROM outbox WHERE ${inFlight}`,
+        now,
+        error,
+      );
+      sql.exec(
+        `UPDATE outbox SET attempt_started_at = NULL, updated_at = ?, changed = ${NEXT_CHANGE} WHERE ${inFlight}`,
+        now,
+      );
+      // Attempt rows left in flight by releases that wrote one before each request.
+      sql.exec(
+        "UPDATE delivery_attempts SET outcome = 'interrupted', finished_at = ?, error = ? WHERE outcome = 'in_flight'",
+        now,
+        error,
+      );
+    });
   }
 
   /** Puts events back in their destinations' queues with a fresh retry budget; returns the ids of the
    *  events re-queued (once each, whatever the number of destinations) and, per destination, how many
    *  of them were dead letters there. */
   requeue(where: Requeue, now: number): { ids: string[]; deadCleared: Map<string, number> } {
-    // The events (a JSON list) and the state are bound as numbered parameters; NULL means "any".
-    const matching = (ids: number, state: number) =>
-      `(?${ids} IS NULL OR event_id IN (SELECT value FROM json_each(?${ids}))) AND (?${state} IS NULL OR state = ?${state})`;
-    const ids = where.eventIds === undefined ? null : JSON.stringify(where.eventIds);
-    const state = where.state ?? null;
-    const dead = this.sql
-      .exec<{ destination: string; n: number }>(
-        `SELECT destination, count(*) AS n FROM outbox WHERE ${matching(1, 2)} AND state = 'dead' GROUP BY destination`,
-        ids,
-        state,
-      )
-      .toArray();
-    const deadCleared = new Map(dead.map((r) => [r.destination, r.n]));
-    // A delivered row's attempt is kept in the history before the row starts a new cycle.
-    this.sql.exec(
-      `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, http_status)
+    return this.store.write(() => {
+      // The events (a JSON list) and the state are bound as numbered parameters; NULL means "any".
+      const matching = (ids: number, state: number) =>
+        `(?${ids} IS NULL OR event_id IN (SELECT value FROM json_each(?${ids}))) AND (?${state} IS NULL OR state = ?${state})`;
+      const ids = where.eventIds === undefined ? null : JSON.stringify(where.eventIds);
+      const state = where.state ?? null;
+      const dead = this.sql
+        .exec<{ destination: string; n: number }>(
+          `SELECT destination, count(*) AS n FROM outbox WHERE ${matching(1, 2)} AND state = 'dead' GROUP BY destination`,
+          ids,
+          state,
+        )
+        .toArray();
+      const deadCleared = new Map(dead.map((r) => [r.destination, r.n]));
+      // A delivered row's attempt is kept in the history before the row starts a new cycle.
+      this.sql.exec(
+        `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, http_status)
        SELECT event_id, destination, coalesce(attempt_started_at, delivered_at), delivered_at, 'delivered', http_status
          FROM outbox WHERE ${matching(1, 2)} AND state = 'delivered' AND delivered_at IS NOT NULL`,
-      ids,
-      state,
-    );
-    const requeued = this.sql
-      .exec<{ event_id: string }>(
-        `UPDATE outbox SET state = 'pending', cycle_attempts = 0, next_attempt_at = ?1, updated_at = ?1,
-                attempt_started_at = NULL, delivered_at = NULL, http_status = NULL, changed = ${NEXT_CHANGE}
-          WHERE ${matching(2, 3)} RETURNING event_id`,
-        now,
         ids,
         state,
-      )
-      .toArray()
-      .map((r) => r.event_id)
-      .filter((id, i, all) => all.indexOf(id) === i);
-    return { ids: requeued, deadCleared };
+      );
+      const requeued = this.sql
+        .exec<{ event_id: string }>(
+          `UPDATE outbox SET state = 'pending', cycle_attempts = 0, next_attempt_at = ?1, updated_at = ?1,
+                attempt_started_at = NULL, delivered_at = NULL, http_status = NULL, changed = ${NEXT_CHANGE}
+          WHERE ${matching(2, 3)} RETURNING event_id`,
+          now,
+          ids,
+          state,
+        )
+        .toArray()
+        .map((r) => r.event_id)
+        .filter((id, i, all) => all.indexOf(id) === i);
+      return { ids: requeued, deadCleared };
+    });
   }
 }

@@ -21,6 +21,7 @@ import { MINUTE_MS, SECOND_MS } from "../lib/time";
 import { meta } from "./meta";
 import { objectNameParts, storedObjectName } from "./object-name";
 import { ALL_ATTEMPTS, DELIVERY_PER_EVENT, NEXT_DUE } from "./outbox";
+import type { LedgerStore } from "./store";
 
 interface Cursor {
   readonly seq: number;
@@ -70,6 +71,10 @@ function latest(sql: SqlStorage): Cursor {
 
 /** One ledger's feed to the read model: what it has sent, and sending what changed since. */
 export class ReadModelFeed {
+  private get sql(): SqlStorage {
+    return this.store.sql;
+  }
+
   /** What D1 has taken (null until known in this instance: then the checkpoint). */
   #cursor: Cursor | null = null;
   /** The checkpoint as stored (this feed is the only writer of it while it lives; null: not read yet). */
@@ -83,7 +88,7 @@ export class ReadModelFeed {
   #failures = 0;
 
   constructor(
-    private readonly sql: SqlStorage,
+    private readonly store: LedgerStore,
     private readonly apply: (snapshot: Snapshot) => Promise<void>,
     /** Has the object run again at `at` (a send that ended after its run stopped waiting left work). */
     private readonly wake: (at: number) => Promise<void>,
@@ -167,7 +172,7 @@ export class ReadModelFeed {
       upTo.seq - checkpoint.seq >= CHECKPOINT_EVERY.events ||
       upTo.changed - checkpoint.changed >= CHECKPOINT_EVERY.changes
     ) {
-      meta.set(this.sql, "read_model_cursor", upTo);
+      this.store.write((sql) => meta.set(sql, "read_model_cursor", upTo));
       this.#checkpoint = upTo;
     }
     return snapshot.events.length;

@@ -1,10 +1,11 @@
-// Recording one genuine event in the ledger's SQLite storage, inside the caller's transaction:
+// Recording one genuine event in the ledger's SQLite storage, in one write of its store:
 // dedupe by identity (the event id of a new event), decide accepted or stale against the object's lifecycle, keep the event as
 // history either way, and queue an accepted event for delivery in the same transaction.
 
 import { eventType, type EventRef, type StatusPosition } from "../providers/types";
 import { advance, decide, type ObjectState } from "./decide";
 import type { Outbox } from "./outbox";
+import type { LedgerStore } from "./store";
 
 /** An event as its ledger records it (from a webhook or PortOne's API); its eventId (derived only from
  *  what is proven, providers/event-id.ts) is the identity deduplicated by. */
@@ -60,56 +61,59 @@ type EventRow = {
   content_hash: string | null;
 };
 
-/** Must run inside a transaction. `ledger`: this Durable Object's name (provider:kind:ref), kept on
- *  the event row so that naming the object costs no row of its own (object-name.ts). `empty`: the
- *  caller knows the object holds no event (it created the object's schema and recorded nothing since):
- *  there is nothing to be a duplicate of and no state, so nothing is read. */
+/** Records the event in one write of the store. `objectName`: this Durable Object's name
+ *  (provider:kind:ref), kept on the event row so that naming the object costs no row of its own
+ *  (object-name.ts). When the store knows the object holds no event (this instance created its schema and
+ *  nothing was written since), there is nothing to be a duplicate of and no state: nothing is read. */
 export function recordEvent(
-  sql: SqlStorage,
+  store: LedgerStore,
   outbox: Outbox,
   input: RecordInput,
-  ledger: string | null,
-  empty = false,
+  objectName: string | null,
 ): RecordOutcome {
-  const seen = empty ? undefined : seenBefore(sql, input);
-  if (seen) return seen;
-  const state = empty ? null : stateBefore(sql, input);
-  const result = decide(state, input.position);
-  const previousStatus = state?.status ?? null;
-  // An accepted event carries the state it leaves (object_state is a view of the latest one): the
-  // object's state costs no row of its own.
-  const next = result === "accepted" ? advance(state, input.status, input.position) : null;
-  const seq = sql
-    .exec<{ seq: number }>(
-      `INSERT INTO events (event_id, identity, provider, kind, object_ref, status, outcome, previous_status,
-                           received_at, data, unverified, source, content_hash, state_rank, state_terminal,
-                           destinations, ledger, source_name)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-      input.eventId,
-      input.eventId,
-      input.provider,
-      input.kind,
-      input.objectRef,
-      input.status,
-      result,
-      previousStatus,
-      input.receivedAt,
-      input.data,
-      input.unverified,
-      input.source,
-      input.contentHash,
-      next?.rank ?? null,
-      next === null ? null : next.terminal ? 1 : 0,
+  return store.write((sql, empty) => {
+    const seen = empty ? undefined : seenBefore(sql, input);
+    if (seen) return seen;
+    const state = empty ? null : stateBefore(sql, input);
+    const result = decide(state, input.position);
+    const previousStatus = state?.status ?? null;
+    // An accepted event carries the state it leaves (object_state is a view of the latest one): the
+    // object's state costs no row of its own.
+    const next = result === "accepted" ? advance(state, input.status, input.position) : null;
+    const destinations =
       next === null
         ? null
         : input.destinations !== undefined
           ? JSON.stringify(input.destinations)
-          : outbox.destinationsFor(eventType(input.provider, input.kind, input.status)),
-      ledger,
-      input.sourceName ?? null,
-    )
-    .one().seq;
-  return { result, eventId: input.eventId, seq, status: input.status, previousStatus };
+          : outbox.destinationsFor(eventType(input.provider, input.kind, input.status));
+    const seq = sql
+      .exec<{ seq: number }>(
+        `INSERT INTO events (event_id, identity, provider, kind, object_ref, status, outcome, previous_status,
+                             received_at, data, unverified, source, content_hash, state_rank, state_terminal,
+                             destinations, ledger, source_name)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+        input.eventId,
+        input.eventId,
+        input.provider,
+        input.kind,
+        input.objectRef,
+        input.status,
+        result,
+        previousStatus,
+        input.receivedAt,
+        input.data,
+        input.unverified,
+        input.source,
+        input.contentHash,
+        next?.rank ?? null,
+        next === null ? null : next.terminal ? 1 : 0,
+        destinations,
+        objectName,
+        input.sourceName ?? null,
+      )
+      .one().seq;
+    return { result, eventId: input.eventId, seq, status: input.status, previousStatus };
+  });
 }
 
 /** The event already recorded under the input's identity, or, for a webhook, the same status

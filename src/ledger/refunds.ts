@@ -4,6 +4,8 @@
 // claimed status (its identity), PortOne's API is asked about one refund at most once a minute however
 // many hints come, and the hints and refunds one payment may keep are bounded.
 
+import type { LedgerStore } from "./store";
+
 export interface RefundHintInput {
   /** The hint's identity: its refund_id and refund_status (providers/portone/refund.ts). */
   readonly eventId: string;
@@ -44,50 +46,56 @@ export const UNKNOWN_PAYMENT_WAIT_MS = 60 * 60_000;
 const EARLIEST_ASK = `max(?, coalesce(asked_at, 0) + ${ASK_EVERY_MS}, ?)`;
 
 export class Refunds {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(private readonly store: LedgerStore) {}
+
+  private get sql(): SqlStorage {
+    return this.store.sql;
+  }
 
   /** Keeps the hint and (re)starts its refund's confirmation. `unknownPaymentAt`: when PortOne last
    *  said it does not know this payment (null: never). */
   recordHint(hint: RefundHintInput, now: number, unknownPaymentAt: number | null): HintKept {
-    const unknownUntil = unknownPaymentAt === null ? 0 : unknownPaymentAt + UNKNOWN_PAYMENT_WAIT_MS;
-    if (this.sql.exec("SELECT 1 FROM refund_hints WHERE event_id = ?", hint.eventId).toArray().length > 0) {
-      // Sent again after the refund was given up as unconfirmed: ask again (the status may be there now).
-      const restarted = this.sql.exec(
-        `UPDATE refunds SET state = 'confirming', confirm_attempts = 0, next_attempt_at = ${EARLIEST_ASK}, updated_at = ?
-          WHERE refund_id = ? AND state = 'unconfirmed'`,
+    return this.store.write(() => {
+      const unknownUntil = unknownPaymentAt === null ? 0 : unknownPaymentAt + UNKNOWN_PAYMENT_WAIT_MS;
+      if (this.sql.exec("SELECT 1 FROM refund_hints WHERE event_id = ?", hint.eventId).toArray().length > 0) {
+        // Sent again after the refund was given up as unconfirmed: ask again (the status may be there now).
+        const restarted = this.sql.exec(
+          `UPDATE refunds SET state = 'confirming', confirm_attempts = 0, next_attempt_at = ${EARLIEST_ASK}, updated_at = ?
+            WHERE refund_id = ? AND state = 'unconfirmed'`,
+          now,
+          unknownUntil,
+          now,
+          hint.refundId,
+        ).rowsWritten;
+        return restarted > 0 ? "restarted" : "known";
+      }
+      if (this.#full(hint.refundId, unknownPaymentAt !== null)) return "limited";
+      this.sql.exec(
+        "INSERT INTO refund_hints (event_id, refund_id, received_at, payload) VALUES (?, ?, ?, ?)",
+        hint.eventId,
+        hint.refundId,
+        hint.receivedAt,
+        hint.payload,
+      );
+      // A hint with another status for a known refund means its status may have changed: confirm it again.
+      this.sql.exec(
+        `INSERT INTO refunds (refund_id, payment_txn_ref, state, confirm_attempts, next_attempt_at, updated_at, hinted_status)
+         VALUES (?, ?, 'confirming', 0, max(?, ?), ?, ?)
+         ON CONFLICT (refund_id) DO UPDATE SET state = 'confirming', confirm_attempts = 0,
+           next_attempt_at = ${EARLIEST_ASK}, last_error = NULL, updated_at = ?, hinted_status = ?`,
+        hint.refundId,
+        hint.paymentTxnRef,
         now,
         unknownUntil,
         now,
-        hint.refundId,
-      ).rowsWritten;
-      return restarted > 0 ? "restarted" : "known";
-    }
-    if (this.#full(hint.refundId, unknownPaymentAt !== null)) return "limited";
-    this.sql.exec(
-      "INSERT INTO refund_hints (event_id, refund_id, received_at, payload) VALUES (?, ?, ?, ?)",
-      hint.eventId,
-      hint.refundId,
-      hint.receivedAt,
-      hint.payload,
-    );
-    // A hint with another status for a known refund means its status may have changed: confirm it again.
-    this.sql.exec(
-      `INSERT INTO refunds (refund_id, payment_txn_ref, state, confirm_attempts, next_attempt_at, updated_at, hinted_status)
-       VALUES (?, ?, 'confirming', 0, max(?, ?), ?, ?)
-       ON CONFLICT (refund_id) DO UPDATE SET state = 'confirming', confirm_attempts = 0,
-         next_attempt_at = ${EARLIEST_ASK}, last_error = NULL, updated_at = ?, hinted_status = ?`,
-      hint.refundId,
-      hint.paymentTxnRef,
-      now,
-      unknownUntil,
-      now,
-      hint.status,
-      now,
-      unknownUntil,
-      now,
-      hint.status,
-    );
-    return "new";
+        hint.status,
+        now,
+        unknownUntil,
+        now,
+        hint.status,
+      );
+      return "new";
+    });
   }
 
   /** Whether a new hint of this refund may not be kept: its refund has all the hints it may, or it
@@ -136,12 +144,14 @@ export class Refunds {
 
   /** PortOne's API is being asked about the refund now. */
   countAttempt(refundId: string, now: number): void {
-    this.sql.exec(
-      "UPDATE refunds SET confirm_attempts = confirm_attempts + 1, asked_at = ?, updated_at = ? WHERE refund_id = ?",
-      now,
-      now,
-      refundId,
-    );
+    this.store.write(() => {
+      this.sql.exec(
+        "UPDATE refunds SET confirm_attempts = confirm_attempts + 1, asked_at = ?, updated_at = ? WHERE refund_id = ?",
+        now,
+        now,
+        refundId,
+      );
+    });
   }
 
   settle(
@@ -150,33 +160,39 @@ export class Refunds {
     now: number,
     detail: { status?: string; error?: string },
   ): void {
-    this.sql.exec(
-      "UPDATE refunds SET state = ?, confirmed_status = ?, last_error = ?, next_attempt_at = NULL, updated_at = ? WHERE refund_id = ?",
-      state,
-      detail.status ?? null,
-      detail.error ?? null,
-      now,
-      refundId,
-    );
+    this.store.write(() => {
+      this.sql.exec(
+        "UPDATE refunds SET state = ?, confirmed_status = ?, last_error = ?, next_attempt_at = NULL, updated_at = ? WHERE refund_id = ?",
+        state,
+        detail.status ?? null,
+        detail.error ?? null,
+        now,
+        refundId,
+      );
+    });
   }
 
   /** Every refund still being confirmed is given up as unconfirmed (PortOne does not know the payment). */
   giveUpAll(now: number, error: string): number {
-    return this.sql.exec(
-      `UPDATE refunds SET state = 'unconfirmed', last_error = ?, next_attempt_at = NULL, updated_at = ?
-        WHERE state = 'confirming'`,
-      error,
-      now,
-    ).rowsWritten;
+    return this.store.write(() => {
+      return this.sql.exec(
+        `UPDATE refunds SET state = 'unconfirmed', last_error = ?, next_attempt_at = NULL, updated_at = ?
+          WHERE state = 'confirming'`,
+        error,
+        now,
+      ).rowsWritten;
+    });
   }
 
   retryAt(refundId: string, at: number, now: number, error: string): void {
-    this.sql.exec(
-      "UPDATE refunds SET next_attempt_at = ?, last_error = ?, updated_at = ? WHERE refund_id = ?",
-      at,
-      error,
-      now,
-      refundId,
-    );
+    this.store.write(() => {
+      this.sql.exec(
+        "UPDATE refunds SET next_attempt_at = ?, last_error = ?, updated_at = ? WHERE refund_id = ?",
+        at,
+        error,
+        now,
+        refundId,
+      );
+    });
   }
 }

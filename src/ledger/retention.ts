@@ -6,6 +6,7 @@
 
 import { meta } from "./meta";
 import { objectNameParts, rememberObjectName, storedObjectName } from "./object-name";
+import type { LedgerStore } from "./store";
 
 export interface PurgeResult {
   readonly purged: boolean;
@@ -37,13 +38,13 @@ function holdsBack(sql: SqlStorage, kind: string, ref: string, cutoff: number): 
 }
 
 /** Purges the ledger's history if it is finished, settled and quiet since `cutoff`; in one transaction. */
-export function purge(storage: DurableObjectStorage, cutoff: number, now: number): PurgeResult {
-  const sql = storage.sql;
+export function purge(store: LedgerStore, cutoff: number, now: number): PurgeResult {
+  const sql = store.sql;
   const bytesBefore = sql.databaseSize;
   const { kind, ref } = objectNameParts(storedObjectName(sql));
   const reason = holdsBack(sql, kind, ref, cutoff);
   if (reason !== null) return { purged: false, reason, eventsRemoved: 0, bytesBefore, bytesAfter: bytesBefore };
-  const removed = storage.transactionSync(() => {
+  const removed = store.write(() => {
     rememberObjectName(sql, storedObjectName(sql));
     // One tombstone per lifecycle: the object's own, each refund's, each subscription charge's (its
     // data.order_ref, read before the payloads are emptied).

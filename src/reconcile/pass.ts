@@ -8,8 +8,8 @@
 
 import type { Config } from "../config";
 import { describeConfigError } from "../lib/config-error";
-import { ledgerByName } from "../ledger/ledger";
-import type { CheckResult } from "../ledger/check-with-portone";
+import { ledgerOf } from "../ledger/client";
+import type { CheckResult } from "../ledger/portone-checks";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
@@ -91,7 +91,7 @@ async function checkBatch(env: Env, batch: readonly Candidate[], tally: Tally): 
   const answers = await Promise.all(
     batch.map(async (c): Promise<[Candidate, CheckResult]> => {
       try {
-        return [c, await ledgerByName(env, c.object).reconcile(c.object)];
+        return [c, await ledgerOf(env, c.object).checkWithPortOne({ kind: "object" })];
       } catch (thrown) {
         const failure = { kind: "unavailable", reason: `ledger: ${errorText(thrown)}` } as const;
         return [c, { changed: 0, apiCalls: 0, failure }];
@@ -130,7 +130,7 @@ async function purgeQuiet(env: Env, settings: ReconcileSettings, tally: Tally): 
   const cutoff = clock.now() - settings.retentionMs;
   for (const object of await purgeable(env.READ_MODEL, cutoff, settings.maxObjects)) {
     try {
-      const result = await ledgerByName(env, object).purge(cutoff);
+      const result = await ledgerOf(env, object).purge(cutoff);
       if (!result.purged) continue;
       await forgetPurged(env.READ_MODEL, object, clock.now());
       tally.purged += 1;

@@ -7,7 +7,7 @@
 
 import type { PortOneConfig } from "../config";
 import { paymentsInWindow, type ListedPayment } from "../egress/portone/lookups";
-import { ledgerByName } from "../ledger/ledger";
+import { ledgerOf } from "../ledger/client";
 import { objectNameOf } from "../ledger/object-name";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
@@ -82,7 +82,7 @@ export async function sweep(
       if (typeof subscription !== "string" || subscription === "") payments.push(payment);
       else {
         const name = objectNameOf("portone", "subscription_link", subscription);
-        const changed = await ledgerByName(env, name).recordListedCharge(name, payment);
+        const { changed } = await ledgerOf(env, name).checkWithPortOne({ kind: "charge", charge: payment });
         tally.recorded += changed;
         tally.changed += changed;
       }
@@ -94,7 +94,8 @@ export async function sweep(
     );
     for (const { name, ...payment } of named) {
       if (known.has(name)) continue;
-      const changed = await ledgerByName(env, name).recordListed(name, { status: payment.status, data: payment.data });
+      const observed = { status: payment.status, data: payment.data };
+      const { changed } = await ledgerOf(env, name).checkWithPortOne({ kind: "listed", observed });
       tally.recorded += changed;
       tally.changed += changed;
       tally.missed += changed;

@@ -9,7 +9,7 @@
 // Gives up: an object whose read model row is missing (it never ran once) is not seen here; its
 // next webhook re-arms it (Ledger.record).
 
-import { ledgerByName } from "../ledger/ledger";
+import { ledgerOf } from "../ledger/client";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
 
@@ -30,7 +30,7 @@ export async function wakeStranded(env: Env, now: number): Promise<number> {
   let woken = 0;
   for (let i = 0; i < results.length; i += CONCURRENCY) {
     const batch = results.slice(i, i + CONCURRENCY);
-    const answers = await Promise.allSettled(batch.map((r) => ledgerByName(env, r.object).ensureAlarm()));
+    const answers = await Promise.allSettled(batch.map((r) => ledgerOf(env, r.object).ensureAlarm()));
     answers.forEach((answer, j) => {
       if (answer.status === "fulfilled") woken += answer.value ? 1 : 0;
       else

@@ -190,7 +190,7 @@ consoleApp.get(objectPath, async (c) => {
 
 consoleApp.post(`${objectPath}/events/:eventId/redeliver`, async (c) => {
   const { provider, kind, ref, eventId } = c.req.param();
-  const requeued = await stubFor(c, provider, kind, ref).redeliver([eventId]);
+  const requeued = await stubFor(c, provider, kind, ref).redeliver({ eventIds: [eventId] });
   log("info", "console redelivery", { object_ref: ref, kind, event_id: eventId, requeued: requeued.length });
   return c.redirect(
     `${new URL(c.req.url).pathname.replace(/\/events\/[^/]+\/redeliver$/, "")}?done=${requeued.length ? "redelivered" : "none"}`,
@@ -200,7 +200,7 @@ consoleApp.post(`${objectPath}/events/:eventId/redeliver`, async (c) => {
 
 consoleApp.post(`${objectPath}/redeliver-dead`, async (c) => {
   const { provider, kind, ref } = c.req.param();
-  const requeued = await stubFor(c, provider, kind, ref).redeliverDead();
+  const requeued = await stubFor(c, provider, kind, ref).redeliver({ state: "dead" });
   log("info", "console redelivery of dead letters", { object_ref: ref, kind, count: requeued.length });
   return c.redirect(
     `${new URL(c.req.url).pathname.replace(/\/redeliver-dead$/, "")}?done=${requeued.length ? "redelivered" : "none"}`,
