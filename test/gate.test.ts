@@ -133,7 +133,7 @@ describe("the gate's leases", () => {
     holder,
     limits: limits(20, 4),
     timeoutMs: 1000,
-    waiter: null,
+    objectName: null,
     inFlight: 0,
   });
 

@@ -22,9 +22,10 @@ const objectPath = "/objects/:provider/:kind/:ref";
 
 admin.get(objectPath, async (c) => {
   const { provider, kind, ref } = c.req.param();
-  const report = await stubFor(c, provider, kind, ref).inspect();
+  const ledger = stubFor(c, provider, kind, ref);
+  const report = await ledger.inspect();
   if (report.events.length === 0) throw httpError(404, "not_found", "No event was ever recorded for this object.");
-  return c.json({ object: `${provider}:${kind}:${ref}`, ...report });
+  return c.json({ object: ledger.objectName, ...report });
 });
 
 admin.post(`${objectPath}/events/:eventId/redeliver`, async (c) => {

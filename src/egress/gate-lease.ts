@@ -58,7 +58,7 @@ export async function forwardUnderLease(
   destination: string,
   limits: GateLimits,
   request: Outgoing,
-  waiter: string | null,
+  objectName: string | null,
 ): Promise<GateAnswer> {
   const local = localFor(destination);
   const ask = (): LeaseAsk => ({
@@ -66,7 +66,7 @@ export async function forwardUnderLease(
     holder: (holderId ??= crypto.randomUUID()),
     limits,
     timeoutMs: request.timeoutMs,
-    waiter,
+    objectName,
     inFlight: local.inFlight,
   });
   let lease: Lease | null = local.lease !== null && local.lease.endsAt > clock.now() ? local.lease : null;

@@ -46,8 +46,8 @@ export interface LeaseAsk {
   readonly limits: GateLimits;
   /** How long one of the destination's requests may take, in ms. */
   readonly timeoutMs: number;
-  /** The ledger asking (its Durable Object's name), woken when the destination can take events again. */
-  readonly waiter: string | null;
+  /** The object asking (its ledger's name), woken when the destination can take events again. */
+  readonly objectName: string | null;
   /** Requests the holder has in flight now. */
   readonly inFlight: number;
 }
@@ -166,7 +166,7 @@ export class Gate extends DurableObject<Env> {
     if (outcome.probe) this.#probeUntil = 0;
     if (!outcome.ok) {
       this.#shares.endLease(ask.holder, now);
-      await this.#remember(ask.waiter);
+      await this.#remember(ask.objectName);
     }
     await this.#learn(ask.destination, outcome, now);
     if (outcome.probe && !outcome.ok && this.#stored.breaker === "open")
@@ -179,7 +179,7 @@ export class Gate extends DurableObject<Env> {
     const refusal = this.#refusal(now, ask.limits);
     if (refusal !== null) {
       // A long wait (a pause, an open breaker, a Retry-After) is cut short by a resume or a close.
-      if (refusal.retryAt - now > LONG_WAIT_MS) await this.#remember(ask.waiter);
+      if (refusal.retryAt - now > LONG_WAIT_MS) await this.#remember(ask.objectName);
       return refusal;
     }
     const total = this.#total(ask.limits, now);
@@ -234,10 +234,10 @@ export class Gate extends DurableObject<Env> {
   }
 
   /** Keeps the name of an object that waits for this destination to be usable again. */
-  async #remember(waiter: string | null): Promise<void> {
-    if (waiter === null || this.#waiters.has(waiter)) return;
-    await this.ctx.storage.put(`${WAITER_PREFIX}${waiter}`, 1);
-    this.#waiters.add(waiter);
+  async #remember(objectName: string | null): Promise<void> {
+    if (objectName === null || this.#waiters.has(objectName)) return;
+    await this.ctx.storage.put(`${WAITER_PREFIX}${objectName}`, 1);
+    this.#waiters.add(objectName);
   }
 
   /** Opens a breaker whose opening is due; then, if the destination can take events again (resumed,

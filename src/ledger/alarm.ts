@@ -39,7 +39,7 @@ export interface RunContext {
   /** Keeps the read model current during a long run (called before each forward). */
   readonly beforeEachForward: () => Promise<void>;
   /** This object's name, for the gate to wake it when a destination can take events again. */
-  readonly objectName: () => string;
+  readonly objectName: () => string | null;
 }
 
 /** One alarm run: refund confirmations due (when the object has refunds), then the outbox.
@@ -171,10 +171,10 @@ async function throughGate(
   destination: string,
   limits: GateLimits,
   request: Outgoing,
-  objectName: string,
+  objectName: string | null,
 ): Promise<GateAnswer | null> {
   try {
-    return await forwardUnderLease(env, destination, limits, request, objectName === "" ? null : objectName);
+    return await forwardUnderLease(env, destination, limits, request, objectName);
   } catch (thrown) {
     log("warn", "destination gate unavailable", { destination, error: errorText(thrown) });
     return null;

@@ -9,11 +9,9 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Config } from "../config";
-import { takes } from "../config/destinations";
 import { clearAlert } from "../alerts/report";
 import { applyThroughWriter } from "../readmodel/writer";
 import { clock } from "../lib/clock";
-import { describeConfigError } from "../lib/config-error";
 import { log, setLogLevel } from "../lib/log";
 import { errorText } from "../lib/result";
 import { MINUTE_MS, SECOND_MS } from "../lib/time";
@@ -21,7 +19,7 @@ import { earliest, runAlarm } from "./alarm";
 import { inspectObject, type ObjectReport } from "./inspect";
 import { meta } from "./meta";
 import { rememberObjectName, storedObjectName } from "./object-name";
-import { Outbox, type Requeue, type Route } from "./outbox";
+import { Outbox, routeOf, type Requeue } from "./outbox";
 import { PortOneChecks, type CheckResult, type PortOneCheck } from "./portone-checks";
 import { ReadModelFeed } from "./read-model";
 import { recordEvent, type NotStored, type RecordInput, type RecordOutcome } from "./record";
@@ -49,7 +47,7 @@ export class Ledger extends DurableObject<Env> {
   #readModel: ReadModelFeed;
   /** The delivery run in progress in this instance, if any. */
   #delivering: Promise<void> | null = null;
-  /** Attempts left in flight by an earlier instance (evicted mid-request): closed on the first run. */
+  /** Attempts an earlier instance left in flight (evicted mid-request): closed by the first run. */
   #interruptedClosed = false;
   /** Whether this object has refunds to confirm (learned once, then kept up to date). */
   #hasRefunds: boolean | null = null;
@@ -135,10 +133,8 @@ export class Ledger extends DurableObject<Env> {
     return true;
   }
 
-  /** Confirms due refunds, reads due charges and forwards the outbox in order (alarm.ts). Runs never
-   *  overlap in one instance: a second call waits for the first, then runs for whatever is still due. A
-   *  run that fails throws so the runtime retries it; a fallback alarm is set first, since the runtime
-   *  gives up after a few retries and the outbox must never be left unattended. */
+  /** Confirms due refunds, reads due charges and forwards the outbox (alarm.ts). Runs never overlap in
+   *  an instance. A failed run throws to the runtime's retries, with a fallback alarm set first. */
   override async alarm(): Promise<void> {
     while (this.#delivering) await this.#delivering.catch(() => undefined);
     this.#delivering = this.#run().finally(() => (this.#delivering = null));
@@ -158,14 +154,14 @@ export class Ledger extends DurableObject<Env> {
       this.#interruptedClosed = true;
     }
     this.#hasRefunds ??= this.#refunds.any();
-    let [sentAt, name] = [clock.now(), ""];
-    const objectName = (): string => (name ||= storedObjectName(this.#store.sql));
+    let [sentAt, name] = [clock.now(), undefined as string | null | undefined];
+    const objectName = (): string | null => (name ??= storedObjectName(this.#store.sql));
     const beforeEachForward = async (): Promise<void> => {
       if (clock.now() - sentAt < READ_MODEL_MAX_LAG_MS) return;
       await this.#readModel.sync();
       sentAt = clock.now();
     };
-    if (this.#portone.dueAt() !== null) await this.#portone.runDue(objectName());
+    if (this.#portone.dueAt() !== null) await this.#portone.runDue();
     const refunds = this.#hasRefunds ? this.#refunds : null;
     const [store, env, config, outbox] = [this.#store, this.env, this.#config, this.#outbox];
     await runAlarm({ store, env, config, outbox, refunds, beforeEachForward, objectName });
@@ -179,10 +175,9 @@ export class Ledger extends DurableObject<Env> {
     return new ReadModelFeed(this.#store, apply, (at) => this.#wake(at));
   }
 
-  /** Sets the alarm for the earliest work due, read after the run's last await with no await between
-   *  the read and the set: work that arrived while the run awaited the origin or an API is in storage
-   *  by then, so a run never erases its alarm. Inside a run getAlarm() is null unless something set an
-   *  alarm since it began: deleting only then saves a write per run. */
+  /** Sets the alarm for the earliest work due, read after the run's last await (no await between the
+   *  read and the set: what arrived meanwhile is in storage). Inside a run getAlarm() is null unless
+   *  something set an alarm since it began: deleting only then saves a write per run. */
   async #rearm(): Promise<void> {
     const set = await this.ctx.storage.getAlarm();
     const now = clock.now();
@@ -203,11 +198,7 @@ export class Ledger extends DurableObject<Env> {
   /** Retention: purges this object's history if it is finished, settled and quiet since `cutoff`. */
   purge(cutoff: number): PurgeResult {
     const result = purge(this.#store, cutoff, clock.now());
-    if (!result.purged) return result;
-    this.#readModel = this.#feed();
-    this.#hasRefunds = null;
-    const fields = { object_name: storedObjectName(this.#store.sql), events_removed: result.eventsRemoved };
-    log("info", "history purged after the retention period", fields);
+    if (result.purged) [this.#readModel, this.#hasRefunds] = [this.#feed(), null];
     return result;
   }
 
@@ -225,13 +216,4 @@ export class Ledger extends DurableObject<Env> {
     for (const [destination, n] of deadCleared) await clearAlert(this.env, "delivery.dead_letter", destination, n);
     return ids;
   }
-}
-
-/** The destinations that take a type. With DESTINATIONS invalid nothing can be routed: recording
- *  throws (the provider gets a 5xx and retries; an alarm run retries) instead of losing a destination. */
-function routeOf(config: Config): Route {
-  return (type) => {
-    if (!config.destinations.ok) throw new Error(describeConfigError(config.destinations.error));
-    return config.destinations.value.filter((d) => takes(d, type)).map((d) => d.name);
-  };
 }

@@ -15,13 +15,13 @@ export function objectNameParts(name: string): { provider: string; kind: string;
   return { provider, kind, ref: rest.join(":") };
 }
 
-/** This object's name, as what it recorded remembers it ("" before anything was recorded). */
-export function storedObjectName(sql: SqlStorage): string {
+/** This object's name, as what it recorded remembers it (null before anything was recorded). */
+export function storedObjectName(sql: SqlStorage): string | null {
   return (
     meta.get(sql, "name") ??
     sql.exec<{ ledger: string }>("SELECT ledger FROM events WHERE ledger IS NOT NULL ORDER BY seq LIMIT 1").toArray()[0]
       ?.ledger ??
-    ""
+    null
   );
 }
 

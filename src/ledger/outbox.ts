@@ -7,7 +7,10 @@
 // costs the event row and one outbox row (plus the alarm's set and clear), per destination.
 // Storage helpers over the ledger's store (store.ts: each change is a write); the Ledger decides when.
 
+import type { Config } from "../config";
+import { takes } from "../config/destinations";
 import type { ForwardEvent } from "../egress/deliver";
+import { describeConfigError } from "../lib/config-error";
 import type { LedgerStore } from "./store";
 
 /** Per event (seq), its delivery over its destinations: dead if any destination gave up on it, else
@@ -107,6 +110,15 @@ const NEXT_CHANGE = "(SELECT coalesce(max(changed), 0) + 1 FROM outbox)";
 /** The destinations that take an event type; throws when they cannot be known (a configuration
  *  error), so nothing is recorded without its queues. */
 export type Route = (type: string) => readonly string[];
+
+/** The destinations that take a type. With DESTINATIONS invalid nothing can be routed: recording
+ *  throws (the provider gets a 5xx and retries; an alarm run retries) instead of losing a destination. */
+export function routeOf(config: Config): Route {
+  return (type) => {
+    if (!config.destinations.ok) throw new Error(describeConfigError(config.destinations.error));
+    return config.destinations.value.filter((d) => takes(d, type)).map((d) => d.name);
+  };
+}
 
 /** What to re-queue: some events (at every destination, or only where they are dead), or every dead letter. */
 export type Requeue = { readonly eventIds?: readonly string[]; readonly state?: "dead" };

@@ -12,7 +12,7 @@ import { log } from "../lib/log";
 import { SECOND_MS } from "../lib/time";
 import { checkCharges, checkObject, recordCharge, recordObserved, type CheckResult } from "./check-with-portone";
 import { meta } from "./meta";
-import { objectNameParts } from "./object-name";
+import { objectNameParts, storedObjectName } from "./object-name";
 import type { Outbox } from "./outbox";
 import type { RecordInput, RecordOutcome } from "./record";
 import type { LedgerStore } from "./store";
@@ -61,9 +61,10 @@ export class PortOneChecks {
 
   /** Reads the charges when due; retried after a minute while the API is unavailable, left to the next
    *  reconciliation pass on any other failure. */
-  async runDue(objectName: string): Promise<void> {
+  async runDue(): Promise<void> {
     const due = this.dueAt();
-    if (due === null || due > clock.now()) return;
+    const objectName = storedObjectName(this.store.sql);
+    if (due === null || due > clock.now() || objectName === null) return;
     const { ref } = objectNameParts(objectName);
     const result = await checkCharges(this.store, this.outbox, this.portone, { ref, objectName }, clock.now());
     const retry = result.failure?.kind === "unavailable" ? clock.now() + CHARGES_RETRY_MS : null;

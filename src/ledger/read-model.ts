@@ -80,7 +80,7 @@ export class ReadModelFeed {
   /** The checkpoint as stored (this feed is the only writer of it while it lives; null: not read yet). */
   #checkpoint: Cursor | null = null;
   /** The object's name, once known (it never changes). */
-  #name = "";
+  #name: string | null = null;
   /** The send still out, if any (a run stopped waiting for it at the deadline). */
   #sending: Promise<void> | null = null;
   /** After D1 failed: when to send again, and how many failures in a row. */
@@ -150,7 +150,7 @@ export class ReadModelFeed {
       this.#failures += 1;
       this.#retryAt = clock.now() + Math.min(RETRY_MS.first * 2 ** (this.#failures - 1), RETRY_MS.max);
       log("warn", "read model not updated; retried later, delivery goes on", {
-        object: this.#name || storedObjectName(this.sql),
+        object_name: this.#name ?? storedObjectName(this.sql),
         error: errorText(thrown),
         retry_at: new Date(this.#retryAt).toISOString(),
       });
@@ -162,7 +162,8 @@ export class ReadModelFeed {
     const since = this.#sent();
     const upTo = latest(this.sql);
     if (upTo.seq <= since.seq && upTo.changed <= since.changed) return 0;
-    this.#name ||= storedObjectName(this.sql);
+    this.#name ??= storedObjectName(this.sql);
+    if (this.#name === null) return 0;
     const snapshot = readSnapshot(this.sql, this.#name, since, upTo);
     if (snapshot === null) return 0;
     await this.apply(snapshot);

@@ -4,6 +4,7 @@
 // status and the state it left, but no payload. A replay of an old genuine body then meets a finished
 // object and is `stale` (or `duplicate`, for the final event's own body): never forwarded again.
 
+import { log } from "../lib/log";
 import { meta } from "./meta";
 import { objectNameParts, rememberObjectName, storedObjectName } from "./object-name";
 import type { LedgerStore } from "./store";
@@ -19,7 +20,7 @@ export interface PurgeResult {
 }
 
 /** Why this object may not be purged yet at `cutoff` (ms), or null when it may. */
-function holdsBack(sql: SqlStorage, kind: string, ref: string, cutoff: number): string | null {
+function holdsBack(sql: SqlStorage, { kind, ref }: { kind: string; ref: string }, cutoff: number): string | null {
   const state = sql
     .exec<{ terminal: number }>("SELECT terminal FROM object_state WHERE kind = ? AND object_ref = ?", kind, ref)
     .toArray()[0];
@@ -41,11 +42,11 @@ function holdsBack(sql: SqlStorage, kind: string, ref: string, cutoff: number): 
 export function purge(store: LedgerStore, cutoff: number, now: number): PurgeResult {
   const sql = store.sql;
   const bytesBefore = sql.databaseSize;
-  const { kind, ref } = objectNameParts(storedObjectName(sql));
-  const reason = holdsBack(sql, kind, ref, cutoff);
+  const name = storedObjectName(sql);
+  const reason = name === null ? "nothing recorded" : holdsBack(sql, objectNameParts(name), cutoff);
   if (reason !== null) return { purged: false, reason, eventsRemoved: 0, bytesBefore, bytesAfter: bytesBefore };
   const removed = store.write(() => {
-    rememberObjectName(sql, storedObjectName(sql));
+    if (name !== null) rememberObjectName(sql, name);
     // One tombstone per lifecycle: the object's own, each refund's, each subscription charge's (its
     // data.order_ref, read before the payloads are emptied).
     const tombstones = `SELECT max(seq) FROM events WHERE outcome = 'accepted'
@@ -64,5 +65,7 @@ export function purge(store: LedgerStore, cutoff: number, now: number): PurgeRes
     meta.set(sql, "read_model_cursor", { seq, changed: 0 });
     return gone;
   });
+  const fields = { object_name: name, events_removed: removed };
+  log("info", "history purged after the retention period", fields);
   return { purged: true, eventsRemoved: removed, bytesBefore, bytesAfter: sql.databaseSize };
 }

@@ -179,13 +179,11 @@ const flashes: Record<string, string> = {
 
 consoleApp.get(objectPath, async (c) => {
   const { provider, kind, ref } = c.req.param();
-  const report = await stubFor(c, provider, kind, ref).inspect();
+  const ledger = stubFor(c, provider, kind, ref);
+  const report = await ledger.inspect();
   if (report.events.length === 0) throw httpError(404, "not_found", "No event was ever recorded for this object.");
-  const path = objectHref(`${provider}:${kind}:${ref}`);
   const flash = flashes[c.req.query("done") ?? ""];
-  return c.html(
-    <ObjectPage csrf={c.var.csrf} path={path} name={`${provider}:${kind}:${ref}`} report={report} flash={flash} />,
-  );
+  return c.html(<ObjectPage csrf={c.var.csrf} objectName={ledger.objectName} report={report} flash={flash} />);
 });
 
 consoleApp.post(`${objectPath}/events/:eventId/redeliver`, async (c) => {

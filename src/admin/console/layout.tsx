@@ -5,8 +5,8 @@ import type { Child, FC } from "hono/jsx";
 import { objectNameParts } from "../../ledger/object-name";
 
 /** An object's console page, from its ledger name (provider:kind:ref, where the ref may hold colons). */
-export function objectHref(ledger: string): string {
-  const { provider, kind, ref } = objectNameParts(ledger);
+export function objectHref(objectName: string): string {
+  const { provider, kind, ref } = objectNameParts(objectName);
   return `/console/objects/${[provider, kind, ref].map(encodeURIComponent).join("/")}`;
 }
 

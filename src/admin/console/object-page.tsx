@@ -3,7 +3,8 @@
 // the session's CSRF token).
 import type { FC } from "hono/jsx";
 import type { ObjectReport } from "../../ledger/inspect";
-import { ActionButton, Page, State, when } from "./layout";
+import { objectNameParts } from "../../ledger/object-name";
+import { ActionButton, objectHref, Page, State, when } from "./layout";
 
 type Row = Record<string, SqlStorageValue>;
 const text = (v: SqlStorageValue | undefined): string =>
@@ -59,18 +60,20 @@ const EventData: FC<{ event: Row }> = ({ event }) => {
   );
 };
 
-export const ObjectPage: FC<{ csrf: string; path: string; name: string; report: ObjectReport; flash?: string }> = ({
+export const ObjectPage: FC<{ csrf: string; objectName: string; report: ObjectReport; flash?: string }> = ({
   csrf,
-  path,
-  name,
+  objectName,
   report,
   flash,
 }) => {
   const attemptsOf = (eventId: SqlStorageValue | undefined): Row[] =>
     report.attempts.filter((a) => a.event_id === eventId);
-  const state = report.state.find((s) => `${text(s.provider)}:${text(s.kind)}:${text(s.object_ref)}` === name);
+  // The object's own state (a payment's refunds have theirs beside it).
+  const { kind, ref } = objectNameParts(objectName);
+  const state = report.state.find((s) => s.kind === kind && s.object_ref === ref);
+  const path = objectHref(objectName);
   return (
-    <Page title={name} csrf={csrf}>
+    <Page title={objectName} csrf={csrf}>
       {flash && <p class="flash">{flash}</p>}
       <p>
         Payment object's status <b>{text(state?.status) || "—"}</b>{" "}
