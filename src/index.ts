@@ -22,7 +22,7 @@ import { portOneKind, verifyPortOneWebhook } from "./ingress/portone";
 import { recordRefundHint } from "./ingress/portone-refund";
 import { requireSource, verifySourceWebhook } from "./ingress/sources";
 import { recordSchemeWebhook } from "./ingress/schemes";
-import { SCHEME_NAMES } from "./providers/schemes/scheme";
+import { SCHEME_NAMES } from "./providers/names";
 import { noteAddress } from "./alerts/report";
 
 // The main module may export only handlers and Durable Object classes: workerd refuses anything else.

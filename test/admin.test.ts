@@ -2,7 +2,7 @@
 // after the retry budget (moved through with the injected clock), and redelivery.
 import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RETRY_DELAYS_SECONDS } from "../src/egress/schedule";
+import { RETRY_DELAYS_SECONDS } from "../src/lib/retry";
 import worker from "../src/index";
 import { BASE, KINDS, deliver, eventFor, ledgerOf, resultOf, uniqueRef } from "./helpers";
 import { origin, testClock } from "./stand-ins";

@@ -11,7 +11,7 @@ import { forgetLeases } from "../egress/gate-lease";
 import { ledgerOf } from "../ledger/client";
 import { objectNameOf } from "../ledger/object-name";
 import { clock } from "../lib/clock";
-import { GATEWAY_PROVIDER } from "../providers/types";
+import { GATEWAY_PROVIDER } from "../providers/names";
 import { httpError } from "../lib/http-errors";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";

@@ -14,7 +14,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import type { AlertTarget } from "../config/alerts";
-import { retryDelayMs } from "../egress/schedule";
+import { retryDelayMs } from "../lib/retry";
 import { clock } from "../lib/clock";
 import { describeConfigError } from "../lib/config-error";
 import { log } from "../lib/log";

@@ -6,7 +6,8 @@
 
 import { fetchBounded } from "../lib/outbound";
 import type { Config } from "../config";
-import { eventType, type EventRef } from "../providers/types";
+import { eventType } from "../providers/names";
+import type { EventRef } from "../providers/types";
 import type { EnvelopeFields } from "../providers/schema/events";
 import { describeConfigError } from "../lib/config-error";
 import { err, errorText, ok, type Result } from "../lib/result";

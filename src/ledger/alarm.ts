@@ -14,7 +14,7 @@ import { err, errorText } from "../lib/result";
 import { outgoing, targetFor, type AttemptResult, type Outgoing } from "../egress/deliver";
 import type { GateLimits } from "../egress/rate";
 import { forwardUnderLease, type GateAnswer } from "../egress/gate-lease";
-import { retryDelayMs } from "../egress/schedule";
+import { retryDelayMs } from "../lib/retry";
 import { log } from "../lib/log";
 import { raiseAlert } from "../alerts/report";
 import { confirmDueRefunds } from "./confirm";

@@ -12,7 +12,7 @@
 // the forwarding schedule.
 
 import { clock } from "../lib/clock";
-import { retryDelayMs } from "../egress/schedule";
+import { retryDelayMs } from "../lib/retry";
 import { log } from "../lib/log";
 import { eventIdOf } from "../providers/event-id";
 import type { PortOneConfig } from "../config";

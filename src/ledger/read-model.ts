@@ -13,7 +13,7 @@
 // data leave.
 
 import { type EventRow, type ObjectRow, type Snapshot } from "../readmodel/rows";
-import { eventType } from "../providers/types";
+import { eventType } from "../providers/names";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";

@@ -2,7 +2,8 @@
 // dedupe by identity (the event id of a new event), decide accepted or stale against the object's lifecycle, keep the event as
 // history either way, and queue an accepted event for delivery in the same transaction.
 
-import { eventType, type EventRef, type StatusPosition } from "../providers/types";
+import { eventType } from "../providers/names";
+import type { EventRef, StatusPosition } from "../providers/types";
 import { advance, decide, type ObjectState } from "./decide";
 import type { Outbox } from "./outbox";
 import type { LedgerStore } from "./store";

@@ -1,6 +1,6 @@
 // The limits on what a webhook request may be (size, nesting), with their units and reasons.
 // Other numbers live beside the mechanism they tune, each with its unit: the retry schedule and
-// timeouts in egress/schedule.ts, per-run budgets in ledger/, the KV hint's TTL in kv/seen.ts.
+// in lib/retry.ts, timeouts in config/destinations.ts, per-run budgets in ledger/, the KV hint's TTL in kv/seen.ts.
 
 /** Largest webhook body accepted, in bytes (the contract's 64 KiB). PortOne's samples are under
  *  4 KiB, so this leaves room while bounding memory per request. */

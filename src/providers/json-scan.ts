@@ -1,6 +1,7 @@
 // JSON.parse keeps the last of duplicate keys and is case-sensitive, while Go's struct decoding
 // matches keys case-insensitively (spec §9.6). To refuse bodies that two decoders could read
 // differently, the verifier needs the top-level keys exactly as written, which JSON.parse hides.
+// And the one reader of a dot path (a source's configured object and status paths).
 
 import { MAX_JSON_DEPTH } from "../lib/limits";
 import { ok, type Result } from "../lib/result";
@@ -81,4 +82,15 @@ function stringEnd(raw: string, start: number): number {
     if (backslashes % 2 === 0) return quote;
     i = quote + 1;
   }
+}
+
+/** The string (or number, as text) at a dot path; null when absent, empty or another type. */
+export function scalarAt(payload: Record<string, unknown>, path: string): string | null {
+  let here: unknown = payload;
+  for (const key of path.split(".")) {
+    if (here === null || typeof here !== "object" || Array.isArray(here) || !Object.hasOwn(here, key)) return null;
+    here = (here as Record<string, unknown>)[key];
+  }
+  if (typeof here === "number" && Number.isFinite(here)) return String(here);
+  return typeof here === "string" && here !== "" ? here : null;
 }

@@ -2,7 +2,6 @@
 // Rich reasons go to logs; the HTTP layer maps each reason to one public status and code.
 
 import { err, type Err, type Result } from "../lib/result";
-import { isSchemeName } from "./schemes/names";
 
 /**
  * How statuses of one kind of object move. Statuses are matched case-insensitively (PortOne's
@@ -90,16 +89,3 @@ export function inLifecycle(lifecycle: Lifecycle, status: string): boolean {
   const key = status.toLowerCase();
   return lifecycle.terminal.includes(key) || Object.hasOwn(lifecycle.ranks, key);
 }
-
-/** An event's type, as forwarded and as destinations' `types` globs match it: provider.kind.status. */
-export function eventType(provider: string, kind: string, status: string): string {
-  // The gateway's own events are named by their kind alone (gateway.test).
-  if (provider === GATEWAY_PROVIDER) return `${provider}.${kind}`;
-  // A provider scheme's status is the provider's own event type: stripe.payment_intent.succeeded;
-  // PortOne V2's keeps its case (portone-v2.Transaction.Paid).
-  if (isSchemeName(provider)) return `${provider}.${provider === "portone-v2" ? status : status.toLowerCase()}`;
-  return `${provider}.${kind}.${status.toLowerCase()}`;
-}
-
-/** The provider name of the gateway's own events (a destination's test event). */
-export const GATEWAY_PROVIDER = "gateway";

@@ -14,15 +14,8 @@ import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
 import type { ReconcileSettings } from "../config/reconcile";
-import {
-  credentialsRefused,
-  dueObjects,
-  forgetPurged,
-  noteChecks,
-  purgeable,
-  recordPass,
-  type Candidate,
-} from "./store";
+import { credentialsRefused, dueObjects, purgeable, recordPass, type Candidate } from "./store";
+import { forgetPurged, noteChecks } from "../readmodel/marks";
 import { sweep, type Tally } from "./sweep";
 import { raiseAlert, resolveAlert } from "../alerts/report";
 

@@ -1,6 +1,6 @@
-// The read model's part in reconciliation and retention: which objects a pass checks or purges,
-// what it noted about each, each pass's summary for operators, and the sweep's window. The ledgers
-// stay the authority: a pass only chooses whom to ask from here.
+// What reconciliation and retention read of the read model: which objects a pass checks or purges,
+// each pass's summary for operators, and the sweep's window. What a pass marks on the objects is
+// written by readmodel/marks.ts. The ledgers stay the authority: a pass only chooses whom to ask here.
 
 export interface Candidate {
   readonly object: string;
@@ -33,33 +33,6 @@ export async function dueObjects(
   return results;
 }
 
-/** Base and cap of the per-object backoff between checks that find nothing, in ms. */
-const BACKOFF = { first: 5 * 60_000, max: 24 * 3600_000 };
-
-export interface Noted {
-  readonly object: string;
-  /** Found something, or an active subscription: checked again at the next pass it is silent. */
-  readonly again: boolean;
-}
-
-/** Notes the checks of a batch in one D1 query: when, and the backoff before the next. */
-export async function noteChecks(db: D1Database, noted: readonly Noted[], now: number): Promise<void> {
-  if (noted.length === 0) return;
-  await db.batch(
-    noted.map((n) =>
-      db
-        .prepare(
-          `UPDATE objects SET reconciled_at = ?1,
-                  reconcile_checks = CASE WHEN ?2 THEN 0 ELSE reconcile_checks + 1 END,
-                  reconcile_after = CASE WHEN ?2 THEN ?1
-                    ELSE ?1 + min(?3 * (1 << min(reconcile_checks, 20)), ?4) END
-            WHERE object = ?5`,
-        )
-        .bind(now, n.again ? 1 : 0, BACKOFF.first, BACKOFF.max, n.object),
-    ),
-  );
-}
-
 /** Finished, settled objects quiet since `cutoff` whose history is still kept. */
 export async function purgeable(db: D1Database, cutoff: number, limit: number): Promise<string[]> {
   const { results } = await db
@@ -70,14 +43,6 @@ export async function purgeable(db: D1Database, cutoff: number, limit: number): 
     .bind(cutoff, limit)
     .all<{ object: string }>();
   return results.map((r) => r.object);
-}
-
-/** The read model forgets a purged object's events; its row stays, marked purged. */
-export async function forgetPurged(db: D1Database, object: string, now: number): Promise<void> {
-  await db.batch([
-    db.prepare("DELETE FROM events WHERE object = ?").bind(object),
-    db.prepare("UPDATE objects SET purged_at = ? WHERE object = ?").bind(now, object),
-  ]);
 }
 
 /** Which of these ledger names the read model knows. */

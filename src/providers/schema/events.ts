@@ -9,7 +9,7 @@
 
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { SIGNED_KINDS } from "../portone/kinds.ts";
-import { SCHEME_NAMES, type SchemeName } from "../schemes/names.ts";
+import { SCHEME_NAMES, type SchemeName } from "../names";
 
 const ISO_TIME = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$";
 const text = Type.String({ pattern: "^.+$" });

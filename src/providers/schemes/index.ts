@@ -3,7 +3,7 @@
 // from the provider's id (else from what is proven), and the object's kind made safe for a name.
 
 import { eventIdOf } from "../event-id";
-import { scalarAt } from "../sources/event";
+import { scalarAt } from "../json-scan";
 import { positionOf, reject, type Lifecycle, type Rejection, type VerifiedEvent } from "../types";
 import { ok, type Result } from "../../lib/result";
 import { adyen } from "./adyen";
@@ -11,7 +11,8 @@ import { coinbaseCommerce } from "./coinbase-commerce";
 import { paddle } from "./paddle";
 import { portOneV2 } from "./portone-v2";
 import { razorpay } from "./razorpay";
-import type { Scheme, SchemeItem, SchemeName } from "./scheme";
+import type { SchemeName } from "../names";
+import type { Scheme, SchemeItem } from "./scheme";
 import { square } from "./square";
 import { stripe } from "./stripe";
 import { xendit } from "./xendit";

@@ -7,9 +7,7 @@ import { hmacKey, hmacSha256, timingSafeEqualText, toBase64, toHex } from "../..
 import { ok, type Result } from "../../lib/result";
 import { parseJsonObject } from "../json-scan";
 import { reject, type Rejection } from "../types";
-import type { SchemeName } from "./names";
-
-export { SCHEME_NAMES, isSchemeName, type SchemeName } from "./names";
+import type { SchemeName } from "../names";
 
 export interface SchemeInput {
   readonly raw: string;

@@ -1,7 +1,7 @@
 // What both generic schemes share once a signature is proven: the body must be a JSON object
 // (bounded depth), and the source's configured paths give the object reference and status.
 
-import { parseJsonObject } from "../json-scan";
+import { parseJsonObject, scalarAt } from "../json-scan";
 import { ok } from "../../lib/result";
 import { positionOf, reject, type VerifyResult } from "../types";
 import type { GenericSource } from "./parse";
@@ -28,17 +28,6 @@ export function sourceEvent(raw: string, source: GenericSource, eventId: string)
     unverified: null,
     sourceName: source.name,
   });
-}
-
-/** The string (or number, as text) at a dot path; null when absent, empty or another type. */
-export function scalarAt(payload: Record<string, unknown>, path: string): string | null {
-  let here: unknown = payload;
-  for (const key of path.split(".")) {
-    if (here === null || typeof here !== "object" || Array.isArray(here) || !Object.hasOwn(here, key)) return null;
-    here = (here as Record<string, unknown>)[key];
-  }
-  if (typeof here === "number" && Number.isFinite(here)) return String(here);
-  return typeof here === "string" && here !== "" ? here : null;
 }
 
 /** Whole seconds since the epoch, as the header carries them; null when malformed. */

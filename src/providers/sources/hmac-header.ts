@@ -11,7 +11,8 @@ import { hmacKey, hmacSha256 } from "../../lib/hmac";
 import { eventIdOf } from "../event-id";
 import { reject, type VerifyResult } from "../types";
 import type { HmacSource } from "./parse";
-import { parseTimestamp, scalarAt, sourceEvent } from "./event";
+import { scalarAt } from "../json-scan";
+import { parseTimestamp, sourceEvent } from "./event";
 
 const utf8 = new TextEncoder();
 

@@ -9,7 +9,7 @@ import { isRecord, parseNamedJson } from "../../lib/named-json";
 import { err, ok, type Result } from "../../lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "../../lib/standard-webhooks";
 import type { Lifecycle } from "../types";
-import { isSchemeName, SCHEME_NAMES, type SchemeName } from "../schemes/scheme";
+import { isSchemeName, SCHEME_NAMES, type SchemeName } from "../names";
 import { SCHEMES, type SchemeOverrides } from "../schemes";
 import { adyenKeyBytes } from "../schemes/adyen";
 import { portOneV2SecretBytes } from "../schemes/portone-v2";

@@ -1,4 +1,5 @@
-// The retry schedule of forwarded events (docs/receiving-events.md links here rather than copying it).
+// The retry schedule of forwarded events (docs/receiving-events.md links here rather than copying it),
+// also followed by refund confirmations and alert notifications.
 // Exponential backoff with jitter, first retry after 5-6 s, budget about three days. After the
 // last retry fails the event is dead-lettered: kept, visible, redeliverable by an operator.
 

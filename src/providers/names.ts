@@ -1,0 +1,31 @@
+// The providers' names as events carry them: the provider schemes' (WEBHOOK_SOURCES' `scheme`, the
+// route's segment and the events' provider), the gateway's own, and the event type built from them.
+
+export const SCHEME_NAMES = [
+  "stripe",
+  "razorpay",
+  "adyen",
+  "paddle",
+  "square",
+  "coinbase-commerce",
+  "xendit",
+  "portone-v2",
+] as const;
+export type SchemeName = (typeof SCHEME_NAMES)[number];
+
+export function isSchemeName(name: unknown): name is SchemeName {
+  return typeof name === "string" && (SCHEME_NAMES as readonly string[]).includes(name);
+}
+
+/** The provider name of the gateway's own events (a destination's test event). */
+export const GATEWAY_PROVIDER = "gateway";
+
+/** An event's type, as forwarded and as destinations' `types` globs match it: provider.kind.status. */
+export function eventType(provider: string, kind: string, status: string): string {
+  // The gateway's own events are named by their kind alone (gateway.test).
+  if (provider === GATEWAY_PROVIDER) return `${provider}.${kind}`;
+  // A provider scheme's status is the provider's own event type: stripe.payment_intent.succeeded;
+  // PortOne V2's keeps its case (portone-v2.Transaction.Paid).
+  if (isSchemeName(provider)) return `${provider}.${provider === "portone-v2" ? status : status.toLowerCase()}`;
+  return `${provider}.${kind}.${status.toLowerCase()}`;
+}
