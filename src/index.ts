@@ -15,14 +15,10 @@ import { errorText } from "./lib/result";
 import { runPass } from "./reconcile/pass";
 import { wakeStranded } from "./reconcile/watchdog";
 import { clock } from "./lib/clock";
-import { recordVerifiedEvent } from "./ingress/accept";
+import { recordProven } from "./ingress/record";
 import { requireConfig } from "./ingress/require-config";
 import { sourceAllowlist } from "./ingress/source-allowlist";
-import { portOneKind, verifyPortOneWebhook } from "./ingress/portone";
-import { recordRefundHint } from "./ingress/portone-refund";
-import { requireSource, verifySourceWebhook } from "./ingress/sources";
-import { recordSchemeWebhook } from "./ingress/schemes";
-import { SCHEME_NAMES } from "./providers/names";
+import { resolveWebhook, verifyWebhook } from "./ingress/verify";
 import { noteAddress } from "./alerts/report";
 
 // The main module may export only handlers and Durable Object classes: workerd refuses anything else.
@@ -45,31 +41,15 @@ app.use("*", async (c, next) => {
 app.use("/webhooks/*", sourceAllowlist());
 app.use("/webhooks/*", requireConfig());
 
-app.post("/webhooks/portone/refund", rawBody({ maxBytes: MAX_BODY_BYTES }), recordRefundHint);
+// Every webhook route has one shape: resolved (fail closed) before the body is read, the bounded body
+// proven by the route's verifier, what it proved recorded by one handler (ingress/verify.ts).
 app.post(
-  "/webhooks/portone/:kind",
-  portOneKind(),
+  "/webhooks/:provider/:name",
+  resolveWebhook(),
   rawBody({ maxBytes: MAX_BODY_BYTES }),
-  verifyPortOneWebhook(),
-  recordVerifiedEvent,
+  verifyWebhook(),
+  recordProven,
 );
-for (const scheme of ["hmac", "standard"] as const) {
-  app.post(
-    `/webhooks/${scheme}/:source`,
-    requireSource(scheme),
-    rawBody({ maxBytes: MAX_BODY_BYTES }),
-    verifySourceWebhook(),
-    recordVerifiedEvent,
-  );
-}
-for (const scheme of SCHEME_NAMES) {
-  app.post(
-    `/webhooks/${scheme}/:source`,
-    requireSource(scheme),
-    rawBody({ maxBytes: MAX_BODY_BYTES }),
-    recordSchemeWebhook,
-  );
-}
 app.all("/webhooks/*", (c) =>
   c.req.method === "POST"
     ? notFound(c)

@@ -12,7 +12,7 @@ import { ledgerOf } from "../ledger/client";
 import { objectNameOf } from "../ledger/object-name";
 import { clock } from "../lib/clock";
 import { GATEWAY_PROVIDER } from "../providers/names";
-import { httpError } from "../lib/http-errors";
+import { httpError, notConfigured, storageUnavailable } from "../lib/http-errors";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
 import { pendingByDestination } from "../readmodel/queries";
@@ -30,7 +30,7 @@ export interface DestinationView extends GateState {
 
 function configured(c: Context<AppEnv>): readonly Destination[] {
   const destinations = c.var.config.destinations;
-  if (!destinations.ok) throw httpError(503, "not_configured", `${destinations.error.key} is invalid.`);
+  if (!destinations.ok) throw notConfigured(`${destinations.error.key} is invalid.`);
   return destinations.value;
 }
 
@@ -114,8 +114,7 @@ export async function sendTestEvent(c: Context<AppEnv>, name: string): Promise<T
     receivedAt,
     destinations: [name],
   });
-  if (outcome.result === "not_stored")
-    throw httpError(503, "storage_unavailable", "The test event could not be stored; try again.");
+  if (outcome.result === "not_stored") throw storageUnavailable("The test event could not be stored; try again.");
   log("info", "test event queued", { destination: name, event_id: eventId });
   return { event_id: eventId, object: objectName };
 }

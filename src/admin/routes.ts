@@ -5,7 +5,7 @@
 
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { httpError } from "../lib/http-errors";
+import { httpError, notConfigured } from "../lib/http-errors";
 import { log } from "../lib/log";
 import { adminAuth } from "./auth";
 import { alertsApi } from "./alerts";
@@ -51,7 +51,7 @@ admin.post(`${objectPath}/redeliver-dead`, async (c) => {
 
 admin.post("/reconcile", async (c) => {
   const settings = c.var.config.reconcile;
-  if (!settings.ok) throw httpError(503, "not_configured", `${settings.error.key} is invalid.`);
+  if (!settings.ok) throw notConfigured(`${settings.error.key} is invalid.`);
   return c.json(await runPass(c.env, c.var.config, "admin"));
 });
 

@@ -6,7 +6,7 @@ import type { HTTPException } from "hono/http-exception";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { log, type LogFields } from "../lib/log";
-import type { RejectReason, Rejection, VerifyResult } from "../providers/types";
+import type { RejectReason, Rejection } from "../providers/types";
 import { httpError } from "../lib/http-errors";
 import { countBadSignature } from "../alerts/report";
 
@@ -31,13 +31,6 @@ export const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusC
   },
 };
 
-/** What every verifying middleware does with its verdict: a rejection is logged with its rich reason
- *  and thrown as its public error; a verified event is handed to the handler. */
-export function useVerdict(c: Context<AppEnv>, verdict: VerifyResult, ids: LogFields): void {
-  if (!verdict.ok) refuse(c, verdict.error, ids);
-  c.set("event", verdict.value);
-}
-
 /** Logs a rejection with its rich reason, counts a bad signature, and throws its public error. */
 export function refuse(c: Context<AppEnv>, rejection: Rejection, ids: LogFields): never {
   const { reason, detail } = rejection;
@@ -47,7 +40,7 @@ export function refuse(c: Context<AppEnv>, rejection: Rejection, ids: LogFields)
   throw rejectionError(reason);
 }
 
-export function rejectionError(reason: RejectReason): HTTPException {
+function rejectionError(reason: RejectReason): HTTPException {
   const { status, message } = PUBLIC_REJECTIONS[reason];
   return httpError(status, reason, message);
 }

@@ -4,23 +4,23 @@
 
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
-import { httpError } from "../lib/http-errors";
-import { log } from "../lib/log";
+import { notConfigured } from "../lib/http-errors";
 
 export function requireConfig(): MiddlewareHandler<AppEnv> {
   return async function checkConfig(c, next) {
     const { examples, destinations } = c.var.config;
     if (examples.length > 0) {
-      log("error", "webhook refused: a variable holds a value published in .dev.vars.example", {
-        route: c.req.path,
-        variables: examples.join(", "),
+      throw notConfigured("The gateway is not configured for production; nothing was accepted.", {
+        message: "webhook refused: a variable holds a value published in .dev.vars.example",
+        fields: { route: c.req.path, variables: examples.join(", ") },
       });
-      throw httpError(503, "not_configured", "The gateway is not configured for production; nothing was accepted.");
     }
     // An event recorded without knowing its destinations could miss one for good.
     if (!destinations.ok) {
-      log("error", "DESTINATIONS is invalid; every webhook is refused", { ...destinations.error });
-      throw httpError(503, "not_configured", "DESTINATIONS is invalid; nothing was accepted.");
+      throw notConfigured("DESTINATIONS is invalid; nothing was accepted.", {
+        message: "DESTINATIONS is invalid; every webhook is refused",
+        fields: { ...destinations.error },
+      });
     }
     await next();
   };

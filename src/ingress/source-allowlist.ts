@@ -7,14 +7,16 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { log } from "../lib/log";
 import { inRange, parseIp } from "../lib/cidr";
-import { httpError } from "../lib/http-errors";
+import { httpError, notConfigured } from "../lib/http-errors";
 
 export function sourceAllowlist(): MiddlewareHandler<AppEnv> {
   return async function checkSourceIp(c, next) {
     const list = c.var.config.allowlist;
     if (!list.ok) {
-      log("error", "ALLOWED_SOURCE_IPS has an entry that is not an IP or CIDR range", { ...list.error });
-      throw httpError(503, "not_configured", "ALLOWED_SOURCE_IPS is invalid; nothing was accepted.");
+      throw notConfigured("ALLOWED_SOURCE_IPS is invalid; nothing was accepted.", {
+        message: "ALLOWED_SOURCE_IPS has an entry that is not an IP or CIDR range",
+        fields: { ...list.error },
+      });
     }
     const ranges = list.value;
     if (ranges !== null) {

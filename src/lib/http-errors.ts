@@ -4,7 +4,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { log } from "./log";
+import { log, type LogFields } from "./log";
 
 export interface ErrorBody {
   error: string;
@@ -30,6 +30,20 @@ export function httpError(
   headers?: HeadersInit,
 ): HTTPException {
   return new HTTPException(status, { res: errorResponse(status, error, message, headers), message: error });
+}
+
+/** Fails closed on configuration that cannot be trusted: 503 not_configured (a provider retries once it
+ *  is fixed). `answer` says what is wrong, never a value; the log names the variable or the bad key. */
+export function notConfigured(answer: string, logged?: { message: string; fields?: LogFields }): HTTPException {
+  if (logged !== undefined) log("error", logged.message, logged.fields ?? {});
+  return httpError(503, "not_configured", answer);
+}
+
+/** Nothing could be stored, so nothing is acknowledged: 503 storage_unavailable (a provider retries). */
+export function storageUnavailable(
+  answer = "The event could not be stored; retry later. Nothing was acknowledged.",
+): HTTPException {
+  return httpError(503, "storage_unavailable", answer);
 }
 
 /** The command that creates the read model's tables (D1 migrations), named in the 503 it causes. */

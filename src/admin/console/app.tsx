@@ -9,7 +9,7 @@ import { csrf } from "hono/csrf";
 import type { Config } from "../../config";
 import type { AppEnv } from "../../env";
 import { clock } from "../../lib/clock";
-import { httpError, onError, readModelProblem } from "../../lib/http-errors";
+import { httpError, notConfigured, onError, readModelProblem } from "../../lib/http-errors";
 import { log } from "../../lib/log";
 import { deliveryLatency, eventsPerHour } from "../../readmodel/overview";
 import { lastPasses } from "../../reconcile/store";
@@ -95,12 +95,10 @@ consoleApp.post("/login", async (c) => {
 async function sessionFor(c: Context<AppEnv>, token: string): Promise<Session | Response> {
   const access = c.var.config.access;
   if (!access.ok) {
-    log("error", "Cloudflare Access is misconfigured; the console is closed", { ...access.error });
-    throw httpError(
-      503,
-      "not_configured",
-      "CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD go together; the console is closed.",
-    );
+    throw notConfigured("CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD go together; the console is closed.", {
+      message: "Cloudflare Access is misconfigured; the console is closed",
+      fields: { ...access.error },
+    });
   }
   if (access.value !== null) {
     const who = await accessIdentity(c, access.value);

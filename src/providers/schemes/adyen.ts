@@ -38,6 +38,8 @@ const keyOf = (secret: string): Promise<CryptoKey> =>
 export const adyen: Scheme = {
   name: "adyen",
   toleranceSeconds: null,
+  batch: true,
+  answer: "[accepted]",
   async verify(input) {
     const parsed = parseJsonObject(input.raw);
     if (!parsed.ok) return parsed;

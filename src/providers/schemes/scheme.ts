@@ -1,6 +1,6 @@
 // What every provider scheme is: a pure function from a request (raw body, headers, the source's
 // secrets, the clock) to the items its signature proves, each with the provider's own event id,
-// object, kind and status. schemes/events.ts turns items into the gateway's events; the modules
+// object, kind and status. schemes/index.ts turns items into the gateway's events; the modules
 // beside this one each hold one provider's rules, with the rule's source cited in their header.
 
 import { hmacKey, hmacSha256, timingSafeEqualText, toBase64, toHex } from "../../lib/hmac";
@@ -13,8 +13,9 @@ export interface SchemeInput {
   readonly raw: string;
   readonly headers: Headers;
   readonly secrets: readonly string[];
-  /** Seconds a signed timestamp may be old (the scheme's own, or the source's override). */
-  readonly toleranceSeconds: number;
+  /** Seconds a signed timestamp may be old (the scheme's own, or the source's override); null for a
+   *  scheme that signs no timestamp. */
+  readonly toleranceSeconds: number | null;
   readonly nowMs: number;
   /** The URL the provider signs (Square): the source's notificationUrl, else the request's URL. */
   readonly url: string;
@@ -41,6 +42,12 @@ export interface Scheme {
   readonly name: SchemeName;
   /** The provider's replay window, in seconds; null when it signs no timestamp. */
   readonly toleranceSeconds: number | null;
+  /** A request carries a batch of items (Adyen): each is named by its own content, not the request's
+   *  bytes, so a batch resent with other items answers duplicate for the ones already stored. */
+  readonly batch?: true;
+  /** The text the provider expects once every item is stored (Adyen's `[accepted]`); without one the
+   *  answer is the gateway's JSON. */
+  readonly answer?: string;
   verify(input: SchemeInput): Promise<SchemeResult>;
 }
 
@@ -86,6 +93,7 @@ export interface TimestampRule {
 /** A rejection when `timestamp` (seconds) lies outside the tolerance, compared as `rule` says. */
 export function staleness(timestamp: number, input: SchemeInput, rule: TimestampRule): Result<never, Rejection> | null {
   const tolerance = input.toleranceSeconds;
+  if (tolerance === null) return reject("stale_timestamp", "no replay window is configured for a signed timestamp");
   const ageMs = rule.milliseconds
     ? input.nowMs - timestamp * 1000
     : (Math.floor(input.nowMs / 1000) - timestamp) * 1000;

@@ -1,14 +1,16 @@
-// The provider-agnostic end of every inbound webhook: a verified event is answered from the KV
-// hint if it was already recorded with this very body, otherwise recorded by its object's ledger.
-// PortOne gets 200 only after the ledger's transaction committed; if the ledger cannot be reached
-// the answer is a 5xx so the provider retries, and nothing was acknowledged.
+// The one handler of every route under /webhooks/: records what the route's verifier proved (verify.ts),
+// item by item, and answers as the provider expects once all are stored (the gateway's JSON, or the
+// scheme's own text). A verified event is answered from the KV hint if it was already recorded with this
+// very body, otherwise recorded by its object's ledger; a refund hint is kept by its payment's ledger,
+// to be confirmed with PortOne's API. The provider gets 200 only after the ledger's transaction
+// committed; if the ledger cannot be reached the answer is a 503 so the provider retries (a batch's
+// items already stored then answer duplicate), and nothing was acknowledged.
 // A duplicate whose body differs from the recorded one (unsigned fields added to a captured body,
 // or a Standard Webhooks webhook-id reused with another body) is never forwarded; it is logged as
 // a conflict, with both bodies' hashes, because it is either a sender's bug or an attack.
 
 import type { Context } from "hono";
 import { clock } from "../lib/clock";
-import { sha256Hex } from "../lib/hmac";
 import { markSeen, wasSeen } from "../kv/seen";
 import type { AppEnv } from "../env";
 import { ledgerOf } from "../ledger/client";
@@ -16,16 +18,23 @@ import type { NotStored, RecordOutcome } from "../ledger/ledger";
 import { objectNameOf } from "../ledger/object-name";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
+import { eventIdOf } from "../providers/event-id";
+import { refundHintIdentity, type RefundHint } from "../providers/portone/refund";
 import type { VerifiedEvent } from "../providers/types";
-import { httpError } from "../lib/http-errors";
+import { httpError, storageUnavailable } from "../lib/http-errors";
 
-export async function recordVerifiedEvent(c: Context<AppEnv>): Promise<Response> {
-  return c.json({ result: await acceptEvent(c, c.var.event, await sha256Hex(c.var.rawBody)) });
+export async function recordProven(c: Context<AppEnv>): Promise<Response> {
+  const { items, answer } = c.var.proven;
+  let result: RecordOutcome["result"] = "accepted";
+  for (const item of items)
+    result =
+      "event" in item ? await acceptEvent(c, item.event, item.contentHash) : await keepRefundHint(c, item.refundHint);
+  return answer === null ? c.json({ result }) : c.text(answer);
 }
 
 /** Answers one verified event from the hint or records it; `contentHash` names the bytes it came in
- *  (the body, or an Adyen item), so a redelivery with other bytes is seen as a conflict. */
-export async function acceptEvent(
+ *  (the body, or a batch item), so a redelivery with other bytes is seen as a conflict. */
+async function acceptEvent(
   c: Context<AppEnv>,
   event: VerifiedEvent,
   contentHash: string,
@@ -103,7 +112,37 @@ async function record(env: Env, event: VerifiedEvent, contentHash: string): Prom
     event_id: event.eventId,
     error: outcome.error,
   });
-  throw httpError(503, "storage_unavailable", "The event could not be stored; retry later. Nothing was acknowledged.");
+  throw storageUnavailable();
+}
+
+/** Keeps a refund hint in its payment's ledger, which confirms it with PortOne's API. */
+async function keepRefundHint(c: Context<AppEnv>, hint: RefundHint): Promise<"accepted" | "duplicate"> {
+  const payment = ledgerOf(c.env, objectNameOf("portone", "payment", hint.paymentTxnRef));
+  const ids = { route: c.req.path, kind: "refund", object_ref: hint.refundId, payment_txn_ref: hint.paymentTxnRef };
+  let result: "accepted" | "duplicate" | "limited";
+  try {
+    result = await payment.recordRefundHint({
+      eventId: await eventIdOf("portone", "refund_hint", refundHintIdentity(hint)),
+      refundId: hint.refundId,
+      paymentTxnRef: hint.paymentTxnRef,
+      status: hint.status,
+      payload: JSON.stringify(hint.payload),
+      receivedAt: new Date(clock.now()).toISOString(),
+    });
+  } catch (err) {
+    log("error", "ledger unavailable; refund hint not acknowledged", { ...ids, error: errorText(err) });
+    throw storageUnavailable();
+  }
+  if (result === "limited") {
+    log("warn", "refund hint not kept: its payment holds as many refund hints as it may", ids);
+    throw httpError(
+      429,
+      "refund_hint_limit",
+      "This payment already holds as many refund hints as the gateway keeps; nothing was stored.",
+    );
+  }
+  log("info", `refund hint ${result}; confirming with PortOne's API`, { ...ids, result });
+  return result;
 }
 
 /** A KV failure must not block a webhook: the ledger is the authority, so a failed read is a miss. */
