@@ -8,7 +8,7 @@
 import type { AlertTarget } from "../config/alerts";
 import { fetchBounded } from "../lib/outbound";
 import { err, errorText, ok, type Result } from "../lib/result";
-import { signStandardWebhook, standardWebhookKey } from "../lib/standard-webhooks";
+import { standardWebhookHeaders, standardWebhookKey } from "../lib/standard-webhooks";
 import type { AlertKind, Severity } from "./kinds";
 
 /** An alert as operators see it (GET /admin/alerts, the console, notifications). */
@@ -74,17 +74,11 @@ async function standardRequest(
     created_at: n.created_at,
     data: { ...n.alert, console_url: n.consoleUrl },
   });
+  // The wall clock, not the clock seam: the receiver checks the timestamp against its own wall clock,
+  // so a notification sent while tests move the gateway's time must still carry the real time.
   const timestamp = Math.floor(Date.now() / 1000);
-  const signature = await signStandardWebhook(await standardWebhookKey(secret), n.id, timestamp, body);
-  return {
-    body,
-    headers: {
-      "content-type": "application/json",
-      "webhook-id": n.id,
-      "webhook-timestamp": String(timestamp),
-      "webhook-signature": signature,
-    },
-  };
+  const signed = await standardWebhookHeaders(await standardWebhookKey(secret), n.id, timestamp, body);
+  return { body, headers: { "content-type": "application/json", ...signed } };
 }
 
 const resolved = (n: Notification): boolean => n.type === "gateway.alert.resolved";

@@ -11,7 +11,7 @@ import type { EventRef } from "../providers/types";
 import type { EnvelopeFields } from "../providers/schema/events";
 import { describeConfigError } from "../lib/config-error";
 import { err, errorText, ok, type Result } from "../lib/result";
-import { signStandardWebhook, standardWebhookKey } from "../lib/standard-webhooks";
+import { standardWebhookHeaders, standardWebhookKey } from "../lib/standard-webhooks";
 
 /** An event as it is forwarded: the contract's envelope is built from this. */
 export interface ForwardEvent extends EventRef {
@@ -121,9 +121,7 @@ async function signedBody(target: ForwardTarget, eventId: string, body: string, 
   const headers = {
     "content-type": "application/json",
     "user-agent": "edge-webhook-gateway",
-    "webhook-id": eventId,
-    "webhook-timestamp": String(timestamp),
-    "webhook-signature": await signStandardWebhook(target.key, eventId, timestamp, body),
+    ...(await standardWebhookHeaders(target.key, eventId, timestamp, body)),
   };
   return { url: target.url, headers, body, timeoutMs: target.timeoutMs };
 }

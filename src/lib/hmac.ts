@@ -50,10 +50,24 @@ export function toHex(bytes: Uint8Array): string {
 
 /** Constant-time equality of two strings' UTF-8 bytes (the length itself is not secret). */
 export function timingSafeEqualText(a: string, b: string): boolean {
-  const left = utf8.encode(a);
-  const right = utf8.encode(b);
-  if (left.byteLength !== right.byteLength) return false;
-  return crypto.subtle.timingSafeEqual(left, right);
+  return timingSafeEqualBytes(utf8.encode(a), utf8.encode(b));
+}
+
+/** Constant-time equality of two byte strings (the length itself is not secret). */
+export function timingSafeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
+}
+
+/** Whether any candidate (a configured secret or key: a rotation overlaps old and new) matches. Every
+ *  candidate is tried, none skipped after a match, each comparison constant-time in the caller, so how
+ *  long the answer takes tells nothing of which one matched. The one such loop. */
+export async function anyMatch<T>(
+  candidates: readonly T[],
+  matches: (candidate: T) => Promise<boolean> | boolean,
+): Promise<boolean> {
+  let matched = false;
+  for (const candidate of candidates) if (await matches(candidate)) matched = true;
+  return matched;
 }
 
 /** Whether a secret given with a request equals the configured one, compared as SHA-256 digests in

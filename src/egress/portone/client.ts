@@ -7,7 +7,7 @@
 // read is `unreadable`, never a status. One deadline covers each call, body included (lib/outbound.ts).
 
 import type { PortOneConfig } from "../../config";
-import { hmacKeyFromText, hmacSha256, toBase64Url } from "../../lib/hmac";
+import { sign } from "hono/jwt";
 import { isRecord } from "../../lib/named-json";
 import { fetchBounded, jsonOf, type OutboundAnswer, type OutboundLimits } from "../../lib/outbound";
 import { err, errorText, ok, type Result } from "../../lib/result";
@@ -30,14 +30,10 @@ const API_LIMITS: OutboundLimits = { timeoutMs: 10_000, maxBytes: 1024 * 1024 };
 const AUTH_CODES = new Set(["4010", "4054"]);
 const NOT_FOUND_CODES = new Set(["4096", "4001"]);
 
-const base64url = (text: string): string => toBase64Url(new TextEncoder().encode(text));
-
-export async function portOneJwt(secret: string, portoneKey: string, nowMs: number): Promise<string> {
+/** The call's token, signed by hono/jwt (HS256, the secret's text bytes as the key). */
+export function portOneJwt(secret: string, portoneKey: string, nowMs: number): Promise<string> {
   const iat = Math.floor(nowMs / 1000);
-  const header = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-  const claims = base64url(JSON.stringify({ iss: "PORTONE", sub: portoneKey, iat, exp: iat + JWT_LIFETIME_SECONDS }));
-  const mac = await hmacSha256(await hmacKeyFromText(secret), `${header}.${claims}`);
-  return `${header}.${claims}.${toBase64Url(mac)}`;
+  return sign({ iss: "PORTONE", sub: portoneKey, iat, exp: iat + JWT_LIFETIME_SECONDS }, secret, "HS256");
 }
 
 /** One call: the parsed JSON body of a success, or what went wrong. */

@@ -1,5 +1,6 @@
 // PortOne V2, portone.io (https://developers.portone.io/opi/ko/integration/webhook/readme-v2; the
-// referee is `@portone/server-sdk`'s Webhook.verify): Standard Webhooks headers `webhook-id`,
+// referee is `@portone/server-sdk`'s Webhook.verify): Standard Webhooks (lib/standard-webhooks.ts'
+// verifier, the one the gateway signs with), headers `webhook-id`,
 // `webhook-timestamp`, `webhook-signature` (space-separated `v1,<base64>`), each a base64
 // HMAC-SHA256 of `<id>.<timestamp>.<raw body>` keyed with the secret's base64-decoded bytes, the
 // secret given with or without its `whsec_` prefix (as the SDK takes it). The timestamp must be
@@ -8,8 +9,8 @@
 // `type`, its case kept (Transaction.Paid).
 
 import { hmacKey } from "../../lib/hmac";
-import { reject } from "../types";
-import { anySecretSigns, recordAt, staleness, textOf, wholeBodyItem, type Scheme } from "./scheme";
+import { verifyStandardHeaders } from "../../lib/standard-webhooks";
+import { recordAt, textOf, wholeBodyItem, type Scheme } from "./scheme";
 
 /** The secret's key bytes: base64 after an optional whsec_; null when it is not base64. */
 export function portOneV2SecretBytes(secret: string): Uint8Array | null {
@@ -28,21 +29,10 @@ export const portOneV2: Scheme = {
   name: "portone-v2",
   toleranceSeconds: 300,
   async verify(input) {
-    const id = input.headers.get("webhook-id");
-    const signatures = input.headers.get("webhook-signature");
-    const timestamp = input.headers.get("webhook-timestamp");
-    if (!id || !signatures) return reject("missing_signature", "webhook-id or webhook-signature is missing");
-    if (timestamp === null || !/^\d{1,12}$/.test(timestamp.trim()))
-      return reject("missing_timestamp", "webhook-timestamp is missing or not whole seconds");
-    const late = staleness(Number(timestamp.trim()), input, { future: true });
-    if (late) return late;
-    const offered = signatures
-      .split(" ")
-      .filter((s) => s.startsWith("v1,"))
-      .map((s) => s.slice(3));
-    const message = `${id}.${timestamp.trim()}.${input.raw}`;
-    if (!(await anySecretSigns(input.secrets, message, offered, "base64", keyOf)))
-      return reject("bad_signature", "no v1 signature matches a secret of this source");
+    const keys = await Promise.all(input.secrets.map(keyOf));
+    const proven = await verifyStandardHeaders(input.headers, input.raw, keys, input.toleranceSeconds, input.nowMs);
+    if (!proven.ok) return proven;
+    const { id } = proven.value;
     return wholeBodyItem(input.raw, (body) => {
       const data = recordAt(body, "data");
       const paymentId = textOf(data, "paymentId");

@@ -3,7 +3,7 @@
 // object, kind and status. schemes/index.ts turns items into the gateway's events; the modules
 // beside this one each hold one provider's rules, with the rule's source cited in their header.
 
-import { hmacKey, hmacSha256, timingSafeEqualText, toBase64, toHex } from "../../lib/hmac";
+import { anyMatch, hmacKey, hmacSha256, timingSafeEqualText, toBase64, toHex } from "../../lib/hmac";
 import { ok, type Result } from "../../lib/result";
 import { parseJsonObject } from "../json-scan";
 import { reject, type Rejection } from "../types";
@@ -61,13 +61,11 @@ export async function anySecretSigns(
   encoding: "hex" | "base64",
   key: (secret: string) => Promise<CryptoKey> = (s) => hmacKey(`scheme:${s}`, () => utf8.encode(s)),
 ): Promise<boolean> {
-  let matched = false;
-  for (const secret of secrets) {
+  return anyMatch(secrets, async (secret) => {
     const mac = await hmacSha256(await key(secret), message);
     const expected = encoding === "hex" ? toHex(mac) : toBase64(mac);
-    for (const candidate of offered) if (timingSafeEqualText(expected, candidate)) matched = true;
-  }
-  return matched;
+    return anyMatch(offered, (candidate) => timingSafeEqualText(expected, candidate));
+  });
 }
 
 /** What names an event in a body, as a scheme reads it. */

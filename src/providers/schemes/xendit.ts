@@ -7,7 +7,7 @@
 // The event id is the `webhook-id` header Xendit sends for idempotency, else the body's hash; the
 // object is `id` (else `external_id`, else `data.id`), its status `status` (else `data.status`).
 
-import { secretMatches } from "../../lib/hmac";
+import { anyMatch, secretMatches } from "../../lib/hmac";
 import { reject } from "../types";
 import { recordAt, textOf, wholeBodyItem, type Scheme, type SchemeInput, type SchemeResult } from "./scheme";
 
@@ -20,9 +20,8 @@ export const xendit: Scheme = {
 async function verifyToken(input: SchemeInput): Promise<SchemeResult> {
   const token = input.headers.get("x-callback-token");
   if (token === null || token === "") return reject("missing_signature", "x-callback-token is missing");
-  let matched = false;
-  for (const secret of input.secrets) if (await secretMatches(token, secret)) matched = true;
-  if (!matched) return reject("bad_signature", "x-callback-token is not this source's token");
+  if (!(await anyMatch(input.secrets, (secret) => secretMatches(token, secret))))
+    return reject("bad_signature", "x-callback-token is not this source's token");
   const webhookId = input.headers.get("webhook-id")?.trim();
   return wholeBodyItem(input.raw, (body) => {
     const data = recordAt(body, "data");

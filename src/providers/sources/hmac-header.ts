@@ -7,7 +7,7 @@
 // without a timestamp field has no replay window, so a captured request can be replayed any time;
 // deduplication (the event id is a hash of the body) is then what makes a replay harmless.
 
-import { hmacKey, hmacSha256 } from "../../lib/hmac";
+import { anyMatch, hmacKey, hmacSha256, timingSafeEqualBytes } from "../../lib/hmac";
 import { eventIdOf } from "../event-id";
 import { reject, type VerifyResult } from "../types";
 import type { HmacSource } from "./parse";
@@ -34,12 +34,12 @@ export async function verifyHmacHeader(
   }
   const expected = decodeSignature(given.trim(), source);
   if (expected === null) return reject("bad_signature", `${source.signatureHeader} is not ${source.encoding}`);
-  let matched = false;
-  for (const secret of source.secrets) {
+  const signs = async (secret: string): Promise<boolean> => {
     const mac = await hmacSha256(await hmacKey(`src:${source.name}:${secret}`, () => utf8.encode(secret)), message);
-    if (mac.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(mac, expected)) matched = true;
-  }
-  if (!matched) return reject("bad_signature", `no secret of source ${source.name} signs this request`);
+    return timingSafeEqualBytes(mac, expected);
+  };
+  if (!(await anyMatch(source.secrets, signs)))
+    return reject("bad_signature", `no secret of source ${source.name} signs this request`);
   const verdict = sourceEvent(raw, source, await eventIdOf(source.name, source.kind, raw));
   if (!verdict.ok || source.timestampPath === null) return verdict;
   const stamp = scalarAt(verdict.value.data, source.timestampPath);
