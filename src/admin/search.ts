@@ -7,10 +7,10 @@ import { httpError } from "../lib/http-errors";
 import { parseTime } from "../readmodel/filters";
 import { listEvents, statsSince } from "../readmodel/queries";
 import { filterOf, pageArgs } from "./request-filters";
+import { clock } from "../lib/clock";
+import { DAY_MS } from "../lib/time";
 
 export const search = new Hono<AppEnv>();
-
-const DAY_MS = 24 * 3600 * 1000;
 
 search.get("/events", async (c) => {
   const query = c.req.query();
@@ -20,7 +20,7 @@ search.get("/events", async (c) => {
 
 search.get("/stats", async (c) => {
   const sinceText = c.req.query("since");
-  const since = sinceText === undefined ? Date.now() - DAY_MS : parseTime(sinceText);
+  const since = sinceText === undefined ? clock.now() - DAY_MS : parseTime(sinceText);
   if (since === null) throw httpError(400, "invalid_filter", "since must be an ISO 8601 time or epoch milliseconds");
   return c.json(await statsSince(c.env.READ_MODEL, since));
 });

@@ -3,26 +3,28 @@
 // the route for ingest.*, `portone` for reconcile.*, `d1` for readmodel.*. Messages name only kinds,
 // destinations, routes and counts: never a secret, token, signature, URL or a customer's data.
 
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../lib/time";
+
 export type Severity = "critical" | "warning" | "info";
 
 export const ALERT_KINDS = {
   "destination.breaker_open": { severity: "critical", quietMs: null },
   "destination.paused": { severity: "info", quietMs: null },
   "delivery.dead_letter": { severity: "warning", quietMs: null },
-  "reconcile.missed_webhook": { severity: "warning", quietMs: 24 * 60 * 60_000 },
+  "reconcile.missed_webhook": { severity: "warning", quietMs: DAY_MS },
   "reconcile.auth_failed": { severity: "critical", quietMs: null },
-  "ingest.signature_failures": { severity: "warning", quietMs: 15 * 60_000 },
+  "ingest.signature_failures": { severity: "warning", quietMs: 15 * MINUTE_MS },
   "readmodel.lagging": { severity: "warning", quietMs: null },
 } as const satisfies Record<string, { severity: Severity; quietMs: number | null }>;
 
 export type AlertKind = keyof typeof ALERT_KINDS;
 
 /** Bad signatures on one route within BURST.windowMs that open ingest.signature_failures. */
-export const SIGNATURE_BURST = { count: 20, windowMs: 5 * 60_000 };
+export const SIGNATURE_BURST = { count: 20, windowMs: 5 * MINUTE_MS };
 /** How far behind the read model may fall before readmodel.lagging opens, in ms. */
-export const READ_MODEL_LAG_MS = 5 * 60_000;
+export const READ_MODEL_LAG_MS = 5 * MINUTE_MS;
 /** While an alert stays open, its targets are reminded at most this often, in ms. */
-export const REMIND_EVERY_MS = 60 * 60_000;
+export const REMIND_EVERY_MS = HOUR_MS;
 
 /** What happened, for the alert's message (one line an on-call engineer can act on). */
 export function messageOf(kind: AlertKind, subject: string, count: number): string {

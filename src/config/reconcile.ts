@@ -4,6 +4,7 @@
 
 import type { ConfigError } from "../lib/config-error";
 import { err, ok, type Result } from "../lib/result";
+import { DAY_MS, MINUTE_MS } from "../lib/time";
 
 export interface ReconcileSettings {
   /** An unfinished object silent this long is checked, in ms (0: every unfinished object). */
@@ -17,9 +18,6 @@ export interface ReconcileSettings {
   /** A finished, settled object loses its history after this long, in ms. */
   readonly retentionMs: number;
 }
-
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
 
 function whole(
   key: string,
@@ -47,10 +45,10 @@ export function reconcileSettings(text: (name: string) => string | undefined): R
   if (environment !== undefined && environment !== "live" && environment !== "sandbox")
     return err({ key: "PORTONE_ENVIRONMENT", message: "live or sandbox, or empty" });
   return ok({
-    afterMs: after.value * MINUTE,
+    afterMs: after.value * MINUTE_MS,
     maxObjects: objects.value,
     maxApiCalls: calls.value,
     environment: environment ?? null,
-    retentionMs: days.value * DAY,
+    retentionMs: days.value * DAY_MS,
   });
 }

@@ -163,7 +163,8 @@ function hostOf(url: string): string {
   }
 }
 
-/** Retry-After as seconds or an HTTP date, in ms from now (at most an hour); null when absent or unreadable. */
+/** Retry-After as seconds or an HTTP date, in ms from now (at most an hour); null when absent or unreadable.
+ *  An HTTP date is the origin's wall clock, so it is read against the wall clock, not the clock seam. */
 function retryAfter(value: string | null): number | null {
   if (value === null) return null;
   const seconds = /^\d{1,6}$/.test(value.trim()) ? Number(value.trim()) : (Date.parse(value) - Date.now()) / 1000;

@@ -33,6 +33,7 @@ import { log } from "../lib/log";
 import { raiseAlert, resolveAlert } from "../alerts/report";
 import { Shares } from "./gate-shares";
 import { nextSlot, spacingMs, type GateLimits } from "./rate";
+import { MINUTE_MS } from "../lib/time";
 
 export type { GateLimits } from "./rate";
 
@@ -112,7 +113,7 @@ export const REPORTING_LEASE_MS = 500;
 /** After closing, the rate climbs from a tenth to full over this long, in ms. */
 const RAMP_MS = 30_000;
 /** A paused destination's callers poll this often, in ms (resume also wakes them at once). */
-const PAUSED_POLL_MS = 60_000;
+const PAUSED_POLL_MS = MINUTE_MS;
 /** Waiting objects woken per gate alarm run, and at once within it. */
 const WAKE_BATCH = { perRun: 500, atOnce: 25 };
 const WAITER_PREFIX = "waiter:";

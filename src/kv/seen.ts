@@ -6,10 +6,12 @@
 // The marker holds the hash of the body that was recorded: a body that differs (unsigned fields
 // added to a captured body) is not answered here but by the ledger, which logs the conflict.
 
+import { DAY_MS, SECOND_MS } from "../lib/time";
+
 /** How long a marker lives. PortOne documents no retry window (spec §8); a week outlasts any
  *  plausible redelivery, and a redelivery after it still reaches the ledger, which answers
  *  duplicate from its own history. */
-export const SEEN_TTL_SECONDS = 7 * 24 * 60 * 60;
+export const SEEN_TTL_SECONDS = (7 * DAY_MS) / SECOND_MS;
 
 const seenKey = (eventId: string): string => `seen:${eventId}`;
 

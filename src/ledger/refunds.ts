@@ -5,6 +5,7 @@
 // many hints come, and the hints and refunds one payment may keep are bounded.
 
 import type { LedgerStore } from "./store";
+import { HOUR_MS, MINUTE_MS } from "../lib/time";
 
 export interface RefundHintInput {
   /** The hint's identity: its refund_id and refund_status (providers/portone/refund.ts). */
@@ -38,9 +39,9 @@ export const REFUND_LIMITS = {
   hintsPerRefund: 10,
 };
 /** PortOne's API is asked about one refund at most this often, in ms, however many hints come. */
-export const ASK_EVERY_MS = 60_000;
+export const ASK_EVERY_MS = MINUTE_MS;
 /** After PortOne's API said it does not know the payment, hints wait this long before it is asked again, in ms. */
-export const UNKNOWN_PAYMENT_WAIT_MS = 60 * 60_000;
+export const UNKNOWN_PAYMENT_WAIT_MS = HOUR_MS;
 
 /** When the refund may be asked about next (SQL over the refunds row: `?now`, `?unknownUntil`). */
 const EARLIEST_ASK = `max(?, coalesce(asked_at, 0) + ${ASK_EVERY_MS}, ?)`;

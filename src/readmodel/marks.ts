@@ -2,8 +2,10 @@
 // PortOne's API and the backoff before the next check, and that a purged object's history is gone.
 // The read model's other writes are the ledgers' snapshots (writer.ts, rows.ts).
 
+import { DAY_MS, MINUTE_MS } from "../lib/time";
+
 /** Base and cap of the per-object backoff between checks that find nothing, in ms. */
-const BACKOFF = { first: 5 * 60_000, max: 24 * 3600_000 };
+const BACKOFF = { first: 5 * MINUTE_MS, max: DAY_MS };
 
 export interface Noted {
   readonly object: string;

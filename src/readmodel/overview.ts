@@ -1,6 +1,8 @@
 // The console's overview from the read model: counts over a window, delivery latency percentiles,
 // and events per hour for a small chart. Each is one D1 query.
 
+import { HOUR_MS } from "../lib/time";
+
 export interface Latency {
   readonly p50_ms: number | null;
   readonly p95_ms: number | null;
@@ -32,11 +34,10 @@ export interface HourCount {
 
 /** Events per hour for the `hours` hours up to `now`, oldest first, empty hours included. */
 export async function eventsPerHour(db: D1Database, now: number, hours: number): Promise<HourCount[]> {
-  const HOUR = 3600_000;
-  const start = Math.floor(now / HOUR) * HOUR - (hours - 1) * HOUR;
+  const start = Math.floor(now / HOUR_MS) * HOUR_MS - (hours - 1) * HOUR_MS;
   const { results } = await db
     .prepare(
-      `SELECT (received_at / ${HOUR}) * ${HOUR} AS hour, sum(outcome = 'accepted') AS accepted,
+      `SELECT (received_at / ${HOUR_MS}) * ${HOUR_MS} AS hour, sum(outcome = 'accepted') AS accepted,
               sum(outcome = 'stale') AS stale
          FROM events WHERE received_at >= ? GROUP BY 1`,
     )
@@ -44,7 +45,7 @@ export async function eventsPerHour(db: D1Database, now: number, hours: number):
     .all<HourCount>();
   const byHour = new Map(results.map((r) => [r.hour, r]));
   return Array.from({ length: hours }, (_, i) => {
-    const hour = start + i * HOUR;
+    const hour = start + i * HOUR_MS;
     return byHour.get(hour) ?? { hour, accepted: 0, stale: 0 };
   });
 }

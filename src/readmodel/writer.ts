@@ -71,6 +71,7 @@ export class ReadModelWriter extends DurableObject<Env> {
   #schedule(): void {
     if (this.#sending || this.#timer !== null || this.#queue.length === 0) return;
     const full = this.#queue.reduce((n, w) => n + statementsOf(w.snapshot), 0) >= MAX_STATEMENTS;
+    // The wall clock, not the clock seam: this paces a real timer between batches, not stored time.
     const wait = full || this.#lastSize <= 1 ? 0 : Math.max(0, this.#lastStart + SPACING_MS - Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = null;
@@ -81,7 +82,7 @@ export class ReadModelWriter extends DurableObject<Env> {
   async #send(): Promise<void> {
     const batch = this.#take();
     this.#sending = true;
-    this.#lastStart = Date.now();
+    this.#lastStart = Date.now(); // the timer's wall clock (#schedule)
     this.#lastSize = batch.length;
     try {
       await this.#commit(batch);

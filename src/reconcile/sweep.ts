@@ -13,6 +13,7 @@ import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import type { ReconcileSettings } from "../config/reconcile";
 import { credentialsRefused, knownObjects, saveSweep, sweepState } from "./store";
+import { DAY_MS, MINUTE_MS } from "../lib/time";
 
 /** What a pass has done so far (pass.ts). */
 export interface Tally {
@@ -36,9 +37,9 @@ export interface Tally {
 const PAGES_PER_PASS = 5;
 const PAGE_SIZE = 50;
 /** The first sweep looks back this far, in ms. */
-const FIRST_WINDOW_MS = 24 * 3600_000;
+const FIRST_WINDOW_MS = DAY_MS;
 /** A window ends this long before now: payments still being created are left to the next one. */
-const SETTLE_MS = 60_000;
+const SETTLE_MS = MINUTE_MS;
 
 export async function sweep(
   env: Env,

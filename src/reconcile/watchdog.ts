@@ -12,10 +12,11 @@
 import { ledgerOf } from "../ledger/client";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
+import { MINUTE_MS } from "../lib/time";
 
 export const WATCHDOG_MAX_OBJECTS = 100;
 /** Pending this long before the watchdog looks: a healthy object runs within seconds. */
-export const WATCHDOG_AFTER_MS = 2 * 60_000;
+export const WATCHDOG_AFTER_MS = 2 * MINUTE_MS;
 const CONCURRENCY = 8;
 
 /** The objects that had to be woken. */

@@ -25,8 +25,8 @@ import { EventsPage, LoginPage, OverviewPage } from "./pages";
 import { accessIdentity } from "./access";
 import { objectHref, Page } from "./layout";
 import { csrfMatches, csrfToken, endSession, sessionOf, startSession, tokenMatches, type Session } from "./session";
+import { DAY_MS } from "../../lib/time";
 
-const DAY = 24 * 3600 * 1000;
 const HEADERS: Record<string, string> = {
   "content-security-policy":
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -133,9 +133,9 @@ consoleApp.get("/", async (c) => {
   const db = c.env.READ_MODEL;
   const now = clock.now();
   const [day, week, latency, hours, passes, alerts] = await Promise.all([
-    statsSince(db, now - DAY),
-    statsSince(db, now - 7 * DAY),
-    deliveryLatency(db, now - DAY),
+    statsSince(db, now - DAY_MS),
+    statsSince(db, now - 7 * DAY_MS),
+    deliveryLatency(db, now - DAY_MS),
     eventsPerHour(db, now, 24),
     lastPasses(db),
     alertStore(c.env).list("open"),

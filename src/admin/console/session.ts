@@ -11,10 +11,11 @@ import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { AppEnv } from "../../env";
 import { hmacKeyFromText, hmacSha256, secretMatches, timingSafeEqualText, toBase64Url } from "../../lib/hmac";
 import { clock } from "../../lib/clock";
+import { HOUR_MS, SECOND_MS } from "../../lib/time";
 
 export const COOKIE = "console_session";
 /** How long a login lasts, in seconds. */
-export const SESSION_SECONDS = 8 * 3600;
+export const SESSION_SECONDS = (8 * HOUR_MS) / SECOND_MS;
 
 export interface Session {
   readonly nonce: string;
