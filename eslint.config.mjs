@@ -13,6 +13,19 @@ export default tseslint.config(
     },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      // The Worker's bindings and entry come from cloudflare:workers, as in production code.
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "cloudflare:test",
+              importNames: ["env", "SELF"],
+              message: "Import env and exports from cloudflare:workers, not cloudflare:test.",
+            },
+          ],
+        },
+      ],
     },
   },
 );

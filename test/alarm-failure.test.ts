@@ -1,6 +1,7 @@
 // An alarm run that fails is retried, and never leaves pending work without an alarm: it throws to
 // the runtime's retry and sets a fallback alarm first; a later event for the object re-arms too.
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { DELIVERIES_VIEW } from "../src/ledger/fresh-schema";
 import { WATCHDOG_AFTER_MS, wakeStranded } from "../src/reconcile/watchdog";
 import { describe, expect, it, vi } from "vitest";
