@@ -1,6 +1,8 @@
 // A read-only report of one object for the operator API: state, event history with each event's
 // delivery status (over its destinations), each destination's queue row, every delivery attempt, and
-// the refunds being confirmed. Payloads are left out: they carry buyers' data.
+// the refunds being confirmed. Each event's proven payload (`data`) is included, for the operator who
+// must see what was forwarded; only the operator API and console (behind ADMIN_TOKEN or Cloudflare
+// Access) read it. Unsigned fields are named (`unverified_keys`), never their values.
 
 import { meta, type MetaValues } from "./meta";
 import { ALL_ATTEMPTS, DELIVERY_PER_EVENT } from "./outbox";
