@@ -8,8 +8,6 @@ import { welcome } from "./admin/console/welcome";
 import { loadConfig } from "./config";
 import type { AppEnv } from "./env";
 import { errorResponse, notFound, onError } from "./lib/http-errors";
-import { rawBody } from "./ingress/raw-body";
-import { MAX_BODY_BYTES } from "./lib/limits";
 import { log, setLogLevel } from "./lib/log";
 import { errorText } from "./lib/result";
 import { runPass } from "./reconcile/pass";
@@ -17,8 +15,7 @@ import { wakeStranded } from "./reconcile/watchdog";
 import { clock } from "./lib/clock";
 import { recordProven } from "./ingress/record";
 import { requireConfig } from "./ingress/require-config";
-import { sourceAllowlist } from "./ingress/source-allowlist";
-import { resolveWebhook, verifyWebhook } from "./ingress/verify";
+import { verifyWebhook } from "./ingress/verify";
 import { noteAddress } from "./alerts/report";
 
 // The main module may export only handlers and Durable Object classes: workerd refuses anything else.
@@ -38,18 +35,12 @@ app.use("*", async (c, next) => {
   await next();
 });
 
-app.use("/webhooks/*", sourceAllowlist());
 app.use("/webhooks/*", requireConfig());
 
-// Every webhook route has one shape: resolved (fail closed) before the body is read, the bounded body
-// proven by the route's verifier, what it proved recorded by one handler (ingress/verify.ts).
-app.post(
-  "/webhooks/:provider/:name",
-  resolveWebhook(),
-  rawBody({ maxBytes: MAX_BODY_BYTES }),
-  verifyWebhook(),
-  recordProven,
-);
+// Every webhook route has one shape: the configuration checked (require-config.ts), then the route
+// resolved, its bounded body read and proven by the route's verifier (verify.ts), and what it proved
+// recorded by one handler (record.ts).
+app.post("/webhooks/:provider/:name", verifyWebhook(), recordProven);
 app.all("/webhooks/*", (c) =>
   c.req.method === "POST"
     ? notFound(c)

@@ -9,7 +9,7 @@ import type { Destination } from "../config/destinations";
 import { gateFor, type GateState } from "../egress/gate";
 import { forgetLeases } from "../egress/gate-lease";
 import { ledgerOf } from "../ledger/client";
-import { objectNameOf } from "../ledger/object-name";
+import { objectNameOf } from "../providers/names";
 import { clock } from "../lib/clock";
 import { GATEWAY_PROVIDER } from "../providers/names";
 import { httpError, notConfigured, storageUnavailable } from "../lib/http-errors";

@@ -5,7 +5,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ledgerOf } from "../ledger/client";
-import { objectNameOf } from "../ledger/object-name";
+import { objectNameOf } from "../providers/names";
 import { httpError } from "../lib/http-errors";
 
 const KNOWN_OBJECTS: Readonly<Record<string, readonly string[]>> = {

@@ -11,11 +11,12 @@
 
 import type { Context } from "hono";
 import { clock } from "../lib/clock";
+import { sha256Hex } from "../lib/hmac";
 import { markSeen, wasSeen } from "../kv/seen";
 import type { AppEnv } from "../env";
 import { ledgerOf } from "../ledger/client";
 import type { NotStored, RecordOutcome } from "../ledger/ledger";
-import { objectNameOf } from "../ledger/object-name";
+import { objectNameOf } from "../providers/names";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
 import { eventIdOf } from "../providers/event-id";
@@ -28,7 +29,9 @@ export async function recordProven(c: Context<AppEnv>): Promise<Response> {
   let result: RecordOutcome["result"] = "accepted";
   for (const item of items)
     result =
-      "event" in item ? await acceptEvent(c, item.event, item.contentHash) : await keepRefundHint(c, item.refundHint);
+      "event" in item
+        ? await acceptEvent(c, item.event, await sha256Hex(item.content))
+        : await keepRefundHint(c, item.refundHint);
   return answer === null ? c.json({ result }) : c.text(answer);
 }
 

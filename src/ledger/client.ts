@@ -1,10 +1,10 @@
 // How the rest of the gateway reaches a payment object's ledger: by the object's name (objectName,
-// provider:kind:ref, object-name.ts), which the client carries, so no caller passes it twice. The name
+// provider:kind:ref, providers/names.ts), which the client carries, so no caller passes it twice. The name
 // cannot be read back inside the object (ctx.id.name is absent for idFromName ids in some runtimes), so
 // the calls that record pass it along; the client does that for them.
 
 import type { Ledger } from "./ledger";
-import { objectNameOf } from "./object-name";
+import { objectNameOf } from "../providers/names";
 import type { RecordInput } from "./record";
 import type { RefundHintInput } from "./refunds";
 import type { PortOneCheck } from "./portone-checks";

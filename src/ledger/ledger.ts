@@ -76,11 +76,8 @@ export class Ledger extends DurableObject<Env> {
     const now = clock.now();
     let outcome: RecordOutcome;
     try {
-      outcome = this.#store.write(() => {
-        const recorded = recordEvent(this.#store, this.#outbox, input, objectName);
-        this.#portone.afterRecord(input, recorded, now);
-        return recorded;
-      });
+      const after = (recorded: RecordOutcome): void => this.#portone.afterRecord(input, recorded, now);
+      outcome = recordEvent(this.#store, this.#outbox, input, objectName, after);
     } catch (thrown) {
       const fields = { object_name: objectName, event_id: input.eventId, error: errorText(thrown) };
       log("error", "event not stored: the object's storage failed", fields);

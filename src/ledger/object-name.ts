@@ -1,19 +1,9 @@
-// An object's name: `provider:kind:ref`, the name of the Durable Object that holds the payment object
-// (the read model's `object` column). Joined and split only here; the ref may itself hold colons.
+// An object's name as the object itself remembers it (the name is joined and split in providers/names.ts).
 // The name is not readable from inside the object (ctx.id.name is absent for idFromName ids in some
 // runtimes), so what records something remembers it: an event on its own row (events.ledger, which
 // costs no row of its own), a refund hint in `meta`.
 
 import { meta } from "./meta";
-
-export function objectNameOf(provider: string, kind: string, ref: string): string {
-  return `${provider}:${kind}:${ref}`;
-}
-
-export function objectNameParts(name: string): { provider: string; kind: string; ref: string } {
-  const [provider = "", kind = "", ...rest] = name.split(":");
-  return { provider, kind, ref: rest.join(":") };
-}
 
 /** This object's name, as what it recorded remembers it (null before anything was recorded). */
 export function storedObjectName(sql: SqlStorage): string | null {

@@ -19,7 +19,8 @@ import { log } from "../lib/log";
 import { errorText } from "../lib/result";
 import { MINUTE_MS, SECOND_MS } from "../lib/time";
 import { meta } from "./meta";
-import { objectNameParts, storedObjectName } from "./object-name";
+import { objectNameParts } from "../providers/names";
+import { storedObjectName } from "./object-name";
 import { ALL_ATTEMPTS, DELIVERY_PER_EVENT, NEXT_DUE } from "./outbox";
 import type { LedgerStore } from "./store";
 

@@ -62,59 +62,74 @@ type EventRow = {
   content_hash: string | null;
 };
 
-/** Records the event in one write of the store. `objectName`: this Durable Object's name
- *  (provider:kind:ref), kept on the event row so that naming the object costs no row of its own
- *  (object-name.ts). When the store knows the object holds no event (this instance created its schema and
+/** Records the event in one write of the store, with what `andThen` writes of its outcome. `objectName`:
+ *  this Durable Object's name (provider:kind:ref), kept on the event row so that naming the object costs
+ *  no row of its own (object-name.ts). When the store knows the object holds no event (this instance created its schema and
  *  nothing was written since), there is nothing to be a duplicate of and no state: nothing is read. */
 export function recordEvent(
   store: LedgerStore,
   outbox: Outbox,
   input: RecordInput,
   objectName: string | null,
+  andThen?: (recorded: RecordOutcome) => void,
 ): RecordOutcome {
   return store.write((sql, empty) => {
-    const seen = empty ? undefined : seenBefore(sql, input);
-    if (seen) return seen;
-    const state = empty ? null : stateBefore(sql, input);
-    const result = decide(state, input.position);
-    const previousStatus = state?.status ?? null;
-    // An accepted event carries the state it leaves (object_state is a view of the latest one): the
-    // object's state costs no row of its own.
-    const next = result === "accepted" ? advance(state, input.status, input.position) : null;
-    const destinations =
-      next === null
-        ? null
-        : input.destinations !== undefined
-          ? JSON.stringify(input.destinations)
-          : outbox.destinationsFor(eventType(input.provider, input.kind, input.status));
-    const seq = sql
-      .exec<{ seq: number }>(
-        `INSERT INTO events (event_id, identity, provider, kind, object_ref, status, outcome, previous_status,
-                             received_at, data, unverified, source, content_hash, state_rank, state_terminal,
-                             destinations, ledger, source_name)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-        input.eventId,
-        input.eventId,
-        input.provider,
-        input.kind,
-        input.objectRef,
-        input.status,
-        result,
-        previousStatus,
-        input.receivedAt,
-        input.data,
-        input.unverified,
-        input.source,
-        input.contentHash,
-        next?.rank ?? null,
-        next === null ? null : next.terminal ? 1 : 0,
-        destinations,
-        objectName,
-        input.sourceName ?? null,
-      )
-      .one().seq;
-    return { result, eventId: input.eventId, seq, status: input.status, previousStatus };
+    const recorded = insert(sql, empty, outbox, input, objectName);
+    andThen?.(recorded);
+    return recorded;
   });
+}
+
+/** The event's row, inside the store's write: a duplicate answered, else decided and inserted with the
+ *  destinations it goes to (none when stale). */
+function insert(
+  sql: SqlStorage,
+  empty: boolean,
+  outbox: Outbox,
+  input: RecordInput,
+  objectName: string | null,
+): RecordOutcome {
+  const seen = empty ? undefined : seenBefore(sql, input);
+  if (seen) return seen;
+  const state = empty ? null : stateBefore(sql, input);
+  const result = decide(state, input.position);
+  const previousStatus = state?.status ?? null;
+  // An accepted event carries the state it leaves (object_state is a view of the latest one): the
+  // object's state costs no row of its own.
+  const next = result === "accepted" ? advance(state, input.status, input.position) : null;
+  const destinations =
+    next === null
+      ? null
+      : input.destinations !== undefined
+        ? JSON.stringify(input.destinations)
+        : outbox.destinationsFor(eventType(input.provider, input.kind, input.status));
+  const seq = sql
+    .exec<{ seq: number }>(
+      `INSERT INTO events (event_id, identity, provider, kind, object_ref, status, outcome, previous_status,
+                           received_at, data, unverified, source, content_hash, state_rank, state_terminal,
+                           destinations, ledger, source_name)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+      input.eventId,
+      input.eventId,
+      input.provider,
+      input.kind,
+      input.objectRef,
+      input.status,
+      result,
+      previousStatus,
+      input.receivedAt,
+      input.data,
+      input.unverified,
+      input.source,
+      input.contentHash,
+      next?.rank ?? null,
+      next === null ? null : next.terminal ? 1 : 0,
+      destinations,
+      objectName,
+      input.sourceName ?? null,
+    )
+    .one().seq;
+  return { result, eventId: input.eventId, seq, status: input.status, previousStatus };
 }
 
 /** The event already recorded under the input's identity, or, for a webhook, the same status

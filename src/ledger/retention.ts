@@ -6,7 +6,8 @@
 
 import { log } from "../lib/log";
 import { meta } from "./meta";
-import { objectNameParts, rememberObjectName, storedObjectName } from "./object-name";
+import { objectNameParts } from "../providers/names";
+import { rememberObjectName, storedObjectName } from "./object-name";
 import type { LedgerStore } from "./store";
 
 export interface PurgeResult {

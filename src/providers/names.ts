@@ -1,5 +1,8 @@
-// The providers' names as events carry them: the provider schemes' (WEBHOOK_SOURCES' `scheme`, the
-// route's segment and the events' provider), the gateway's own, and the event type built from them.
+// The names events carry: the provider schemes' (WEBHOOK_SOURCES' `scheme`, the route's segment and the
+// events' provider), the gateway's own, the event type built from them, and an object's name,
+// `provider:kind:ref` (the provider part a source's name for a source's events): the name of the Durable
+// Object that holds the payment object and the read model's `object` column. Joined and split only
+// here; the ref may itself hold colons.
 
 export const SCHEME_NAMES = [
   "stripe",
@@ -28,4 +31,14 @@ export function eventType(provider: string, kind: string, status: string): strin
   // PortOne V2's keeps its case (portone-v2.Transaction.Paid).
   if (isSchemeName(provider)) return `${provider}.${provider === "portone-v2" ? status : status.toLowerCase()}`;
   return `${provider}.${kind}.${status.toLowerCase()}`;
+}
+
+/** An object's name. */
+export function objectNameOf(provider: string, kind: string, ref: string): string {
+  return `${provider}:${kind}:${ref}`;
+}
+
+export function objectNameParts(name: string): { provider: string; kind: string; ref: string } {
+  const [provider = "", kind = "", ...rest] = name.split(":");
+  return { provider, kind, ref: rest.join(":") };
 }

@@ -8,7 +8,7 @@
 import type { PortOneConfig } from "../config";
 import { paymentsInWindow, type ListedPayment } from "../egress/portone/lookups";
 import { ledgerOf } from "../ledger/client";
-import { objectNameOf } from "../ledger/object-name";
+import { objectNameOf } from "../providers/names";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import type { ReconcileSettings } from "../config/reconcile";

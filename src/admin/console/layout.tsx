@@ -2,7 +2,7 @@
 // JavaScript), a navigation bar, and the logout form carrying the session's CSRF token.
 import { raw } from "hono/html";
 import type { Child, FC } from "hono/jsx";
-import { objectNameParts } from "../../ledger/object-name";
+import { objectNameParts } from "../../providers/names";
 
 /** An object's console page, from its ledger name (provider:kind:ref, where the ref may hold colons). */
 export function objectHref(objectName: string): string {

@@ -3,7 +3,7 @@
 // the session's CSRF token).
 import type { FC } from "hono/jsx";
 import type { ObjectReport } from "../../ledger/inspect";
-import { objectNameParts } from "../../ledger/object-name";
+import { objectNameParts } from "../../providers/names";
 import { ActionButton, objectHref, Page, State, when } from "./layout";
 
 type Row = Record<string, SqlStorageValue>;
