@@ -64,7 +64,12 @@ const pinned = JSON.parse(readFileSync(`${root}/node_modules/wrangler/package.js
 console.log(`[dev] wrangler ${pinned} (pinned: later releases refuse Node 20; see the README)`);
 const ownToken = existsSync(`${root}/.dev.vars`) && "ADMIN_TOKEN" in parse(readFileSync(`${root}/.dev.vars`, "utf8"));
 const tokenFrom = process.env.DEV_ENV_FILE ?? (ownToken ? ".dev.vars" : ".dev.vars.example");
-console.log(summary(vars, from, { tokenFrom, port: process.env.DEV_PORT ?? "8787" }));
+// `npm run dev -- --port 8799` chooses the port as well as DEV_PORT does (wrangler takes one --port).
+const passed = process.argv.slice(2);
+const portAt = passed.findIndex((a) => a === "--port" || a.startsWith("--port="));
+const given = portAt < 0 ? undefined : passed[portAt].includes("=") ? passed[portAt].split("=")[1] : passed[portAt + 1];
+const port = given ?? process.env.DEV_PORT ?? "8787";
+console.log(summary(vars, from, { tokenFrom, port }));
 
 const state = persistTo(process.argv.slice(2), process.env.DEV_PERSIST_TO);
 const persist = state === null ? [] : ["--persist-to", state.folder];
@@ -88,8 +93,7 @@ const args = [
   "dev",
   "--ip",
   "127.0.0.1",
-  "--port",
-  process.env.DEV_PORT ?? "8787",
+  ...(given === undefined ? ["--port", port] : []),
   // The cron trigger (a reconciliation pass) on demand: GET /__scheduled?cron=*/5+*+*+*+*
   "--test-scheduled",
   "--env-file",

@@ -51,6 +51,8 @@ export class Ledger extends DurableObject<Env> {
   #interruptedClosed = false;
   /** Whether this object has refunds to confirm (learned once, then kept up to date). */
   #hasRefunds: boolean | null = null;
+  /** This object's name, as a recording passed it or storage remembers it (null: not learned yet). */
+  #name: string | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,6 +76,7 @@ export class Ledger extends DurableObject<Env> {
    *  across RPC: nothing was stored, and the edge answers 5xx so that the provider retries. */
   async record(objectName: string, input: RecordInput): Promise<RecordOutcome | NotStored> {
     const now = clock.now();
+    this.#name = objectName;
     let outcome: RecordOutcome;
     try {
       const after = (recorded: RecordOutcome): void => this.#portone.afterRecord(input, recorded, now);
@@ -151,8 +154,8 @@ export class Ledger extends DurableObject<Env> {
       this.#interruptedClosed = true;
     }
     this.#hasRefunds ??= this.#refunds.any();
-    let [sentAt, name] = [clock.now(), undefined as string | null | undefined];
-    const objectName = (): string | null => (name ??= storedObjectName(this.#store.sql));
+    let sentAt = clock.now();
+    const objectName = (): string | null => (this.#name ??= storedObjectName(this.#store.sql));
     const beforeEachForward = async (): Promise<void> => {
       if (clock.now() - sentAt < READ_MODEL_MAX_LAG_MS) return;
       await this.#readModel.sync();

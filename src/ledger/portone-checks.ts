@@ -35,6 +35,10 @@ function isActiveSubscription(input: RecordInput): boolean {
 }
 
 export class PortOneChecks {
+  /** charges_due_at as last read or written (undefined: read it again), so that an alarm run does not
+   *  read storage to learn that no charges are due. */
+  #due: number | null | undefined = undefined;
+
   constructor(
     private readonly store: LedgerStore,
     private readonly outbox: Outbox,
@@ -47,7 +51,9 @@ export class PortOneChecks {
   afterRecord(input: RecordInput, recorded: RecordOutcome, now: number): void {
     if (input.provider !== "portone" || input.kind !== "subscription_link" || recorded.result === "stale") return;
     const leftActive = recorded.result === "accepted" && recorded.previousStatus?.toLowerCase() === "active";
-    if (isActiveSubscription(input) || leftActive) this.store.write((sql) => meta.set(sql, "charges_due_at", now));
+    if (!isActiveSubscription(input) && !leftActive) return;
+    this.store.write((sql) => meta.set(sql, "charges_due_at", now));
+    this.#due = undefined; // read again once the recording's write commits (or rolls back)
   }
 
   /** Whether a duplicate still has work: an Active subscription's charges to read. */
@@ -57,7 +63,8 @@ export class PortOneChecks {
 
   /** When the subscription's charges are next to be read (null: not due). */
   dueAt(): number | null {
-    return meta.get(this.store.sql, "charges_due_at");
+    if (this.#due === undefined) this.#due = meta.get(this.store.sql, "charges_due_at");
+    return this.#due;
   }
 
   /** Reads the charges when due; retried after a minute while the API is unavailable, left to the next
@@ -78,6 +85,7 @@ export class PortOneChecks {
     this.store.write((sql) =>
       retry === null ? meta.delete(sql, "charges_due_at") : meta.set(sql, "charges_due_at", retry),
     );
+    this.#due = retry;
   }
 
   /** One check of the object `objectName` names; its result says what was recorded (as accepted). */
