@@ -3,7 +3,7 @@
 /**
  * POSTed to each destination with Standard Webhooks headers; webhook-id equals id.
  */
-export type ForwardedEvent = (PortonePayment | PortonePaymentLink | PortoneSubscriptionLink | PortoneRefund | PortoneReconciliation | PortoneSubscriptionCharge | GatewayTest | Stripe | Razorpay | Adyen | Paddle | Square | CoinbaseCommerce | Xendit | PortoneV2 | Source)
+export type ForwardedEvent = (PortonePayment | PortonePaymentLink | PortoneSubscriptionLink | PortoneRefund | PortoneReconciliation | PortoneSubscriptionCharge | GatewayTest | Stripe | Razorpay | Adyen | Paddle | Square | CoinbaseCommerce | Xendit | PortoneV2 | Pulse2Pay | Omise | Paymongo | Cashfree | Paystack | C2P | Fpx | Midtrans | PaymentOptions | Source)
 
 /**
  * A PortOne payment webhook whose signature was verified.
@@ -477,6 +477,316 @@ source_name: string
 data: {
 type: string
 data: {
+[k: string]: unknown
+}
+[k: string]: unknown
+}
+unverified?: {
+[k: string]: unknown
+}
+}
+/**
+ * A pulse2pay webhook verified by the provider's own rule; data is the whole verified body.
+ */
+export interface Pulse2Pay {
+/**
+ * Same as the webhook-id header; stable across retries.
+ */
+id: string
+type: string
+provider: "pulse2pay"
+kind: string
+object_ref: string
+status: string
+previous_status: (string | null)
+received_at: string
+source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
+data: {
+[k: string]: unknown
+}
+unverified?: {
+[k: string]: unknown
+}
+}
+/**
+ * A omise webhook verified by the provider's own rule; data is the whole verified body.
+ */
+export interface Omise {
+/**
+ * Same as the webhook-id header; stable across retries.
+ */
+id: string
+type: string
+provider: "omise"
+kind: string
+object_ref: string
+status: string
+previous_status: (string | null)
+received_at: string
+source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
+data: {
+id: string
+key: string
+data: {
+id: string
+status: string
+[k: string]: unknown
+}
+[k: string]: unknown
+}
+unverified?: {
+[k: string]: unknown
+}
+}
+/**
+ * A paymongo webhook verified by the provider's own rule; data is the whole verified body.
+ */
+export interface Paymongo {
+/**
+ * Same as the webhook-id header; stable across retries.
+ */
+id: string
+type: string
+provider: "paymongo"
+kind: string
+object_ref: string
+status: string
+previous_status: (string | null)
+received_at: string
+source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
+data: {
+data: {
+id: string
+attributes: {
+type: string
+data: {
+id: string
+[k: string]: unknown
+}
+[k: string]: unknown
+}
+[k: string]: unknown
+}
+[k: string]: unknown
+}
+unverified?: {
+[k: string]: unknown
+}
+}
+/**
+ * A cashfree webhook verified by the provider's own rule; data is the whole verified body.
+ */
+export interface Cashfree {
+/**
+ * Same as the webhook-id header; stable across retries.
+ */
+id: string
+type: string
+provider: "cashfree"
+kind: string
+object_ref: string
+status: string
+previous_status: (string | null)
+received_at: string
+source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
+data: {
+type: string
+data: {
+order: {
+order_id: string
+[k: string]: unknown
+}
+[k: string]: unknown
+}
+[k: string]: unknown
+}
+unverified?: {
+[k: string]: unknown
+}
+}
+/**
+ * A paystack webhook verified by the provider's own rule; data is the whole verified body.
+ */
+export interface Paystack {
+/**
+ * Same as the webhook-id header; stable across retries.
+ */
+id: string
+type: string
+provider: "paystack"
+kind: string
+object_ref: string
+status: string
+previous_status: (string | null)
+received_at: string
+source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
+data: {
+event: string
+data: {
+reference: string
+status: string
+[k: string]: unknown
+}
+[k: string]: unknown
+}
+unverified?: {
+[k: string]: unknown
+}
+}
+/**
+ * A 2c2p webhook verified by the provider's own rule; data is the whole verified body (for 2C2P: the JWT's claims).
+ */
+export interface C2P {
+/**
+ * Same as the webhook-id header; stable across retries.
+ */
+id: string
+type: string
+provider: "2c2p"
+kind: string
+object_ref: string
+status: string
+previous_status: (string | null)
+received_at: string
+source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
+data: {
+invoiceNo: string
+respCode: string
+[k: string]: unknown
+}
+unverified?: {
+[k: string]: unknown
+}
+}
+/**
+ * A fpx webhook verified by the provider's own rule; data is the whole verified body (for FPX: the 21 signed fields; the other fields are unverified).
+ */
+export interface Fpx {
+/**
+ * Same as the webhook-id header; stable across retries.
+ */
+id: string
+type: string
+provider: "fpx"
+kind: string
+object_ref: string
+status: string
+previous_status: (string | null)
+received_at: string
+source: "webhook"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
+/**
+ * The 21 fields fpx_checkSum signs (a missing one as an empty string).
+ */
+data: {
+fpx_buyerBankBranch: string
+fpx_buyerBankId: string
+fpx_buyerIban: string
+fpx_buyerId: string
+fpx_buyerName: string
+fpx_creditAuthCode: string
+fpx_creditAuthNo: string
+fpx_debitAuthCode: string
+fpx_debitAuthNo: string
+fpx_fpxTxnId: string
+fpx_fpxTxnTime: string
+fpx_makerName: string
+fpx_msgToken: string
+fpx_msgType: string
+fpx_sellerExId: string
+fpx_sellerExOrderNo: string
+fpx_sellerId: string
+fpx_sellerOrderNo: string
+fpx_sellerTxnTime: string
+fpx_txnAmount: string
+fpx_txnCurrency: string
+}
+unverified?: {
+[k: string]: unknown
+}
+}
+/**
+ * A midtrans transaction's status as its provider's API answered it (the notification was only a hint); data is the API's answer, card numbers masked.
+ */
+export interface Midtrans {
+/**
+ * Same as the webhook-id header; stable across retries.
+ */
+id: string
+type: string
+provider: "midtrans"
+kind: string
+object_ref: string
+status: string
+previous_status: (string | null)
+received_at: string
+source: "api"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
+data: {
+order_id: string
+transaction_id: string
+transaction_status: string
+[k: string]: unknown
+}
+unverified?: {
+[k: string]: unknown
+}
+}
+/**
+ * A payment-options transaction's status as its provider's API answered it (the notification was only a hint); data is the API's answer, card numbers masked.
+ */
+export interface PaymentOptions {
+/**
+ * Same as the webhook-id header; stable across retries.
+ */
+id: string
+type: string
+provider: "payment-options"
+kind: string
+object_ref: string
+status: string
+previous_status: (string | null)
+received_at: string
+source: "api"
+/**
+ * The WEBHOOK_SOURCES name the event arrived on: a sandbox and a live source differ here.
+ */
+source_name: string
+data: {
+success: boolean
+transaction_type: string
+transaction_details: {
+id: string
 [k: string]: unknown
 }
 [k: string]: unknown

@@ -2,7 +2,7 @@
 // its resources, which inputs it refuses, which secrets go up with the Worker, and the configuration
 // wrangler is given. Pure, so the suite checks it in workerd as it checks the Worker.
 
-import { destinationUrl } from "../src/config/destinations.ts";
+import { outboundUrl } from "../src/lib/outbound.ts";
 import { EXAMPLE_SECRETS } from "../src/config/example-secrets.ts";
 import { secretsOf } from "../src/config/examples.ts";
 
@@ -51,7 +51,7 @@ export function refusal(name: InputName, value: string): string | null {
   if (secretsOf(name, value).some((secret) => published.has(secret)) || value.trim() === "local-portone-key")
     return `${name} is a value published in .dev.vars.example: use your own (${hintOf(name)})`;
   if (name === "MERCHANT_ORIGIN_URL") {
-    const url = destinationUrl(value.trim());
+    const url = outboundUrl(value.trim());
     if (url === null || !url.startsWith("https:"))
       return "MERCHANT_ORIGIN_URL must be an absolute https URL (a loopback address works only locally)";
   }

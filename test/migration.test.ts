@@ -21,7 +21,7 @@ import {
 } from "./helpers";
 import { envelope, origin, testClock } from "./stand-ins";
 
-const TABLES = ["events", "object_state", "outbox", "delivery_attempts", "meta", "refund_hints", "refunds"];
+const TABLES = ["events", "object_state", "outbox", "delivery_attempts", "meta", "hints", "confirmations"];
 
 interface OldEvent {
   readonly status: string;

@@ -6,8 +6,8 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { KINDS, ledgerOf, post, resultOf, uniqueRef } from "./helpers";
 import { refundSample } from "../fixtures/portone-samples";
-import { REFUND_LIMITS, UNKNOWN_PAYMENT_WAIT_MS } from "../src/ledger/refunds";
-import { UNKNOWN_REFUND_RETRY_SECONDS } from "../src/ledger/confirm";
+import { CONFIRMATION_LIMITS, UNKNOWN_PAYMENT_WAIT_MS } from "../src/ledger/confirmations";
+import { UNSETTLED_RETRY_SECONDS } from "../src/ledger/confirm";
 import { origin, portoneApi, testClock } from "./stand-ins";
 
 const PAYMENT = KINDS.payment;
@@ -25,7 +25,7 @@ async function storedRows(paymentRef: string): Promise<{ hints: number; refunds:
   return runInDurableObject(ledgerOf(PAYMENT, paymentRef), (_o, state) =>
     state.storage.sql
       .exec<{ hints: number; refunds: number }>(
-        "SELECT (SELECT count(*) FROM refund_hints) AS hints, (SELECT count(*) FROM refunds) AS refunds",
+        "SELECT (SELECT count(*) FROM hints) AS hints, (SELECT count(*) FROM confirmations) AS refunds",
       )
       .one(),
   );
@@ -41,7 +41,7 @@ describe("refund hints", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stub.inspect()).refunds).toMatchObject([{ state: "confirming", confirm_attempts: 1 }]);
     status = "SUCCESS";
-    testClock.advance(UNKNOWN_REFUND_RETRY_SECONDS[0]! * 1000);
+    testClock.advance(UNSETTLED_RETRY_SECONDS[0]! * 1000);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(origin.acknowledged.map((r) => typeOf(r.body))).toEqual([
       "portone.refund.in_queue",
@@ -58,7 +58,7 @@ describe("refund hints", () => {
     const started = testClock.now;
     while (await runDurableObjectAlarm(stub)) testClock.advance(8 * 3600 * 1000);
     expect(testClock.now - started).toBeGreaterThan(20 * 3600 * 1000);
-    expect(portoneApi.requests).toHaveLength(UNKNOWN_REFUND_RETRY_SECONDS.length + 1);
+    expect(portoneApi.requests).toHaveLength(UNSETTLED_RETRY_SECONDS.length + 1);
     expect(origin.acknowledged.map((r) => typeOf(r.body))).toEqual(["portone.refund.in_queue"]);
     const [refund] = (await stub.inspect()).refunds;
     expect(refund).toMatchObject({ state: "unconfirmed" });
@@ -121,16 +121,16 @@ describe("refund hints", () => {
     const paymentRef = uniqueRef("pay");
     portoneApi.answer(() => Response.json({ refundDetails: [] }));
     const refundId = uniqueRef("rf");
-    const statuses = Array.from({ length: REFUND_LIMITS.hintsPerRefund + 2 }, (_, i) => `S${i}`);
+    const statuses = Array.from({ length: CONFIRMATION_LIMITS.hintsPerSubject + 2 }, (_, i) => `S${i}`);
     const answers = [];
     for (const status of statuses)
       answers.push(
         (await post("/webhooks/portone/refund", hint(paymentRef, refundId, { refund_status: status }))).status,
       );
-    expect(answers.filter((s) => s === 200)).toHaveLength(REFUND_LIMITS.hintsPerRefund);
+    expect(answers.filter((s) => s === 200)).toHaveLength(CONFIRMATION_LIMITS.hintsPerSubject);
     const refused = await post("/webhooks/portone/refund", hint(paymentRef, refundId, { refund_status: "OTHER" }));
     expect(refused.status).toBe(429);
     expect(await refused.json()).toMatchObject({ error: "refund_hint_limit" });
-    expect(await storedRows(paymentRef)).toEqual({ hints: REFUND_LIMITS.hintsPerRefund, refunds: 1 });
+    expect(await storedRows(paymentRef)).toEqual({ hints: CONFIRMATION_LIMITS.hintsPerSubject, refunds: 1 });
   });
 });

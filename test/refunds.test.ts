@@ -5,7 +5,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { KINDS, deliver, eventFor, ledgerOf, post, referenceHmac, resultOf, SECRET, uniqueRef } from "./helpers";
 import { refundSample } from "../fixtures/portone-samples";
-import { UNKNOWN_REFUND_RETRY_SECONDS } from "../src/ledger/confirm";
+import { UNSETTLED_RETRY_SECONDS } from "../src/ledger/confirm";
 import { origin, PORTONE_API, portoneApi, testClock } from "./stand-ins";
 
 const PAYMENT = KINDS.payment;
@@ -121,7 +121,7 @@ describe("refunds", () => {
     const stub = ledgerOf(PAYMENT, paymentRef);
     const started = testClock.now;
     while (await runDurableObjectAlarm(stub)) testClock.advance(8 * 3600 * 1000);
-    expect(portoneApi.requests).toHaveLength(UNKNOWN_REFUND_RETRY_SECONDS.length + 1);
+    expect(portoneApi.requests).toHaveLength(UNSETTLED_RETRY_SECONDS.length + 1);
     expect(testClock.now - started).toBeGreaterThan(20 * 3600 * 1000); // asked over about a day
     expect(origin.received).toHaveLength(0);
     const report = await stub.inspect();
@@ -136,7 +136,7 @@ describe("refunds", () => {
     // Sent again, the hint is a duplicate to the provider but has PortOne's API asked again.
     expect(await resultOf(await post("/webhooks/portone/refund", hint))).toBe("duplicate");
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(portoneApi.requests).toHaveLength(UNKNOWN_REFUND_RETRY_SECONDS.length + 2);
+    expect(portoneApi.requests).toHaveLength(UNSETTLED_RETRY_SECONDS.length + 2);
     expect((await stub.inspect()).refunds).toMatchObject([{ state: "confirming", confirm_attempts: 1 }]);
   });
 

@@ -11,7 +11,7 @@ import type { ConfigError } from "../lib/config-error";
 import { isRecord, parseNamedJson, type EntryError } from "../lib/named-json";
 import { err, ok, type Result } from "../lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "../lib/standard-webhooks";
-import { destinationUrl } from "./destinations";
+import { outboundUrl } from "../lib/outbound";
 
 export type AlertTarget =
   | { readonly name: string; readonly format: "slack"; readonly url: string }
@@ -42,7 +42,7 @@ function parseTarget(name: string, v: unknown): Result<AlertTarget, EntryError> 
     return ok({ name, format: "email", to, from });
   }
   if (v.format !== "slack" && v.format !== "standard") return bad("format", "slack, standard or email");
-  const url = destinationUrl(typeof v.url === "string" ? v.url.trim() : undefined);
+  const url = outboundUrl(typeof v.url === "string" ? v.url.trim() : undefined);
   if (url === null) return bad("url", "an absolute https URL (http only to a loopback host)");
   if (v.format === "slack") return ok({ name, format: "slack", url });
   const secret = typeof v.secret === "string" ? parseStandardSecret(v.secret) : null;

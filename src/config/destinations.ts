@@ -7,6 +7,7 @@
 
 import type { ConfigError } from "../lib/config-error";
 import { isRecord, parseNamedJson, type EntryError } from "../lib/named-json";
+import { outboundUrl } from "../lib/outbound";
 import { err, ok, type Result } from "../lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "../lib/standard-webhooks";
 
@@ -35,21 +36,6 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const MAX_TIMEOUT_MS = 30_000;
 
-/** An absolute https URL, or http to a loopback host (development); null otherwise. */
-export function destinationUrl(raw: string | undefined): string | null {
-  if (raw === undefined) return null;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return null;
-  }
-  if (url.protocol === "https:") return url.href;
-  const loopback =
-    url.hostname === "localhost" || url.hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-  return url.protocol === "http:" && loopback ? url.href : null;
-}
-
 export function typeGlob(glob: string): RegExp {
   const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
   return new RegExp(`^${escaped}$`, "i");
@@ -73,7 +59,7 @@ function parseOne(name: string, v: unknown): Result<Destination, EntryError> {
   if (!NAME.test(name) || name === DEFAULT_DESTINATION)
     return bad(undefined, "a name is lower-case letters, digits, - and _, and not 'default'");
   if (!isRecord(v)) return bad(undefined, "must be an object");
-  const url = destinationUrl(typeof v.url === "string" ? v.url.trim() : undefined);
+  const url = outboundUrl(typeof v.url === "string" ? v.url.trim() : undefined);
   if (url === null) return bad("url", "an absolute https URL (http only to a loopback host)");
   const secret = typeof v.secret === "string" ? parseStandardSecret(v.secret) : null;
   if (secret === null) return bad("secret", `whsec_ + base64 of at least ${MIN_SECRET_BYTES} bytes`);

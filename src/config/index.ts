@@ -10,15 +10,10 @@
 import { parseCidr, type CidrRange } from "../lib/cidr";
 import { describeConfigError, type ConfigError } from "../lib/config-error";
 import { log, type Level } from "../lib/log";
+import { outboundUrl } from "../lib/outbound";
 import { err, ok, type Result } from "../lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "../lib/standard-webhooks";
-import {
-  DEFAULT_DESTINATION,
-  DEFAULT_TIMEOUT_MS,
-  destinationUrl,
-  parseDestinations,
-  type Destination,
-} from "./destinations";
+import { DEFAULT_DESTINATION, DEFAULT_TIMEOUT_MS, parseDestinations, type Destination } from "./destinations";
 import { parseSources, type Source } from "../providers/sources/parse";
 import { reconcileSettings, type ReconcileSettings } from "./reconcile";
 import { parseAlerts, type AlertTarget } from "./alerts";
@@ -132,7 +127,7 @@ function readConfig(env: Env): Config {
     seenHint: text("SEEN_HINT")?.toLowerCase() !== "off",
     reconcile: reconcileSettings((name) => text(name as keyof Env)),
     alerts: parseAlerts(text("ALERTS")),
-    publicUrl: destinationUrl(text("GATEWAY_URL"))?.replace(/\/+$/, "") ?? null,
+    publicUrl: outboundUrl(text("GATEWAY_URL"))?.replace(/\/+$/, "") ?? null,
     examples,
     singletonLocation: locationHint(text("SINGLETON_LOCATION")),
     readModelWriters: writers(text("READ_MODEL_WRITERS")),
@@ -191,7 +186,7 @@ function destinationsConfig(
 }
 
 function forwardConfig(url: string | undefined, secret: string | undefined): Result<ForwardConfig, ConfigError> {
-  const origin = destinationUrl(url);
+  const origin = outboundUrl(url);
   if (origin === null) {
     return err({
       key: "MERCHANT_ORIGIN_URL",

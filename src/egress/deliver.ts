@@ -6,7 +6,7 @@
 
 import { fetchBounded } from "../lib/outbound";
 import type { Config } from "../config";
-import { eventType } from "../providers/names";
+import { typeOf } from "../providers/names";
 import type { EventRef } from "../providers/types";
 import type { EnvelopeFields } from "../providers/schema/events";
 import { describeConfigError } from "../lib/config-error";
@@ -52,7 +52,7 @@ export function envelopeOf(event: ForwardEvent): string {
   const unverified = event.unverified === null ? null : (JSON.parse(event.unverified) as Record<string, unknown>);
   const envelope: EnvelopeFields = {
     id: event.eventId,
-    type: eventType(event.provider, event.kind, event.status),
+    type: typeOf(event),
     provider: event.provider,
     kind: event.kind,
     object_ref: event.objectRef,

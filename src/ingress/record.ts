@@ -19,9 +19,9 @@ import type { NotStored, RecordOutcome } from "../ledger/ledger";
 import { objectNameOf } from "../providers/names";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
-import { eventIdOf } from "../providers/event-id";
-import { refundHintIdentity, type RefundHint } from "../providers/portone/refund";
+import type { Hint } from "../providers/proven";
 import type { VerifiedEvent } from "../providers/types";
+import { loggedRoute } from "./rejections";
 import { httpError, storageUnavailable } from "../lib/http-errors";
 
 export async function recordProven(c: Context<AppEnv>): Promise<Response> {
@@ -29,9 +29,7 @@ export async function recordProven(c: Context<AppEnv>): Promise<Response> {
   let result: RecordOutcome["result"] = "accepted";
   for (const item of items)
     result =
-      "event" in item
-        ? await acceptEvent(c, item.event, await sha256Hex(item.content))
-        : await keepRefundHint(c, item.refundHint);
+      "event" in item ? await acceptEvent(c, item.event, await sha256Hex(item.content)) : await keepHint(c, item.hint);
   return answer === null ? c.json({ result }) : c.text(answer);
 }
 
@@ -43,7 +41,7 @@ async function acceptEvent(
   contentHash: string,
 ): Promise<RecordOutcome["result"]> {
   const ids = {
-    route: c.req.path,
+    route: loggedRoute(c),
     kind: event.kind,
     object_ref: event.objectRef,
     event_id: event.eventId,
@@ -118,33 +116,34 @@ async function record(env: Env, event: VerifiedEvent, contentHash: string): Prom
   throw storageUnavailable();
 }
 
-/** Keeps a refund hint in its payment's ledger, which confirms it with PortOne's API. */
-async function keepRefundHint(c: Context<AppEnv>, hint: RefundHint): Promise<"accepted" | "duplicate"> {
-  const payment = ledgerOf(c.env, objectNameOf("portone", "payment", hint.paymentTxnRef));
-  const ids = { route: c.req.path, kind: "refund", object_ref: hint.refundId, payment_txn_ref: hint.paymentTxnRef };
+/** Keeps a hint in its object's ledger, which confirms it with its provider's API. */
+async function keepHint(c: Context<AppEnv>, hint: Hint): Promise<"accepted" | "duplicate"> {
+  const ids = { route: loggedRoute(c), confirmer: hint.confirmer, subject: hint.subject, parent_ref: hint.parentRef };
   let result: "accepted" | "duplicate" | "limited";
   try {
-    result = await payment.recordRefundHint({
-      eventId: await eventIdOf("portone", "refund_hint", refundHintIdentity(hint)),
-      refundId: hint.refundId,
-      paymentTxnRef: hint.paymentTxnRef,
-      status: hint.status,
+    result = await ledgerOf(c.env, hint.objectName).recordHint({
+      eventId: hint.eventId,
+      confirmer: hint.confirmer,
+      subject: hint.subject,
+      parentRef: hint.parentRef,
+      claimed: hint.claimed,
       payload: JSON.stringify(hint.payload),
       receivedAt: new Date(clock.now()).toISOString(),
     });
   } catch (err) {
-    log("error", "ledger unavailable; refund hint not acknowledged", { ...ids, error: errorText(err) });
+    log("error", "ledger unavailable; hint not acknowledged", { ...ids, error: errorText(err) });
     throw storageUnavailable();
   }
   if (result === "limited") {
-    log("warn", "refund hint not kept: its payment holds as many refund hints as it may", ids);
+    log("warn", "hint not kept: its object holds as many hints as it may", ids);
+    const refund = hint.confirmer === "portone-refund";
     throw httpError(
       429,
-      "refund_hint_limit",
-      "This payment already holds as many refund hints as the gateway keeps; nothing was stored.",
+      refund ? "refund_hint_limit" : "hint_limit",
+      `This ${refund ? "payment" : "object"} already holds as many hints as the gateway keeps; nothing was stored.`,
     );
   }
-  log("info", `refund hint ${result}; confirming with PortOne's API`, { ...ids, result });
+  log("info", `hint ${result}; confirming with the provider's API`, { ...ids, result });
   return result;
 }
 

@@ -31,12 +31,19 @@ export const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusC
   },
 };
 
+/** The route as logs and alerts name it: /webhooks/<provider>/<name>, anything after it (Payment Options'
+ *  token in its webhook_url) shown as `…`, so no log line or alert carries the token. */
+export function loggedRoute(c: Context<AppEnv>): string {
+  const parts = c.req.path.split("/");
+  return parts.length > 4 ? [...parts.slice(0, 4), "…"].join("/") : c.req.path;
+}
+
 /** Logs a rejection with its rich reason, counts a bad signature, and throws its public error. */
 export function refuse(c: Context<AppEnv>, rejection: Rejection, ids: LogFields): never {
   const { reason, detail } = rejection;
-  log("warn", "webhook rejected", { route: c.req.path, ...ids, reason, detail });
+  log("warn", "webhook rejected", { route: loggedRoute(c), ...ids, reason, detail });
   if (reason === "bad_signature" || reason === "missing_signature")
-    countBadSignature(c.env, (p) => c.executionCtx.waitUntil(p), c.req.path);
+    countBadSignature(c.env, (p) => c.executionCtx.waitUntil(p), loggedRoute(c));
   throw rejectionError(reason);
 }
 

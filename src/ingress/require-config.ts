@@ -12,6 +12,7 @@ import { describeConfigError } from "../lib/config-error";
 import { httpError, notConfigured } from "../lib/http-errors";
 import { log } from "../lib/log";
 import { isSchemeName } from "../providers/names";
+import { loggedRoute } from "./rejections";
 
 export function requireConfig(): MiddlewareHandler<AppEnv> {
   return async function checkConfig(c, next) {
@@ -20,7 +21,7 @@ export function requireConfig(): MiddlewareHandler<AppEnv> {
     if (examples.length > 0) {
       throw notConfigured("The gateway is not configured for production; nothing was accepted.", {
         message: "webhook refused: a variable holds a value published in .dev.vars.example",
-        fields: { route: c.req.path, variables: examples.join(", ") },
+        fields: { route: loggedRoute(c), variables: examples.join(", ") },
       });
     }
     // An event recorded without knowing its destinations could miss one for good.
@@ -47,7 +48,7 @@ function checkSourceIp(c: Context<AppEnv>): void {
   const header = c.req.header("cf-connecting-ip");
   const ip = header === undefined ? null : parseIp(header);
   if (ip === null || !list.value.some((range) => inRange(ip, range))) {
-    log("warn", "webhook refused: source IP not allowed", { route: c.req.path, source_ip: header ?? null });
+    log("warn", "webhook refused: source IP not allowed", { route: loggedRoute(c), source_ip: header ?? null });
     throw httpError(403, "forbidden_source", "This source IP is not allowed to post webhooks.");
   }
 }
@@ -60,7 +61,7 @@ function checkProvider(c: Context<AppEnv>): void {
   if (provider === "portone" && portone.secrets.length === 0) {
     throw notConfigured("The gateway has no PortOne secret configured; nothing was accepted.", {
       message: "webhook refused: PORTONE_SECRET_KEY is not configured",
-      fields: { route: c.req.path },
+      fields: { route: loggedRoute(c) },
     });
   }
   const source = provider === "hmac" || provider === "standard" || isSchemeName(provider);

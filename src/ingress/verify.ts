@@ -14,23 +14,24 @@ import { httpError, notFound } from "../lib/http-errors";
 import { MAX_BODY_BYTES, MAX_DISCARD_BYTES } from "../lib/limits";
 import { log } from "../lib/log";
 import { ok, type Result } from "../lib/result";
-import { isSchemeName } from "../providers/names";
+import { eventIdOf } from "../providers/event-id";
+import { isSchemeName, objectNameOf } from "../providers/names";
 import { SIGNED_KINDS } from "../providers/portone/kinds";
-import { parseRefundHint } from "../providers/portone/refund";
+import { parseRefundHint, refundHintIdentity } from "../providers/portone/refund";
 import { verifyPortOne } from "../providers/portone/verify";
-import type { Proven, Verify } from "../providers/proven";
+import type { Hint, Proven, Verify } from "../providers/proven";
 import type { Rejection } from "../providers/types";
 import { refuse } from "./rejections";
 import { sourceVerifier } from "./sources";
 
 export function verifyWebhook(): MiddlewareHandler<AppEnv> {
   return async function verifyWebhookRequest(c, next) {
-    const [provider, name] = [c.req.param("provider") ?? "", c.req.param("name") ?? ""];
+    const [provider, name, token] = [c.req.param("provider") ?? "", c.req.param("name") ?? "", c.req.param("token")];
     const verify =
-      provider === "portone"
+      provider === "portone" && token === undefined
         ? portOneVerifier(c, name)
         : provider === "hmac" || provider === "standard" || isSchemeName(provider)
-          ? sourceVerifier(c, provider, name)
+          ? sourceVerifier(c, provider, name, token ?? null)
           : null;
     if (verify === null) return notFound(c);
     const proven = await verify(await boundedBody(c, MAX_BODY_BYTES));
@@ -42,7 +43,7 @@ export function verifyWebhook(): MiddlewareHandler<AppEnv> {
 
 /** PortOne's verifier for the route's kind (require-config.ts saw a secret configured). */
 function portOneVerifier(c: Context<AppEnv>, name: string): Verify {
-  if (name === "refund") return (raw) => Promise.resolve(refundHintOf(raw));
+  if (name === "refund") return refundHintOf;
   const kind = SIGNED_KINDS.get(name);
   if (kind === undefined) {
     throw httpError(
@@ -58,16 +59,27 @@ function portOneVerifier(c: Context<AppEnv>, name: string): Verify {
   };
 }
 
-function refundHintOf(raw: string): Result<Proven, Rejection> {
+/** PortOne's refund webhook as a hint, kept in the refunded payment's object. */
+async function refundHintOf(raw: string): Promise<Result<Proven, Rejection>> {
   const parsed = parseRefundHint(raw);
   if (!parsed.ok) return parsed;
-  if ("signature_hash" in parsed.value.payload) {
+  const refund = parsed.value;
+  if ("signature_hash" in refund.payload) {
     // PortOne documents no refund signature; if one appears its signed fields are unknown (§4.4).
     log("warn", "refund webhook carries a signature_hash; its scheme is unknown, so it is ignored", {
-      refund_id: parsed.value.refundId,
+      refund_id: refund.refundId,
     });
   }
-  return ok({ items: [{ refundHint: parsed.value }], answer: null });
+  const hint: Hint = {
+    objectName: objectNameOf("portone", "payment", refund.paymentTxnRef),
+    confirmer: "portone-refund",
+    subject: refund.refundId,
+    parentRef: refund.paymentTxnRef,
+    claimed: refund.status,
+    eventId: await eventIdOf("portone", "refund_hint", refundHintIdentity(refund)),
+    payload: refund.payload,
+  };
+  return ok({ items: [{ hint }], answer: null });
 }
 
 /** The request's body as text, refused (413) as soon as it crosses `maxBytes`. Verification needs the

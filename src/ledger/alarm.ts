@@ -1,4 +1,4 @@
-// The alarm's work: confirm due refunds (confirm.ts), then forward the outbox in order, one event
+// The alarm's work: confirm due hints (confirm.ts), then forward the outbox in order, one event
 // at a time, until it is empty, the head must wait for its retry time, or this run has done its
 // share. When the next run is due is not decided here: the Ledger reads it from storage after the
 // run's last await, so work that arrived while the run awaited the origin is never forgotten.
@@ -17,9 +17,10 @@ import { forwardUnderLease, type GateAnswer } from "../egress/gate-lease";
 import { retryDelayMs } from "../lib/retry";
 import { log } from "../lib/log";
 import { raiseAlert } from "../alerts/report";
-import { confirmDueRefunds } from "./confirm";
+import { confirmDue } from "./confirm";
+import type { Confirmations } from "./confirmations";
+import type { Confirmers } from "./confirmers";
 import type { Attempt, Outbox, OutboxHead } from "./outbox";
-import type { Refunds } from "./refunds";
 import type { LedgerStore } from "./store";
 
 /** Short waits for a destination's limits are waited within the run: each at most, and in all. */
@@ -34,18 +35,18 @@ export interface RunContext {
   readonly env: Env;
   readonly config: Config;
   readonly outbox: Outbox;
-  /** The object's refunds, when it has any to confirm. */
-  readonly refunds: Refunds | null;
+  /** The object's hints and who confirms them, when it has any. */
+  readonly hints: { readonly confirmations: Confirmations; readonly confirmers: Confirmers } | null;
   /** Keeps the read model current during a long run (called before each forward). */
   readonly beforeEachForward: () => Promise<void>;
   /** This object's name, for the gate to wake it when a destination can take events again. */
   readonly objectName: () => string | null;
 }
 
-/** One alarm run: refund confirmations due (when the object has refunds), then the outbox.
+/** One alarm run: the confirmations due (when the object has hints), then the outbox.
  *  Interrupted attempts of an earlier instance are closed by the caller, once per instance. */
 export async function runAlarm(run: RunContext): Promise<void> {
-  if (run.refunds) await confirmDueRefunds(run.store, run.config.portone, run.outbox, run.refunds);
+  if (run.hints) await confirmDue({ store: run.store, outbox: run.outbox, ...run.hints });
   await deliverDue(run);
 }
 

@@ -16,10 +16,9 @@ import {
   subscriptionCharges,
   subscriptionStatus,
   type Charge,
-  type Lookup,
-  type LookupFailure,
   type Observed,
 } from "../egress/portone/lookups";
+import type { Lookup, LookupFailure } from "../egress/lookup";
 import { eventIdOf } from "../providers/event-id";
 import { PAYMENT, SIGNED_KINDS_BY_NAME } from "../providers/portone/kinds";
 import { inLifecycle, positionOf, type StatusPosition } from "../providers/types";

@@ -6,7 +6,7 @@
 import type { Ledger } from "./ledger";
 import { objectNameOf } from "../providers/names";
 import type { RecordInput } from "./record";
-import type { RefundHintInput } from "./refunds";
+import type { HintInput } from "./confirmations";
 import type { PortOneCheck } from "./portone-checks";
 import type { Requeue } from "./outbox";
 
@@ -26,7 +26,7 @@ export function ledgerOf(env: Env, objectName: string) {
   return {
     objectName,
     record: (input: RecordInput) => stub.record(objectName, input),
-    recordRefundHint: (hint: RefundHintInput) => stub.recordRefundHint(objectName, hint),
+    recordHint: (hint: HintInput) => stub.recordHint(objectName, hint),
     checkWithPortOne: (request: PortOneCheck) => stub.checkWithPortOne(objectName, request),
     redeliver: (where: Requeue) => stub.redeliver(where),
     inspect: () => stub.inspect(),

@@ -50,7 +50,8 @@ export const FRESH_SCHEMA: readonly string[] = [
      state_terminal INTEGER,
      destinations TEXT,
      ledger TEXT,
-     source_name TEXT
+     source_name TEXT,
+     type TEXT
    )`,
   "CREATE UNIQUE INDEX events_by_identity ON events (identity)",
   `CREATE TABLE outbox (
@@ -81,15 +82,15 @@ export const FRESH_SCHEMA: readonly string[] = [
    )`,
   "CREATE INDEX delivery_attempts_by_event ON delivery_attempts (event_id, id)",
   "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-  `CREATE TABLE refund_hints (
+  `CREATE TABLE hints (
      event_id TEXT PRIMARY KEY,
-     refund_id TEXT NOT NULL,
+     subject TEXT NOT NULL,
      received_at TEXT NOT NULL,
      payload TEXT NOT NULL
    ) WITHOUT ROWID`,
-  `CREATE TABLE refunds (
-     refund_id TEXT PRIMARY KEY,
-     payment_txn_ref TEXT NOT NULL,
+  `CREATE TABLE confirmations (
+     subject TEXT PRIMARY KEY,
+     parent_ref TEXT NOT NULL,
      state TEXT NOT NULL CHECK (state IN ('confirming', 'confirmed', 'unconfirmed')),
      confirm_attempts INTEGER NOT NULL DEFAULT 0,
      next_attempt_at INTEGER,
@@ -97,7 +98,8 @@ export const FRESH_SCHEMA: readonly string[] = [
      last_error TEXT,
      updated_at INTEGER NOT NULL,
      hinted_status TEXT,
-     asked_at INTEGER
+     asked_at INTEGER,
+     confirmer TEXT NOT NULL DEFAULT 'portone-refund'
    ) WITHOUT ROWID`,
   OBJECT_STATE_VIEW,
   DELIVERIES_VIEW,

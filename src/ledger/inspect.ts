@@ -1,6 +1,6 @@
 // A read-only report of one object for the operator API: state, event history with each event's
 // delivery status (over its destinations), each destination's queue row, every delivery attempt, and
-// the refunds being confirmed. Each event's proven payload (`data`) is included, for the operator who
+// the hints being confirmed with a provider's API (PortOne's refunds among them). Each event's proven payload (`data`) is included, for the operator who
 // must see what was forwarded; only the operator API and console (behind ADMIN_TOKEN or Cloudflare
 // Access) read it. Unsigned fields are named (`unverified_keys`), never their values.
 
@@ -12,6 +12,8 @@ export interface ObjectReport {
   events: Array<Record<string, SqlStorageValue>>;
   deliveries: Array<Record<string, SqlStorageValue>>;
   attempts: Array<Record<string, SqlStorageValue>>;
+  /** Each hint's subject and where its confirmation with the provider's API stands. */
+  confirmations: Array<Record<string, SqlStorageValue>>;
   refunds: Array<Record<string, SqlStorageValue>>;
   /** The last check with PortOne's API: when, what it changed, and any failure (null: never). */
   reconciliation: MetaValues["reconciled"] | null;
@@ -61,10 +63,16 @@ export function inspectObject(sql: SqlStorage, now: number): ObjectReport {
     ),
     reconciliation: meta.get(sql, "reconciled"),
     purged_at: meta.get(sql, "purged_at"),
-    refunds: rows(
-      `SELECT refund_id, payment_txn_ref, state, confirmed_status, confirm_attempts,
+    confirmations: rows(
+      `SELECT confirmer, subject, parent_ref, state, hinted_status AS claimed_status, confirmed_status, confirm_attempts,
               ${iso("next_attempt_at")} AS next_attempt_at, last_error, ${iso("updated_at")} AS updated_at
-         FROM refunds ORDER BY refund_id`,
+         FROM confirmations ORDER BY subject`,
+    ),
+    // PortOne's refunds, under the names the report has always given them.
+    refunds: rows(
+      `SELECT subject AS refund_id, parent_ref AS payment_txn_ref, state, confirmed_status, confirm_attempts,
+              ${iso("next_attempt_at")} AS next_attempt_at, last_error, ${iso("updated_at")} AS updated_at
+         FROM confirmations WHERE confirmer = 'portone-refund' ORDER BY subject`,
     ),
   };
 }

@@ -1,6 +1,6 @@
 // The ledger: one Durable Object per payment object, the only place state changes. It coordinates;
 // each concern lives beside it: recording (record.ts) and the outbox (outbox.ts) through one storage
-// seam (store.ts, whose write() is the only transaction), refunds (refunds.ts, confirm.ts), PortOne's
+// seam (store.ts, whose write() is the only transaction), hints (confirmations.ts, confirm.ts), PortOne's
 // checks (portone-checks.ts), the alarm's delivery run (alarm.ts), the read model's feed (read-model.ts),
 // retention and the operator's report. Its input gate serializes calls, and a recording runs in one
 // SQLite transaction, so concurrent copies of one event cannot both be accepted; an accepted event's
@@ -23,7 +23,8 @@ import { Outbox, routeOf, type Requeue } from "./outbox";
 import { PortOneChecks, type CheckResult, type PortOneCheck } from "./portone-checks";
 import { ReadModelFeed } from "./read-model";
 import { recordEvent, type NotStored, type RecordInput, type RecordOutcome } from "./record";
-import { Refunds, type RefundHintInput } from "./refunds";
+import { Confirmations, type HintInput } from "./confirmations";
+import { confirmersFor } from "./confirmers";
 import { purge, type PurgeResult } from "./retention";
 import { migrate } from "./schema";
 import { LedgerStore } from "./store";
@@ -42,15 +43,15 @@ export class Ledger extends DurableObject<Env> {
   readonly #config: Config;
   readonly #store: LedgerStore;
   readonly #outbox: Outbox;
-  readonly #refunds: Refunds;
+  readonly #confirmations: Confirmations;
   readonly #portone: PortOneChecks;
   #readModel: ReadModelFeed;
   /** The delivery run in progress in this instance, if any. */
   #delivering: Promise<void> | null = null;
   /** Attempts an earlier instance left in flight (evicted mid-request): closed by the first run. */
   #interruptedClosed = false;
-  /** Whether this object has refunds to confirm (learned once, then kept up to date). */
-  #hasRefunds: boolean | null = null;
+  /** Whether this object has hints to confirm (learned once, then kept up to date). */
+  #hasHints: boolean | null = null;
   /** This object's name, as a recording passed it or storage remembers it (null: not learned yet). */
   #name: string | null = null;
 
@@ -60,14 +61,14 @@ export class Ledger extends DurableObject<Env> {
     setLogLevel(this.#config.logLevel);
     this.#store = new LedgerStore(ctx.storage);
     this.#outbox = new Outbox(this.#store, routeOf(this.#config));
-    this.#refunds = new Refunds(this.#store);
+    this.#confirmations = new Confirmations(this.#store);
     this.#portone = new PortOneChecks(this.#store, this.#outbox, this.#config.portone);
     this.#readModel = this.#feed();
     void ctx.blockConcurrencyWhile(async () => {
       // A new object holds no event and no refund yet, and no attempt an earlier instance left in flight.
       if ((await migrate(ctx.storage)) !== "fresh") return;
       this.#store.created();
-      [this.#hasRefunds, this.#interruptedClosed] = [false, true];
+      [this.#hasHints, this.#interruptedClosed] = [false, true];
     });
   }
 
@@ -94,17 +95,17 @@ export class Ledger extends DurableObject<Env> {
     return outcome;
   }
 
-  /** Keeps an unsigned refund hint (this object is its payment's) for the alarm to confirm with
-   *  PortOne's API; "limited" when the payment holds as many hints as it may. */
-  async recordRefundHint(objectName: string, hint: RefundHintInput): Promise<"accepted" | "duplicate" | "limited"> {
+  /** Keeps a hint (PortOne's refund webhook, an API-confirmed scheme's notification) for the alarm to
+   *  confirm with its provider's API; "limited" when this object holds as many hints as it may. */
+  async recordHint(objectName: string, hint: HintInput): Promise<"accepted" | "duplicate" | "limited"> {
     const now = clock.now();
     const kept = this.#store.write((sql) => {
       rememberObjectName(sql, objectName);
-      return this.#refunds.recordHint(hint, now, meta.get(sql, "payment_unknown_at"));
+      return this.#confirmations.recordHint(hint, now, meta.get(sql, "payment_unknown_at"));
     });
     if (kept === "new" || kept === "restarted") {
-      this.#hasRefunds = true;
-      await this.#wake(this.#refunds.nextDue() ?? now);
+      this.#hasHints = true;
+      await this.#wake(this.#confirmations.nextDue() ?? now);
     }
     return kept === "new" ? "accepted" : kept === "limited" ? "limited" : "duplicate";
   }
@@ -153,7 +154,7 @@ export class Ledger extends DurableObject<Env> {
       this.#outbox.closeInterrupted(clock.now());
       this.#interruptedClosed = true;
     }
-    this.#hasRefunds ??= this.#refunds.any();
+    this.#hasHints ??= this.#confirmations.any();
     let sentAt = clock.now();
     const objectName = (): string | null => (this.#name ??= storedObjectName(this.#store.sql));
     const beforeEachForward = async (): Promise<void> => {
@@ -162,9 +163,11 @@ export class Ledger extends DurableObject<Env> {
       sentAt = clock.now();
     };
     if (this.#portone.dueAt() !== null) await this.#portone.runDue();
-    const refunds = this.#hasRefunds ? this.#refunds : null;
     const [store, env, config, outbox] = [this.#store, this.env, this.#config, this.#outbox];
-    await runAlarm({ store, env, config, outbox, refunds, beforeEachForward, objectName });
+    const hints = this.#hasHints
+      ? { confirmations: this.#confirmations, confirmers: confirmersFor(config, objectName) }
+      : null;
+    await runAlarm({ store, env, config, outbox, hints, beforeEachForward, objectName });
     // At most a moment's wait: a slow D1 never holds the next delivery (the send goes on by itself).
     await this.#readModel.sync();
     await this.#rearm();
@@ -181,7 +184,11 @@ export class Ledger extends DurableObject<Env> {
   async #rearm(): Promise<void> {
     const set = await this.ctx.storage.getAlarm();
     const now = clock.now();
-    const due = [this.#hasRefunds ? this.#refunds.nextDue() : null, this.#readModel.dueAt(now), this.#portone.dueAt()];
+    const due = [
+      this.#hasHints ? this.#confirmations.nextDue() : null,
+      this.#readModel.dueAt(now),
+      this.#portone.dueAt(),
+    ];
     const wake = due.reduce(earliest, this.#outbox.nextDue());
     // An event not yet begun for a destination is due from time 0 (the `deliveries` view): now.
     if (wake !== null) await this.ctx.storage.setAlarm(Math.max(wake, now));
@@ -198,7 +205,7 @@ export class Ledger extends DurableObject<Env> {
   /** Retention: purges this object's history if it is finished, settled and quiet since `cutoff`. */
   purge(cutoff: number): PurgeResult {
     const result = purge(this.#store, cutoff, clock.now());
-    if (result.purged) [this.#readModel, this.#hasRefunds] = [this.#feed(), null];
+    if (result.purged) [this.#readModel, this.#hasHints] = [this.#feed(), null];
     return result;
   }
 

@@ -76,11 +76,12 @@ type HeadRow = {
   unverified: string | null;
   source: string;
   source_name: string | null;
+  type: string | null;
 };
 
 /** The event's columns a head carries (`e`: its row in events). */
 const EVENT_COLUMNS = `e.provider, e.kind, e.object_ref, e.status, e.previous_status, e.received_at, e.data, e.unverified,
-  e.source, e.source_name`;
+  e.source, e.source_name, e.type`;
 
 function headOf(row: HeadRow): OutboxHead {
   return {
@@ -98,6 +99,7 @@ function headOf(row: HeadRow): OutboxHead {
     receivedAt: row.received_at,
     data: row.data,
     unverified: row.unverified,
+    type: row.type,
     source: row.source,
     sourceName: row.source_name,
   };

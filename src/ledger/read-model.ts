@@ -13,7 +13,7 @@
 // data leave.
 
 import { type EventRow, type ObjectRow, type Snapshot } from "../readmodel/rows";
-import { eventType } from "../providers/names";
+import { typeOf } from "../providers/names";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import { errorText } from "../lib/result";
@@ -56,6 +56,7 @@ type EventQueryRow = {
   attempts: number;
   delivered_at: number | null;
   pending_to: string | null;
+  type: string | null;
 };
 
 function checkpointOf(sql: SqlStorage): Cursor {
@@ -186,7 +187,7 @@ function readSnapshot(sql: SqlStorage, name: string, since: Cursor, upTo: Cursor
   if (object === null) return null;
   const events = sql
     .exec<EventQueryRow>(
-      `SELECT e.seq, e.event_id, e.provider, e.kind, e.object_ref, e.status, e.outcome, e.source, e.received_at,
+      `SELECT e.seq, e.event_id, e.provider, e.kind, e.object_ref, e.status, e.type, e.outcome, e.source, e.received_at,
               CASE WHEN json_valid(e.data) AND json_type(e.data, '$.merchant_order_ref') = 'text'
                    THEN json_extract(e.data, '$.merchant_order_ref') END AS merchant_order_ref,
               o.delivery, o.last_error, o.delivery_updated_at,
@@ -213,7 +214,7 @@ function eventRow(r: EventQueryRow): EventRow {
     kind: r.kind,
     object_ref: r.object_ref,
     merchant_order_ref: r.merchant_order_ref,
-    type: eventType(r.provider, r.kind, r.status),
+    type: typeOf(r),
     status: r.status,
     outcome: r.outcome,
     source: r.source,

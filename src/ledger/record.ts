@@ -2,7 +2,7 @@
 // dedupe by identity (the event id of a new event), decide accepted or stale against the object's lifecycle, keep the event as
 // history either way, and queue an accepted event for delivery in the same transaction.
 
-import { eventType } from "../providers/names";
+import { typeOf } from "../providers/names";
 import type { EventRef, StatusPosition } from "../providers/types";
 import { advance, decide, type ObjectState } from "./decide";
 import type { Outbox } from "./outbox";
@@ -31,7 +31,9 @@ export interface RecordInput extends EventRef {
   readonly sourceName?: string;
 }
 
-export type EventSource = "webhook" | "reconciliation";
+/** Where the gateway learned an event: a webhook (a refund hint's confirmation included), PortOne's
+ *  reconciliation, or an API-confirmed scheme's API. */
+export type EventSource = "webhook" | "reconciliation" | "api";
 
 export type RecordResult = "accepted" | "duplicate" | "stale";
 
@@ -102,13 +104,13 @@ function insert(
       ? null
       : input.destinations !== undefined
         ? JSON.stringify(input.destinations)
-        : outbox.destinationsFor(eventType(input.provider, input.kind, input.status));
+        : outbox.destinationsFor(typeOf(input));
   const seq = sql
     .exec<{ seq: number }>(
       `INSERT INTO events (event_id, identity, provider, kind, object_ref, status, outcome, previous_status,
                            received_at, data, unverified, source, content_hash, state_rank, state_terminal,
-                           destinations, ledger, source_name)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+                           destinations, ledger, source_name, type)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
       input.eventId,
       input.eventId,
       input.provider,
@@ -127,6 +129,7 @@ function insert(
       destinations,
       objectName,
       input.sourceName ?? null,
+      input.type ?? null,
     )
     .one().seq;
   return { result, eventId: input.eventId, seq, status: input.status, previousStatus };

@@ -28,8 +28,8 @@ function holdsBack(sql: SqlStorage, { kind, ref }: { kind: string; ref: string }
   if (state?.terminal !== 1) return "not finished";
   if (sql.exec("SELECT 1 FROM deliveries WHERE state <> 'delivered' LIMIT 1").toArray().length > 0)
     return "deliveries pending or dead";
-  if (sql.exec("SELECT 1 FROM refunds WHERE state = 'confirming' LIMIT 1").toArray().length > 0)
-    return "a refund is being confirmed";
+  if (sql.exec("SELECT 1 FROM confirmations WHERE state = 'confirming' LIMIT 1").toArray().length > 0)
+    return "a hint is being confirmed";
   const last = sql
     .exec<{ at: string | null; outbox: number | null }>(
       "SELECT (SELECT max(received_at) FROM events) AS at, (SELECT max(updated_at) FROM outbox) AS outbox",
@@ -57,8 +57,8 @@ export function purge(store: LedgerStore, cutoff: number, now: number): PurgeRes
     sql.exec("UPDATE events SET data = '{}', unverified = NULL, destinations = NULL");
     sql.exec("DELETE FROM outbox");
     sql.exec("DELETE FROM delivery_attempts");
-    sql.exec("DELETE FROM refund_hints");
-    sql.exec("DELETE FROM refunds WHERE state <> 'confirming'");
+    sql.exec("DELETE FROM hints");
+    sql.exec("DELETE FROM confirmations WHERE state <> 'confirming'");
     meta.set(sql, "purged_at", new Date(now).toISOString());
     // The outbox's change counter starts again from 0: so does the read model's cursor (the caller
     // reloads its feed from this checkpoint).

@@ -230,6 +230,27 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE events ADD COLUMN source_name TEXT",
     ],
   },
+  {
+    version: 12,
+    statements: [
+      // The forwarded type, where a scheme names it apart from the status (Pulse2Pay's `event` beside its
+      // payment's status); NULL: provider.kind.status, as before.
+      "ALTER TABLE events ADD COLUMN type TEXT",
+    ],
+  },
+  {
+    version: 13,
+    statements: [
+      // PortOne's refund hints become one kind of hint among others (Midtrans's and Payment Options'
+      // notifications): each confirmed with its provider's API, named by the `confirmer` that asks.
+      "ALTER TABLE refunds RENAME TO confirmations",
+      "ALTER TABLE confirmations RENAME COLUMN refund_id TO subject",
+      "ALTER TABLE confirmations RENAME COLUMN payment_txn_ref TO parent_ref",
+      "ALTER TABLE confirmations ADD COLUMN confirmer TEXT NOT NULL DEFAULT 'portone-refund'",
+      "ALTER TABLE refund_hints RENAME TO hints",
+      "ALTER TABLE hints RENAME COLUMN refund_id TO subject",
+    ],
+  },
 ];
 
 /** The ledger's schema: its migrations, and today's schema for a new object at once. */

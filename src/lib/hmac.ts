@@ -1,5 +1,6 @@
-// HMAC-SHA256 with WebCrypto. Keys are imported once per secret and kept for the isolate's life:
-// importKey costs more than the MAC of a short message, and secrets change only on deploy.
+// HMAC (SHA-256, or SHA-512 where a provider uses it) with WebCrypto. Keys are imported once per secret
+// and kept for the isolate's life: importKey costs more than the MAC of a short message, and secrets
+// change only on deploy.
 // Comparisons of MACs are constant-time (crypto.subtle.timingSafeEqual) so a forger learns nothing
 // from how long a rejection takes.
 
@@ -13,20 +14,24 @@ export function hmacKeyFromText(secret: string): Promise<CryptoKey> {
   return hmacKey(`t:${secret}`, () => utf8.encode(secret));
 }
 
-/** The HMAC-SHA256 key for secret bytes, cached under a caller-chosen label. */
-export function hmacKey(label: string, bytes: () => Uint8Array): Promise<CryptoKey> {
-  let key = keyCache.get(label);
+/** The HMAC key (SHA-256 unless `hash` says SHA-512) for secret bytes, cached under a caller-chosen label. */
+export function hmacKey(label: string, bytes: () => Uint8Array, hash: HmacHash = "SHA-256"): Promise<CryptoKey> {
+  const cacheLabel = `${hash}:${label}`;
+  let key = keyCache.get(cacheLabel);
   if (!key) {
     if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
-    key = crypto.subtle.importKey("raw", bytes(), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    keyCache.set(label, key);
+    key = crypto.subtle.importKey("raw", bytes(), { name: "HMAC", hash }, false, ["sign"]);
+    keyCache.set(cacheLabel, key);
     // A failed import must not poison the cache for later requests.
-    key.catch(() => keyCache.delete(label));
+    key.catch(() => keyCache.delete(cacheLabel));
   }
   return key;
 }
 
-export async function hmacSha256(key: CryptoKey, message: string): Promise<Uint8Array> {
+export type HmacHash = "SHA-256" | "SHA-512";
+
+/** The MAC of a message under a key (its hash is the key's: hmacKey). */
+export async function hmacSign(key: CryptoKey, message: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8.encode(message)));
 }
 
@@ -77,10 +82,15 @@ export async function secretMatches(given: string, secret: string): Promise<bool
   return crypto.subtle.timingSafeEqual(a, b);
 }
 
-async function digest(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
+async function digest(text: string, hash: HmacHash = "SHA-256"): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest(hash, utf8.encode(text)));
 }
 
 export async function sha256Hex(text: string): Promise<string> {
   return toHex(await digest(text));
+}
+
+/** A plain SHA-512 of a text, in hex (Midtrans's signature_key: a hash, not an HMAC). */
+export async function sha512Hex(text: string): Promise<string> {
+  return toHex(await digest(text, "SHA-512"));
 }

@@ -91,3 +91,19 @@ export function jsonOf(answer: OutboundAnswer): unknown {
     return undefined;
   }
 }
+
+/** Where the gateway may send a request: an absolute https URL, or http to a loopback host
+ *  (development); null otherwise. */
+export function outboundUrl(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (url.protocol === "https:") return url.href;
+  const loopback =
+    url.hostname === "localhost" || url.hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  return url.protocol === "http:" && loopback ? url.href : null;
+}

@@ -7,7 +7,7 @@
 // spec's secrets are 24 to 64 bytes, and a short one is almost always a paste error.
 // The timestamp is compared as the reference libraries do: whole seconds, as far late as early.
 
-import { anyMatch, hmacKey, hmacSha256, timingSafeEqualText, toBase64 } from "./hmac";
+import { anyMatch, hmacKey, hmacSign, timingSafeEqualText, toBase64 } from "./hmac";
 import { err, ok, type Result } from "./result";
 
 const PREFIX = "whsec_";
@@ -35,7 +35,7 @@ export function standardWebhookKey(bytes: Uint8Array): Promise<CryptoKey> {
 }
 
 async function signature(key: CryptoKey, id: string, timestamp: number | string, body: string): Promise<string> {
-  return toBase64(await hmacSha256(key, `${id}.${timestamp}.${body}`));
+  return toBase64(await hmacSign(key, `${id}.${timestamp}.${body}`));
 }
 
 /** The three headers the gateway sends with a body it signs. */

@@ -13,6 +13,15 @@ export const SCHEME_NAMES = [
   "coinbase-commerce",
   "xendit",
   "portone-v2",
+  "pulse2pay",
+  "omise",
+  "paymongo",
+  "cashfree",
+  "paystack",
+  "2c2p",
+  "fpx",
+  "midtrans",
+  "payment-options",
 ] as const;
 export type SchemeName = (typeof SCHEME_NAMES)[number];
 
@@ -23,7 +32,14 @@ export function isSchemeName(name: unknown): name is SchemeName {
 /** The provider name of the gateway's own events (a destination's test event). */
 export const GATEWAY_PROVIDER = "gateway";
 
-/** An event's type, as forwarded and as destinations' `types` globs match it: provider.kind.status. */
+/** An event's type, as forwarded and as destinations' `types` globs match it: the type a scheme named
+ *  apart from the status (Pulse2Pay's `event`, FPX's message type), else as its provider, kind and
+ *  status make it (eventType). */
+export function typeOf(ref: { provider: string; kind: string; status: string; type?: string | null }): string {
+  return ref.type ?? eventType(ref.provider, ref.kind, ref.status);
+}
+
+/** An event's type from its provider, kind and status: provider.kind.status. */
 export function eventType(provider: string, kind: string, status: string): string {
   // The gateway's own events are named by their kind alone (gateway.test).
   if (provider === GATEWAY_PROVIDER) return `${provider}.${kind}`;

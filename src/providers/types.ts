@@ -34,6 +34,9 @@ export interface EventRef {
   /** Stable id of this event, derived only from what is proven: equal for a redelivery (or a
    *  replay with unsigned fields added), different for distinct events. The webhook-id. */
   readonly eventId: string;
+  /** The forwarded type, where the scheme names it apart from the status (names.ts, typeOf); absent or
+   *  null: provider.kind.status. */
+  readonly type?: string | null;
 }
 
 /** An event a signature proved, as the edge hands it to its object's ledger. */

@@ -9,7 +9,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { AppEnv } from "../../env";
-import { hmacKeyFromText, hmacSha256, secretMatches, timingSafeEqualText, toBase64Url } from "../../lib/hmac";
+import { hmacKeyFromText, hmacSign, secretMatches, timingSafeEqualText, toBase64Url } from "../../lib/hmac";
 import { clock } from "../../lib/clock";
 import { HOUR_MS, SECOND_MS } from "../../lib/time";
 
@@ -62,7 +62,7 @@ export async function sessionOf(c: Context<AppEnv>, token: string): Promise<Sess
 
 /** The CSRF token of a session's forms. */
 export async function csrfToken(session: Session, token: string): Promise<string> {
-  return toBase64Url(await hmacSha256(await hmacKeyFromText(signingSecret(token)), `csrf:${session.nonce}`));
+  return toBase64Url(await hmacSign(await hmacKeyFromText(signingSecret(token)), `csrf:${session.nonce}`));
 }
 
 export async function csrfMatches(session: Session, token: string, offered: unknown): Promise<boolean> {

@@ -10,15 +10,8 @@ import type { PortOneConfig } from "../../config";
 import { sign } from "hono/jwt";
 import { isRecord } from "../../lib/named-json";
 import { fetchBounded, jsonOf, type OutboundAnswer, type OutboundLimits } from "../../lib/outbound";
-import { err, errorText, ok, type Result } from "../../lib/result";
-
-export type LookupFailure =
-  | { readonly kind: "auth"; readonly reason: string }
-  | { readonly kind: "not_found"; readonly reason: string }
-  | { readonly kind: "unavailable"; readonly reason: string }
-  | { readonly kind: "unreadable"; readonly reason: string };
-
-export type Lookup<T> = Result<T, LookupFailure>;
+import { err, errorText, ok } from "../../lib/result";
+import type { Lookup } from "../lookup";
 
 export type Json = Record<string, unknown>;
 

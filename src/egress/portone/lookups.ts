@@ -7,9 +7,8 @@
 import type { PortOneConfig } from "../../config";
 import { isRecord } from "../../lib/named-json";
 import { err, ok, type Result } from "../../lib/result";
-import { call, field, type Json, type Lookup, type LookupFailure } from "./client";
-
-export type { Lookup, LookupFailure } from "./client";
+import type { Lookup, LookupFailure } from "../lookup";
+import { call, field, type Json } from "./client";
 
 const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 

@@ -2,7 +2,7 @@
 // checks. Used by the tests' fixtures and by tools that send sample webhooks; the Worker itself
 // never signs PortOne payloads.
 
-import { hmacKeyFromText, hmacSha256, toBase64 } from "../../lib/hmac";
+import { hmacKeyFromText, hmacSign, toBase64 } from "../../lib/hmac";
 import type { PortOneKind } from "./kinds";
 import { canonicalMessage } from "./verify";
 
@@ -13,7 +13,7 @@ export async function signPortOne(
 ): Promise<string> {
   const canonical = canonicalMessage(payload, kind);
   if (!canonical.ok) throw new TypeError(`cannot sign: ${canonical.error.detail}`);
-  return toBase64(await hmacSha256(await hmacKeyFromText(secret), canonical.value));
+  return toBase64(await hmacSign(await hmacKeyFromText(secret), canonical.value));
 }
 
 /** The payload with a fresh signature_hash. */

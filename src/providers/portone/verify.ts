@@ -5,7 +5,7 @@
 // event's identity covers only the signed fields (signed-content.ts), so a replay is a duplicate,
 // and the ledger's "never move a finished object backwards" rule makes a late one harmless.
 
-import { anyMatch, hmacSha256, timingSafeEqualText, toBase64 } from "../../lib/hmac";
+import { anyMatch, hmacSign, timingSafeEqualText, toBase64 } from "../../lib/hmac";
 import { parseJsonObject } from "../json-scan";
 import { ok, type Result } from "../../lib/result";
 import { positionOf, reject, type Rejection, type VerifyResult } from "../types";
@@ -122,5 +122,5 @@ function describe(value: unknown): string {
 /** Every key is tried, each in constant time, so a rotation can overlap old and new secrets. */
 async function anyKeyMatches(keys: readonly CryptoKey[], message: string, signature: string): Promise<boolean> {
   if (signature.length !== SIGNATURE_LENGTH) return false;
-  return anyMatch(keys, async (key) => timingSafeEqualText(toBase64(await hmacSha256(key, message)), signature));
+  return anyMatch(keys, async (key) => timingSafeEqualText(toBase64(await hmacSign(key, message)), signature));
 }

@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { SIGNED_KINDS } from "../portone/kinds.ts";
 import { SCHEME_NAMES, type SchemeName } from "../names";
+import { FPX_SIGNED_FIELDS } from "../schemes/fpx.ts";
 
 const ISO_TIME = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$";
 const text = Type.String({ pattern: "^.+$" });
@@ -118,20 +119,45 @@ const SCHEME_DATA: Readonly<Record<SchemeName, TSchema>> = {
   "coinbase-commerce": objectWith({ event: objectWith({ id: text, type: text, data: objectWith({ code: text }) }) }),
   xendit: anyObject,
   "portone-v2": objectWith({ type: text, data: anyObject }),
+  pulse2pay: anyObject,
+  omise: objectWith({ id: text, key: text, data: objectWith({ id: text, status: text }) }),
+  paymongo: objectWith({
+    data: objectWith({ id: text, attributes: objectWith({ type: text, data: objectWith({ id: text }) }) }),
+  }),
+  cashfree: objectWith({ type: text, data: objectWith({ order: objectWith({ order_id: text }) }) }),
+  paystack: objectWith({ event: text, data: objectWith({ reference: text, status: text }) }),
+  "2c2p": objectWith({ invoiceNo: text, respCode: text }),
+  fpx: Type.Object(Object.fromEntries(FPX_SIGNED_FIELDS.map((f) => [f, Type.String()])), {
+    additionalProperties: false,
+    description: "The 21 fields fpx_checkSum signs (a missing one as an empty string).",
+  }),
+  midtrans: objectWith({ order_id: text, transaction_id: text, transaction_status: text }),
+  "payment-options": objectWith({
+    success: Type.Boolean(),
+    transaction_type: text,
+    transaction_details: objectWith({ id: text }),
+  }),
 };
+
+/** The schemes whose events are their provider API's answers, never the notification itself. */
+const API_CONFIRMED: readonly SchemeName[] = ["midtrans", "payment-options"];
 
 const escaped = (name: string) => name.replace(/\./g, "\\.");
 
 function schemeDef(scheme: SchemeName) {
+  const api = API_CONFIRMED.includes(scheme);
+  const what = api
+    ? `A ${scheme} transaction's status as its provider's API answered it (the notification was only a hint); data is the API's answer, card numbers masked.`
+    : `A ${scheme} webhook verified by the provider's own rule; data is the whole verified body${scheme === "adyen" ? " (for Adyen: the signed item fields; the rest of the item is unverified)" : scheme === "fpx" ? " (for FPX: the 21 signed fields; the other fields are unverified)" : scheme === "2c2p" ? " (for 2C2P: the JWT's claims)" : ""}.`;
   return envelope({
     provider: Type.Literal(scheme),
     kind: Type.String({ pattern: "^[a-z0-9_.-]{1,64}$" }),
     type: `^${escaped(scheme)}\\..+$`,
-    source: webhook,
+    source: api ? Type.Literal("api") : webhook,
     data: SCHEME_DATA[scheme],
-    unverified: scheme === "adyen",
+    unverified: scheme === "adyen" || scheme === "fpx",
     sourceName: true,
-    description: `A ${scheme} webhook verified by the provider's own rule; data is the whole verified body${scheme === "adyen" ? " (for Adyen: the signed item fields; the rest of the item is unverified)" : ""}.`,
+    description: what,
   });
 }
 

@@ -40,6 +40,9 @@ export const adyen: Scheme = {
   toleranceSeconds: null,
   batch: true,
   answer: "[accepted]",
+  config: {
+    secret: { valid: (s) => adyenKeyBytes(s) !== null, what: "the HMAC key in hex, as Adyen's Customer Area shows it" },
+  },
   async verify(input) {
     const parsed = parseJsonObject(input.raw);
     if (!parsed.ok) return parsed;

@@ -28,6 +28,12 @@ const keyOf = (secret: string): Promise<CryptoKey> =>
 export const portOneV2: Scheme = {
   name: "portone-v2",
   toleranceSeconds: 300,
+  config: {
+    secret: {
+      valid: (s) => portOneV2SecretBytes(s) !== null,
+      what: "PortOne V2's webhook secret, base64 with or without whsec_",
+    },
+  },
   async verify(input) {
     const keys = await Promise.all(input.secrets.map(keyOf));
     const proven = await verifyStandardHeaders(input.headers, input.raw, keys, input.toleranceSeconds, input.nowMs);

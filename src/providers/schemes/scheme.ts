@@ -3,11 +3,13 @@
 // object, kind and status. schemes/index.ts turns items into the gateway's events; the modules
 // beside this one each hold one provider's rules, with the rule's source cited in their header.
 
-import { anyMatch, hmacKey, hmacSha256, timingSafeEqualText, toBase64, toHex } from "../../lib/hmac";
+import { anyMatch, hmacKey, hmacSign, timingSafeEqualText, toBase64, toHex, type HmacHash } from "../../lib/hmac";
 import { ok, type Result } from "../../lib/result";
+import type { CertificateKey } from "../../lib/x509";
 import { parseJsonObject } from "../json-scan";
-import { reject, type Rejection } from "../types";
+import { reject, type Lifecycle, type Rejection } from "../types";
 import type { SchemeName } from "../names";
+import type { ConfirmerName } from "../proven";
 
 export interface SchemeInput {
   readonly raw: string;
@@ -19,7 +21,25 @@ export interface SchemeInput {
   readonly nowMs: number;
   /** The URL the provider signs (Square): the source's notificationUrl, else the request's URL. */
   readonly url: string;
+  /** The source's options for its scheme (config.ts of each scheme says which it takes). */
+  readonly options: SchemeOptions;
+  /** The route's segment after the source (Payment Options' token in its webhook_url), or null. */
+  readonly pathToken: string | null;
 }
+
+/** What a source may configure beyond its secrets, each for the schemes that take it. */
+export interface SchemeOptions {
+  /** PayMongo: which signature of the header is compared (`li` live, `te` test). */
+  readonly mode: "live" | "test";
+  /** FPX: the provider's X.509 certificates (two while it renews yearly). */
+  readonly certificates: readonly CertificateKey[];
+  /** An API-confirmed scheme: the provider's API (Midtrans's has a default; Payment Options names each merchant's). */
+  readonly apiBaseUrl: string | null;
+  /** Payment Options: the key of its transaction-status API. */
+  readonly apiKey: string | null;
+}
+
+export type SchemeOption = "mode" | "certificates" | "apiBaseUrl" | "apiKey";
 
 /** One event a signature proved. */
 export interface SchemeItem {
@@ -34,6 +54,11 @@ export interface SchemeItem {
   readonly data: Record<string, unknown>;
   /** What no signature covers (Adyen's unsigned item fields); null when there is none. */
   readonly unverified: Record<string, unknown> | null;
+  /** The forwarded type, where the scheme names it apart from the status (Pulse2Pay's `event`). */
+  readonly type?: string;
+  /** The item proves only a hint: the provider's API is asked about `subject`, and only its answer is
+   *  forwarded (Midtrans, Payment Options). `claimed`: the status the hint claims, if any. */
+  readonly confirm?: { readonly by: ConfirmerName; readonly subject: string; readonly claimed: string | null };
 }
 
 export type SchemeResult = Result<readonly SchemeItem[], Rejection>;
@@ -48,10 +73,45 @@ export interface Scheme {
   /** The text the provider expects once every item is stored (Adyen's `[accepted]`); without one the
    *  answer is the gateway's JSON. */
   readonly answer?: string;
+  /** The statuses' order and finals, when the provider documents them (a source may set its own). */
+  readonly lifecycle?: Lifecycle;
+  /** What a source of this scheme configures beyond the defaults. */
+  readonly config?: SchemeConfig;
   verify(input: SchemeInput): Promise<SchemeResult>;
 }
 
+/** A scheme's configuration rules, checked once when WEBHOOK_SOURCES is read (sources/parse.ts). */
+export interface SchemeConfig {
+  /** What each secret must be, where the provider gives it a form; "none" when the scheme takes no secret. */
+  readonly secret?: { readonly valid: (secret: string) => boolean; readonly what: string } | "none";
+  /** The options it takes (SchemeOptions), and which of them must be set. */
+  readonly options?: readonly SchemeOption[];
+  readonly required?: readonly SchemeOption[];
+  /** Its route ends with a token after the source's name (POST /webhooks/<scheme>/<source>/<token>). */
+  readonly pathToken?: true;
+}
+
 const utf8 = new TextEncoder();
+
+/** The HMAC key of a secret used as text (its UTF-8 bytes), SHA-256 unless `hash` says otherwise. */
+export const textKey =
+  (hash: HmacHash = "SHA-256") =>
+  (secret: string): Promise<CryptoKey> =>
+    hmacKey(`scheme:${secret}`, () => utf8.encode(secret), hash);
+
+/** The HMAC-SHA256 key of a secret given as base64 of its bytes (Omise). */
+export const base64Key = (secret: string): Promise<CryptoKey> =>
+  hmacKey(`base64:${secret}`, () => base64Bytes(secret) ?? new Uint8Array(32));
+
+/** The bytes of standard base64, or null when it is not. */
+export function base64Bytes(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text.trim())) return null;
+  try {
+    return Uint8Array.from(atob(text.trim()), (c) => c.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
 
 /** Whether any secret's hex (or base64) MAC of `message` equals one of `offered`, compared in constant time. */
 export async function anySecretSigns(
@@ -59,10 +119,10 @@ export async function anySecretSigns(
   message: string,
   offered: readonly string[],
   encoding: "hex" | "base64",
-  key: (secret: string) => Promise<CryptoKey> = (s) => hmacKey(`scheme:${s}`, () => utf8.encode(s)),
+  key: (secret: string) => Promise<CryptoKey> = textKey(),
 ): Promise<boolean> {
   return anyMatch(secrets, async (secret) => {
-    const mac = await hmacSha256(await key(secret), message);
+    const mac = await hmacSign(await key(secret), message);
     const expected = encoding === "hex" ? toHex(mac) : toBase64(mac);
     return anyMatch(offered, (candidate) => timingSafeEqualText(expected, candidate));
   });
@@ -80,24 +140,35 @@ export function wholeBodyItem(raw: string, read: (body: Record<string, unknown>)
   return ok([{ ...read(body), data: body, unverified: null }]);
 }
 
-/** How a scheme's SDK compares a signed timestamp (seconds) with the clock: `future` also refuses one
- *  as far ahead; `milliseconds` compares the clock's milliseconds with the end of the window (Paddle:
- *  5.9 s old is stale) instead of whole seconds (Stripe, Standard Webhooks: floor(now / 1000) - t). */
+/** How a scheme's SDK compares a signed timestamp with the clock: `future` also refuses one as far
+ *  ahead; `milliseconds` compares the clock's milliseconds with the end of the window (Paddle: 5.9 s
+ *  old is stale) instead of whole seconds (Stripe, Standard Webhooks: floor(now / 1000) - t); `unit`
+ *  "ms" reads a timestamp sent in milliseconds (Pulse2Pay, Cashfree), compared in milliseconds. */
 export interface TimestampRule {
   readonly future: boolean;
   readonly milliseconds?: boolean;
+  readonly unit?: "s" | "ms";
 }
 
-/** A rejection when `timestamp` (seconds) lies outside the tolerance, compared as `rule` says. */
+/** A rejection when `timestamp` (in `rule.unit`, seconds by default) lies outside the tolerance. */
 export function staleness(timestamp: number, input: SchemeInput, rule: TimestampRule): Result<never, Rejection> | null {
   const tolerance = input.toleranceSeconds;
   if (tolerance === null) return reject("stale_timestamp", "no replay window is configured for a signed timestamp");
-  const ageMs = rule.milliseconds
-    ? input.nowMs - timestamp * 1000
-    : (Math.floor(input.nowMs / 1000) - timestamp) * 1000;
+  const ageMs =
+    rule.unit === "ms"
+      ? input.nowMs - timestamp
+      : rule.milliseconds
+        ? input.nowMs - timestamp * 1000
+        : (Math.floor(input.nowMs / 1000) - timestamp) * 1000;
   if (ageMs > tolerance * 1000 || (rule.future && -ageMs > tolerance * 1000))
     return reject("stale_timestamp", `timestamp ${timestamp} is ${ageMs / 1000} s from now (tolerance ${tolerance} s)`);
   return null;
+}
+
+/** A signed timestamp header's value (digits only: seconds, or milliseconds where the unit says so). */
+export function timestampOf(value: string | null, unit: "s" | "ms" = "s"): number | null {
+  const text = value?.trim() ?? "";
+  return new RegExp(`^\\d{1,${unit === "ms" ? 15 : 12}}$`).test(text) ? Number(text) : null;
 }
 
 /** The value at a dot path as a record; null when absent or not an object. */

@@ -7,7 +7,7 @@
 // without a timestamp field has no replay window, so a captured request can be replayed any time;
 // deduplication (the event id is a hash of the body) is then what makes a replay harmless.
 
-import { anyMatch, hmacKey, hmacSha256, timingSafeEqualBytes } from "../../lib/hmac";
+import { anyMatch, hmacKey, hmacSign, timingSafeEqualBytes } from "../../lib/hmac";
 import { eventIdOf } from "../event-id";
 import { reject, type VerifyResult } from "../types";
 import type { HmacSource } from "./parse";
@@ -35,7 +35,7 @@ export async function verifyHmacHeader(
   const expected = decodeSignature(given.trim(), source);
   if (expected === null) return reject("bad_signature", `${source.signatureHeader} is not ${source.encoding}`);
   const signs = async (secret: string): Promise<boolean> => {
-    const mac = await hmacSha256(await hmacKey(`src:${source.name}:${secret}`, () => utf8.encode(secret)), message);
+    const mac = await hmacSign(await hmacKey(`src:${source.name}:${secret}`, () => utf8.encode(secret)), message);
     return timingSafeEqualBytes(mac, expected);
   };
   if (!(await anyMatch(source.secrets, signs)))

@@ -11,8 +11,10 @@ import { MIN_SECRET_BYTES, parseStandardSecret } from "../../lib/standard-webhoo
 import type { Lifecycle } from "../types";
 import { isSchemeName, SCHEME_NAMES, type SchemeName } from "../names";
 import { SCHEMES, type SchemeOverrides } from "../schemes";
-import { adyenKeyBytes } from "../schemes/adyen";
-import { portOneV2SecretBytes } from "../schemes/portone-v2";
+import { MIDTRANS_API } from "../schemes/midtrans";
+import type { SchemeConfig, SchemeOptions } from "../schemes/scheme";
+import { outboundUrl } from "../../lib/outbound";
+import { parseCertificate } from "../../lib/x509";
 
 interface SourceBase {
   readonly name: string;
@@ -58,6 +60,8 @@ export interface SchemeSource {
   readonly toleranceSeconds: number | null;
   /** Square: the notification URL exactly as registered (signed with the body). */
   readonly notificationUrl: string | null;
+  /** What the scheme takes beyond its secrets (PayMongo's mode, FPX's certificates, an API's URL and key). */
+  readonly options: SchemeOptions;
   readonly overrides: SchemeOverrides;
 }
 
@@ -108,14 +112,9 @@ function parseSource(name: string, value: unknown): Parsed<Source> {
 }
 
 function parseSchemeSource(name: string, scheme: SchemeName, v: Record<string, unknown>): Parsed<SchemeSource> {
-  // The provider chooses the secret's form: any non-empty one, checked further where it has a form.
-  const listed = secretList(v, (secret) => secret.trim() !== "", "non-empty string");
-  if (!listed.ok) return listed;
-  const secrets = listed.value;
-  if (scheme === "adyen" && !secrets.every((s) => adyenKeyBytes(s) !== null))
-    return err("secret: the HMAC key in hex, as Adyen's Customer Area shows it");
-  if (scheme === "portone-v2" && !secrets.every((s) => portOneV2SecretBytes(s) !== null))
-    return err("secret: PortOne V2's webhook secret, base64 with or without whsec_");
+  const rules = SCHEMES[scheme].config ?? {};
+  const secrets = schemeSecrets(v, rules.secret);
+  if (!secrets.ok) return secrets;
   for (const field of ["objectRef", "status"] as const) {
     const path = v[field];
     if (path !== undefined && (typeof path !== "string" || !PATH.test(path)))
@@ -128,20 +127,72 @@ function parseSchemeSource(name: string, scheme: SchemeName, v: Record<string, u
   if (!tolerance.ok) return tolerance;
   const url = v.notificationUrl ?? null;
   if (url !== null && (typeof url !== "string" || !URL.canParse(url))) return err("notificationUrl: an absolute URL");
-  const lifecycle = parseLifecycle(v.lifecycle);
+  const options = parseOptions(scheme, v);
+  if (!options.ok) return options;
+  const lifecycle =
+    v.lifecycle === undefined && SCHEMES[scheme].lifecycle
+      ? ok(SCHEMES[scheme].lifecycle)
+      : parseLifecycle(v.lifecycle);
   if (!lifecycle.ok) return lifecycle;
   return ok({
     name,
     scheme,
-    secrets,
+    secrets: secrets.value,
     toleranceSeconds: tolerance.value,
     notificationUrl: url,
+    options: options.value,
     overrides: {
       objectRef: typeof v.objectRef === "string" ? v.objectRef : null,
       status: typeof v.status === "string" ? v.status : null,
       kind,
       lifecycle: lifecycle.value,
     },
+  });
+}
+
+/** A provider scheme's secrets: any non-empty ones, of the form the scheme gives them where it has one;
+ *  none for a scheme that takes no secret (FPX proves with a certificate). */
+function schemeSecrets(v: Record<string, unknown>, rule: SchemeConfig["secret"]): Parsed<string[]> {
+  if (rule === "none") {
+    return v.secret === undefined && v.secrets === undefined ? ok([]) : err("secret: this scheme takes none");
+  }
+  if (rule === undefined) return secretList(v, (secret) => secret.trim() !== "", "non-empty string");
+  return secretList(v, (secret) => secret.trim() !== "" && rule.valid(secret), rule.what);
+}
+
+/** The options the scheme takes (refusing any it does not), each checked, the required ones present. */
+function parseOptions(scheme: SchemeName, v: Record<string, unknown>): Parsed<SchemeOptions> {
+  const { options: takes = [], required = [] } = SCHEMES[scheme].config ?? {};
+  const given = (["mode", "certificates", "apiBaseUrl", "apiKey"] as const).filter(
+    (o) => v[o] !== undefined || (o === "certificates" && v.certificate !== undefined),
+  );
+  const foreign = given.find((o) => !takes.includes(o));
+  if (foreign !== undefined) return err(`${foreign}: the ${scheme} scheme takes no ${foreign}`);
+  const missing = required.find((o) => !given.includes(o));
+  if (missing !== undefined)
+    return err(`${missing === "certificates" ? "certificate" : missing}: required for ${scheme}`);
+  const mode = v.mode ?? "live";
+  if (mode !== "live" && mode !== "test") return err('mode: "live" (the default) or "test"');
+  const pems = v.certificates ?? (v.certificate === undefined ? [] : [v.certificate]);
+  const certificates = Array.isArray(pems)
+    ? pems.map((p) => (typeof p === "string" ? parseCertificate(p) : null))
+    : [null];
+  if (certificates.includes(null)) return err("certificate (or certificates): PEM X.509 certificates");
+  const apiBaseUrl =
+    v.apiBaseUrl === undefined
+      ? scheme === "midtrans"
+        ? MIDTRANS_API
+        : null
+      : outboundUrl(typeof v.apiBaseUrl === "string" ? v.apiBaseUrl : undefined);
+  if (v.apiBaseUrl !== undefined && apiBaseUrl === null)
+    return err("apiBaseUrl: an absolute https URL (http only to a loopback host)");
+  const apiKey = v.apiKey ?? null;
+  if (apiKey !== null && (typeof apiKey !== "string" || apiKey.trim() === "")) return err("apiKey: a non-empty string");
+  return ok({
+    mode,
+    certificates: certificates.filter((c) => c !== null),
+    apiBaseUrl: apiBaseUrl?.replace(/\/+$/, "") ?? null,
+    apiKey,
   });
 }
 
