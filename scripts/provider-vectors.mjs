@@ -19,6 +19,12 @@ import { Paddle, Environment } from "@paddle/paddle-node-sdk";
 import { WebhooksHelper } from "square";
 import coinbase from "coinbase-commerce-node";
 import { Webhook as PortOneWebhook } from "@portone/server-sdk";
+import { existsSync, readFileSync } from "node:fs";
+import { fpxKeys, seaSources, seaTraps, seaVectors, STAND_IN } from "./provider-vectors-sea.mjs";
+
+const FIXTURE = new URL("../fixtures/provider-vectors.json", import.meta.url);
+/** FPX's test key and certificates, kept in the fixture once made (provider-vectors-sea.mjs). */
+const FPX = await fpxKeys(existsSync(FIXTURE) ? JSON.parse(readFileSync(FIXTURE, "utf8")).fpx : undefined);
 
 /** Test secrets only: each scheme's source in WEBHOOK_SOURCES. */
 export const SOURCES = {
@@ -34,6 +40,7 @@ export const SOURCES = {
   crypto: { scheme: "coinbase-commerce", secret: "cc-shared-secret-0123456789" },
   id: { scheme: "xendit", secret: "xnd_callback_token_0123456789abcdefghijklmnop" },
   kr: { scheme: "portone-v2", secret: `whsec_${Buffer.from("portone-v2-webhook-secret-012345").toString("base64")}` },
+  ...seaSources(FPX),
 };
 
 const hex = (secret, message) => createHmac("sha256", secret).update(message, "utf8").digest("hex");
@@ -289,34 +296,53 @@ export function oneByteChanged(body) {
   return body.slice(0, at) + c + body.slice(at + 1);
 }
 
+/** Tells the provider stand-in (npm run provider-stand-in) what its status APIs answer for the hints
+ *  about to be posted; without it running, those hints wait unconfirmed (and are retried). */
+async function teachStandIn(all) {
+  const answers = Object.fromEntries(all.filter((v) => v.api).map((v) => [v.api.path, v.api.answer]));
+  try {
+    await fetch(`${STAND_IN}/__answers`, { method: "PUT", body: JSON.stringify(answers) });
+  } catch {
+    console.log(`No provider stand-in at ${STAND_IN} (npm run provider-stand-in): the hints will wait unconfirmed.`);
+  }
+}
+
 async function tryAgainst(base) {
   const post = (v, body) =>
-    fetch(`${base}/webhooks/${v.scheme}/${v.source}`, {
+    fetch(`${base}/webhooks/${v.scheme}/${v.source}${v.token ? `/${v.token}` : ""}`, {
       method: "POST",
       headers: { "content-type": "application/json", ...v.headers },
       body,
     });
-  for (const v of await vectors()) {
+  const now = Math.floor(Date.now() / 1000);
+  const all = [...(await vectors(now)), ...(await seaVectors(now, SOURCES, FPX))];
+  await teachStandIn(all);
+  for (const v of all) {
     const first = await post(v, v.body);
     const replay = await post(v, v.body);
-    // Xendit's token proves the sender, not the body: its one-byte change is in the token.
+    // Xendit's token proves the sender, not the body: its one-byte change is in the token (Payment
+    // Options' in its URL).
     const changed =
-      v.scheme === "xendit"
-        ? await post(
-            {
-              ...v,
-              headers: {
-                ...v.headers,
-                "x-callback-token": oneByteChanged(`"":"${v.headers["x-callback-token"]}"`).slice(4, -1),
-              },
-            },
-            v.body,
-          )
-        : await post(v, oneByteChanged(v.body));
+      v.scheme === "payment-options"
+        ? await post({ ...v, token: `${v.token.slice(0, -1)}x` }, v.body)
+        : v.scheme === "fpx"
+          ? await post(v, v.body.replace("fpx_txnAmount=100.00", "fpx_txnAmount=900.00"))
+          : v.scheme === "xendit"
+            ? await post(
+                {
+                  ...v,
+                  headers: {
+                    ...v.headers,
+                    "x-callback-token": oneByteChanged(`"":"${v.headers["x-callback-token"]}"`).slice(4, -1),
+                  },
+                },
+                v.body,
+              )
+            : await post(v, oneByteChanged(v.body));
     const text = async (r) => `${r.status} ${(await r.text()).slice(0, 60)}`;
     console.log(
       [
-        `${v.scheme}/${v.source}`,
+        `${v.scheme}/${v.source}${v.api ? " (a hint: forwarded once the API stand-in confirms it)" : ""}`,
         `genuine: ${await text(first)}`,
         `replay: ${await text(replay)}`,
         `one byte: ${await text(changed)}`,
@@ -331,7 +357,15 @@ if (values.sources) console.log(JSON.stringify(SOURCES));
 else if (values.post) await tryAgainst(values.post.replace(/\/$/, ""));
 else {
   const signedAt = Math.floor(Date.now() / 1000);
-  const file = new URL("../fixtures/provider-vectors.json", import.meta.url);
-  writeFileSync(file, `${JSON.stringify({ signedAt, sources: SOURCES, vectors: await vectors(signedAt) }, null, 2)}\n`);
-  console.log(`wrote ${file.pathname}: ${SOURCES ? Object.keys(SOURCES).length : 0} schemes, signed at ${signedAt}`);
+  const fixture = {
+    signedAt,
+    sources: SOURCES,
+    vectors: await vectors(signedAt),
+    seaVectors: await seaVectors(signedAt, SOURCES, FPX),
+    traps: await seaTraps(signedAt, SOURCES, FPX),
+    // A test key and self-signed certificates made for these vectors only: no deployment's secret.
+    fpx: FPX,
+  };
+  writeFileSync(FIXTURE, `${JSON.stringify(fixture, null, 2)}\n`);
+  console.log(`wrote ${FIXTURE.pathname}: ${Object.keys(SOURCES).length} sources, signed at ${signedAt}`);
 }

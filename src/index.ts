@@ -40,7 +40,7 @@ app.use("/webhooks/*", requireConfig());
 // Every webhook route has one shape: the configuration checked (require-config.ts), then the route
 // resolved, its bounded body read and proven by the route's verifier (verify.ts), and what it proved
 // recorded by one handler (record.ts).
-app.post("/webhooks/:provider/:name", verifyWebhook(), recordProven);
+app.post("/webhooks/:provider/:name/:token?", verifyWebhook(), recordProven);
 app.all("/webhooks/*", (c) =>
   c.req.method === "POST"
     ? notFound(c)

@@ -28,7 +28,7 @@ export interface Envelope {
   status: string;
   previous_status: string | null;
   received_at: string;
-  source: "webhook" | "reconciliation";
+  source: "webhook" | "reconciliation" | "api";
   data: Record<string, unknown>;
   unverified?: Record<string, unknown>;
 }
@@ -91,6 +91,17 @@ export const portoneApi = {
   },
 };
 
+/** Midtrans's and Payment Options' status APIs, where the vectors' sources point them
+ *  (scripts/provider-vectors-sea.mjs: /midtrans/… and /payment-options/…). */
+export const PROVIDER_APIS = "http://127.0.0.1:9101";
+export const providerApis = {
+  requests: [] as Received[],
+  handler: noRoute,
+  answer(handler: Handler): void {
+    this.handler = handler;
+  },
+};
+
 /**
  * The injected clock for tests. It starts a year ahead of real time, so every alarm the ledger
  * sets (at injected times) lies in the real future and never fires by itself: tests fire alarms
@@ -130,6 +141,8 @@ export function installStandIns(): void {
   origin.handler = accept;
   portoneApi.requests.length = 0;
   portoneApi.handler = noRoute;
+  providerApis.requests.length = 0;
+  providerApis.handler = noRoute;
   accessTeam.handler = noRoute;
   alertReceivers.received.length = 0;
   alertReceivers.handler = accept;
@@ -156,6 +169,10 @@ export function installStandIns(): void {
     if (request.url.startsWith(PORTONE_API)) {
       portoneApi.requests.push(seen);
       return portoneApi.handler(request);
+    }
+    if (request.url.startsWith(`${PROVIDER_APIS}/`)) {
+      providerApis.requests.push(seen);
+      return providerApis.handler(request);
     }
     throw new TypeError(`test made an unexpected outbound request to ${request.url}`);
   };

@@ -2,17 +2,26 @@
 // The secrets published there: never a production value (examples.ts refuses them outside `npm run dev`).
 
 export const EXAMPLE_SECRETS: readonly string[] = [
+  "2c2p-merchant-secret-key-0123456789",
   "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056",
   "PORTONE_SECRET",
+  "SB-Mid-server-0123456789abcdefghij",
   "acme-local-secret-0123456789",
+  "b21pc2Utd2ViaG9vay1zZWNyZXQta2V5LTAxMjM0NTY=",
   "cc-shared-secret-0123456789",
+  "cfsk_ma_test_0123456789abcdefghij",
   "local-admin-token",
+  "p2p-webhook-secret-0123456789",
   "pdl_ntfset_01hv8x2ay4t2d7qq8xa6j6vxwe_0123456789abcdefgh",
+  "po-api-key-0123456789",
+  "po-webhook-token-0123456789abcdefghijklmn",
   "razorpay-webhook-secret-0123",
+  "sk_test_0123456789abcdefghijklmnopqrstuv",
   "sq-signature-key-0123456789",
   "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
   "whsec_c2hvcC1sb2NhbC1zZWNyZXQtMDEyMzQ1Njc4OQ==",
   "whsec_cG9ydG9uZS12Mi13ZWJob29rLXNlY3JldC0wMTIzNDU=",
   "whsec_test_0123456789abcdefghijklmnopqrstuv",
+  "whsk_test_0123456789abcdefghijklmn",
   "xnd_callback_token_0123456789abcdefghijklmnop",
 ];

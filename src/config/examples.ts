@@ -33,7 +33,7 @@ export function secretsOf(name: string, raw: string | undefined): string[] {
   return [raw.trim()];
 }
 
-/** Every string under a `secret` or `secrets` key of a JSON text (none when it is not JSON). */
+/** Every string under a `secret`, `secrets` or `apiKey` key of a JSON text (none when it is not JSON). */
 export function secretsInJson(raw: string): string[] {
   let value: unknown;
   try {
@@ -44,7 +44,7 @@ export function secretsInJson(raw: string): string[] {
   const found: string[] = [];
   const walk = (v: unknown, key: string | null): void => {
     if (typeof v === "string") {
-      if (key === "secret" || key === "secrets") found.push(v.trim());
+      if (key === "secret" || key === "secrets" || key === "apiKey") found.push(v.trim());
     } else if (Array.isArray(v)) for (const item of v) walk(item, key === "secrets" ? key : null);
     else if (v !== null && typeof v === "object")
       for (const [k, child] of Object.entries(v as Record<string, unknown>)) walk(child, k);

@@ -102,6 +102,7 @@ async function record(env: Env, event: VerifiedEvent, contentHash: string): Prom
       contentHash,
       receivedAt: new Date(clock.now()).toISOString(),
       ...(event.sourceName === undefined ? {} : { sourceName: event.sourceName }),
+      ...(event.type == null ? {} : { type: event.type }),
     });
   } catch (err) {
     outcome = { result: "not_stored", error: errorText(err) };

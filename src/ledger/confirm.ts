@@ -111,11 +111,7 @@ const SPEAKER: Readonly<Record<ConfirmerName, string>> = {
 
 /** Records the status the API gives for the subject, once per status, and settles the subject when
  *  that status is final and agrees with the hint (or the hint claimed a status the API has moved past). */
-function recordAnswer(
-  run: ConfirmRun,
-  due: DueConfirmation,
-  answer: Extract<Answer, { kind: "found" }>,
-): void {
+function recordAnswer(run: ConfirmRun, due: DueConfirmation, answer: Extract<Answer, { kind: "found" }>): void {
   const { status, final, record } = answer;
   const claimed = due.claimed;
   const settled = final && (claimed === null || same(claimed, status) || !run.confirmers.isFinal(due, claimed));

@@ -9,8 +9,8 @@
 
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { SIGNED_KINDS } from "../portone/kinds.ts";
-import { SCHEME_NAMES, type SchemeName } from "../names";
-import { FPX_SIGNED_FIELDS } from "../schemes/fpx.ts";
+import { SCHEME_NAMES, type SchemeName } from "../names.ts";
+import { FPX_SIGNED_FIELDS } from "../schemes/fpx-fields.ts";
 
 const ISO_TIME = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$";
 const text = Type.String({ pattern: "^.+$" });

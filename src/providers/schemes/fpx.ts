@@ -12,32 +12,8 @@ import { anyMatch } from "../../lib/hmac";
 import { ok } from "../../lib/result";
 import { rsaSha1Verifies } from "../../lib/x509";
 import { reject } from "../types";
+import { FPX_SIGNED_FIELDS } from "./fpx-fields";
 import { textOf, type Scheme } from "./scheme";
-
-/** The signed fields, in the order their values are joined. */
-export const FPX_SIGNED_FIELDS = [
-  "fpx_buyerBankBranch",
-  "fpx_buyerBankId",
-  "fpx_buyerIban",
-  "fpx_buyerId",
-  "fpx_buyerName",
-  "fpx_creditAuthCode",
-  "fpx_creditAuthNo",
-  "fpx_debitAuthCode",
-  "fpx_debitAuthNo",
-  "fpx_fpxTxnId",
-  "fpx_fpxTxnTime",
-  "fpx_makerName",
-  "fpx_msgToken",
-  "fpx_msgType",
-  "fpx_sellerExId",
-  "fpx_sellerExOrderNo",
-  "fpx_sellerId",
-  "fpx_sellerOrderNo",
-  "fpx_sellerTxnTime",
-  "fpx_txnAmount",
-  "fpx_txnCurrency",
-] as const;
 
 export const fpx: Scheme = {
   name: "fpx",

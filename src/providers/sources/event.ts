@@ -30,8 +30,9 @@ export function sourceEvent(raw: string, source: GenericSource, eventId: string)
   });
 }
 
-/** Whole seconds since the epoch, as the header carries them; null when malformed. */
-export function parseTimestamp(header: string | undefined): number | null {
-  if (header === undefined || !/^\d{1,12}$/.test(header.trim())) return null;
+/** Whole seconds (or milliseconds) since the epoch, as the header carries them; null when malformed. */
+export function parseTimestamp(header: string | undefined, unit: "s" | "ms" = "s"): number | null {
+  const digits = unit === "ms" ? /^\d{1,15}$/ : /^\d{1,12}$/;
+  if (header === undefined || !digits.test(header.trim())) return null;
   return Number(header.trim());
 }

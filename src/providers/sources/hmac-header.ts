@@ -1,6 +1,6 @@
-// A generic signed-header scheme of the kind many gateways use: an HMAC-SHA256 of
-// `<timestamp>.<raw body>` (or of the raw body) in a header, hex or base64. Pure: body, headers,
-// source and clock in; a typed result out.
+// A generic signed-header scheme of the kind many gateways use: an HMAC-SHA256 (or SHA-512, the source's
+// `algorithm`) of `<timestamp>.<raw body>` (or of the raw body) in a header, hex or base64, the timestamp
+// in seconds or milliseconds (`timestampUnit`). Pure: body, headers, source and clock in; a typed result out.
 // The replay window comes from a signed timestamp only: the timestamp header when it is part of
 // the signed message, or a field of the signed body (`timestampPath`, as in
 // {"event": "payment.confirmed", "timestamp": 1705320600, …}). Gives up: a body-only signature
@@ -15,6 +15,7 @@ import { scalarAt } from "../json-scan";
 import { parseTimestamp, sourceEvent } from "./event";
 
 const utf8 = new TextEncoder();
+const HASHES = { sha256: "SHA-256", sha512: "SHA-512" } as const;
 
 export async function verifyHmacHeader(
   raw: string,
@@ -27,7 +28,7 @@ export async function verifyHmacHeader(
     return reject("missing_signature", `${source.signatureHeader} header is missing`);
   let message = raw;
   if (source.message === "timestamp.body") {
-    const timestamp = parseTimestamp(headers.get(source.timestampHeader ?? "") ?? undefined);
+    const timestamp = parseTimestamp(headers.get(source.timestampHeader ?? "") ?? undefined, source.timestampUnit);
     const late = checkTimestamp(timestamp, source, nowMs, `${source.timestampHeader} header`);
     if (late) return late;
     message = `${timestamp}.${raw}`;
@@ -35,7 +36,8 @@ export async function verifyHmacHeader(
   const expected = decodeSignature(given.trim(), source);
   if (expected === null) return reject("bad_signature", `${source.signatureHeader} is not ${source.encoding}`);
   const signs = async (secret: string): Promise<boolean> => {
-    const mac = await hmacSign(await hmacKey(`src:${source.name}:${secret}`, () => utf8.encode(secret)), message);
+    const key = await hmacKey(`src:${source.name}:${secret}`, () => utf8.encode(secret), HASHES[source.algorithm]);
+    const mac = await hmacSign(key, message);
     return timingSafeEqualBytes(mac, expected);
   };
   if (!(await anyMatch(source.secrets, signs)))
@@ -43,7 +45,8 @@ export async function verifyHmacHeader(
   const verdict = sourceEvent(raw, source, await eventIdOf(source.name, source.kind, raw));
   if (!verdict.ok || source.timestampPath === null) return verdict;
   const stamp = scalarAt(verdict.value.data, source.timestampPath);
-  return checkTimestamp(parseTimestamp(stamp ?? undefined), source, nowMs, `${source.timestampPath} field`) ?? verdict;
+  const at = parseTimestamp(stamp ?? undefined, source.timestampUnit);
+  return checkTimestamp(at, source, nowMs, `${source.timestampPath} field`) ?? verdict;
 }
 
 /** A rejection when the signed timestamp is missing or outside the tolerance; null when it is fine. */
@@ -53,8 +56,10 @@ function checkTimestamp(
   nowMs: number,
   where: string,
 ): VerifyResult | null {
-  if (timestamp === null) return reject("missing_timestamp", `${where} is missing or not whole seconds`);
-  if (Math.abs(nowMs / 1000 - timestamp) > source.toleranceSeconds) {
+  const unit = source.timestampUnit === "ms" ? "milliseconds" : "whole seconds";
+  if (timestamp === null) return reject("missing_timestamp", `${where} is missing or not ${unit}`);
+  const ageMs = nowMs - (source.timestampUnit === "ms" ? timestamp : timestamp * 1000);
+  if (Math.abs(ageMs) > source.toleranceSeconds * 1000) {
     return reject("stale_timestamp", `timestamp ${timestamp} is more than ${source.toleranceSeconds} s from now`);
   }
   return null;

@@ -40,9 +40,13 @@ export interface HmacSource extends SourceBase {
   readonly message: "timestamp.body" | "body";
   /** The header carrying the signed timestamp; with `message` "timestamp.body" only. */
   readonly timestampHeader: string | null;
-  /** Dot path to a timestamp (whole seconds) inside the signed body; with `message` "body" only.
+  /** Dot path to a timestamp inside the signed body; with `message` "body" only.
    *  Without it a body-only signature has no replay window. */
   readonly timestampPath: string | null;
+  /** The timestamp's unit, in the header or at timestampPath: seconds (default) or milliseconds. */
+  readonly timestampUnit: "s" | "ms";
+  /** The HMAC's hash: SHA-256 (default) or SHA-512. */
+  readonly algorithm: "sha256" | "sha512";
 }
 
 export interface StandardSource extends SourceBase {
@@ -243,6 +247,10 @@ function parseHmac(base: SourceBase, v: Record<string, unknown>): Parsed<HmacSou
   const signaturePrefix = v.signaturePrefix ?? "";
   if (typeof signaturePrefix !== "string" || signaturePrefix.length > 16)
     return err('signaturePrefix: a short string such as "sha256="');
+  const timestampUnit = v.timestampUnit ?? "s";
+  if (timestampUnit !== "s" && timestampUnit !== "ms") return err('timestampUnit: "s" (the default) or "ms"');
+  const algorithm = v.algorithm ?? "sha256";
+  if (algorithm !== "sha256" && algorithm !== "sha512") return err('algorithm: "sha256" (the default) or "sha512"');
   return ok({
     ...base,
     scheme: "hmac",
@@ -253,6 +261,8 @@ function parseHmac(base: SourceBase, v: Record<string, unknown>): Parsed<HmacSou
     message,
     timestampHeader: timestampHeader === null ? null : timestampHeader.toLowerCase(),
     timestampPath,
+    timestampUnit,
+    algorithm,
   });
 }
 
