@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // A stand-in for the merchant's server, for trying the gateway locally: listens where
 // .dev.vars.example's MERCHANT_ORIGIN_URL points (http://127.0.0.1:9000/webhooks), verifies each
-// forwarded request with the standardwebhooks library, prints it, and answers 204 (or 500 with
-// --fail, to watch retries). Usage: npm run origin [-- --port 9000] [-- --fail]
+// forwarded request with the standardwebhooks library, checks its body against the published schema
+// (schemas/events.schema.json, with Ajv), prints it, and answers 204 (or 500 with --fail, to watch
+// retries). Usage: npm run origin [-- --port 9000] [-- --fail]
 import { readFileSync, existsSync } from "node:fs";
 import http from "node:http";
 import { parse } from "dotenv";
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
+import { Ajv2020 } from "ajv/dist/2020.js";
 
 const { values } = parseArgs({
   options: { port: { type: "string", default: "9000" }, fail: { type: "boolean", default: false } },
@@ -25,6 +27,14 @@ if (!secret) {
 }
 const webhook = new Webhook(secret);
 const seen = new Set();
+const schema = JSON.parse(readFileSync(new URL("../schemas/events.schema.json", import.meta.url), "utf8"));
+const valid = new Ajv2020({ allErrors: true }).compile(schema);
+/** " (schema: ok)", or what the published schema refuses in the body. */
+function schemaVerdict(event) {
+  if (valid(event)) return " schema=ok";
+  const first = valid.errors?.[0];
+  return ` SCHEMA-INVALID (${valid.errors?.length} errors; first: ${first?.instancePath} ${first?.message})`;
+}
 
 http
   .createServer((req, res) => {
@@ -46,7 +56,7 @@ http
       const repeat = seen.has(event.id) ? " (repeat: drop it)" : "";
       seen.add(event.id);
       console.log(
-        `${new Date().toISOString()} ${event.id} ${event.type} ${event.object_ref} previous=${event.previous_status} source=${event.source} data=${JSON.stringify(event.data)}${repeat}`,
+        `${new Date().toISOString()} ${event.id} ${event.type} ${event.object_ref} previous=${event.previous_status} source=${event.source}${schemaVerdict(event)} data=${JSON.stringify(event.data)}${repeat}`,
       );
       res.writeHead(204).end();
     });

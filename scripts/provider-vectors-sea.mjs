@@ -55,6 +55,8 @@ export function seaSources(fpx) {
     ng: { scheme: "paystack", secret: "sk_test_0123456789abcdefghijklmnopqrstuv" },
     sg: { scheme: "2c2p", secret: "2c2p-merchant-secret-key-0123456789" },
     my: { scheme: "fpx", certificate: fpx.certificate },
+    // FPX's certificate past its validity period: the trap that proves it proves nothing.
+    "my-expired": { scheme: "fpx", certificate: fpx.expired },
     idr: { scheme: "midtrans", secret: "SB-Mid-server-0123456789abcdefghij", apiBaseUrl: `${STAND_IN}/midtrans` },
     jp: {
       scheme: "payment-options",
@@ -384,8 +386,6 @@ export async function seaTraps(now, s, keys) {
       body: JSON.stringify({ payload: await jwtSign(claims, s.sg.secret, "HS512") }),
     }),
     trap(my, "the FPX fields signed in another order", "bad_signature", { body: fpxForm(values, keys.key, reordered) }),
-    trap(my, "a certificate past its validity period", "bad_signature", {
-      sources: { my: { scheme: "fpx", certificate: keys.expired } },
-    }),
+    trap(my, "a certificate past its validity period", "bad_signature", { source: "my-expired" }),
   ];
 }

@@ -12,6 +12,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
 import Stripe from "stripe";
 import Razorpay from "razorpay";
 import { hmacValidator as HmacValidator } from "@adyen/api-library";
@@ -307,39 +308,34 @@ async function teachStandIn(all) {
   }
 }
 
+/** The vector with one byte of what proves it changed: of the body where the signature covers it;
+ *  Xendit's token proves the sender, not the body (its change is in the token, Payment Options' in its
+ *  URL); Midtrans's signature covers three fields (one of them changed); FPX's form (its amount). */
+function tampered(v) {
+  if (v.scheme === "payment-options") return { ...v, token: `${v.token.slice(0, -1)}x` };
+  if (v.scheme === "midtrans")
+    return { ...v, body: v.body.replace(/"gross_amount":"(\d)/, (_m, d) => `"gross_amount":"${d === "9" ? 1 : 9}`) };
+  if (v.scheme === "fpx") return { ...v, body: v.body.replace("fpx_txnAmount=100.00", "fpx_txnAmount=900.00") };
+  if (v.scheme === "xendit") {
+    const token = oneByteChanged(`"":"${v.headers["x-callback-token"]}"`).slice(4, -1);
+    return { ...v, headers: { ...v.headers, "x-callback-token": token } };
+  }
+  return { ...v, body: oneByteChanged(v.body) };
+}
+
 async function tryAgainst(base) {
-  const post = (v, body) =>
+  const post = (v) =>
     fetch(`${base}/webhooks/${v.scheme}/${v.source}${v.token ? `/${v.token}` : ""}`, {
       method: "POST",
       headers: { "content-type": "application/json", ...v.headers },
-      body,
+      body: v.body,
     });
+  const text = async (r) => `${r.status} ${(await r.text()).slice(0, 60)}`;
   const now = Math.floor(Date.now() / 1000);
   const all = [...(await vectors(now)), ...(await seaVectors(now, SOURCES, FPX))];
   await teachStandIn(all);
   for (const v of all) {
-    const first = await post(v, v.body);
-    const replay = await post(v, v.body);
-    // Xendit's token proves the sender, not the body: its one-byte change is in the token (Payment
-    // Options' in its URL).
-    const changed =
-      v.scheme === "payment-options"
-        ? await post({ ...v, token: `${v.token.slice(0, -1)}x` }, v.body)
-        : v.scheme === "fpx"
-          ? await post(v, v.body.replace("fpx_txnAmount=100.00", "fpx_txnAmount=900.00"))
-          : v.scheme === "xendit"
-            ? await post(
-                {
-                  ...v,
-                  headers: {
-                    ...v.headers,
-                    "x-callback-token": oneByteChanged(`"":"${v.headers["x-callback-token"]}"`).slice(4, -1),
-                  },
-                },
-                v.body,
-              )
-            : await post(v, oneByteChanged(v.body));
-    const text = async (r) => `${r.status} ${(await r.text()).slice(0, 60)}`;
+    const [first, replay, changed] = [await post(v), await post(v), await post(tampered(v))];
     console.log(
       [
         `${v.scheme}/${v.source}${v.api ? " (a hint: forwarded once the API stand-in confirms it)" : ""}`,
@@ -350,12 +346,35 @@ async function tryAgainst(base) {
       ].join("\n  "),
     );
   }
+  for (const trap of await seaTraps(now, SOURCES, FPX))
+    console.log(
+      `trap ${trap.scheme}/${trap.source}, ${trap.why}: ${await text(await post(trap))} (expect 401 ${trap.reason})`,
+    );
 }
 
-const { values } = parseArgs({ options: { post: { type: "string" }, sources: { type: "boolean" } } });
-if (values.sources) console.log(JSON.stringify(SOURCES));
-else if (values.post) await tryAgainst(values.post.replace(/\/$/, ""));
-else {
+/** A genuine event of `scheme` signed now with its test source's secret (the stand-in taught its API's
+ *  answer for a hint), posted to the gateway at `base`: what `npm run simulate -- <scheme>` sends. */
+export async function simulateScheme(base, scheme) {
+  const now = Math.floor(Date.now() / 1000);
+  const all = [...(await vectors(now)), ...(await seaVectors(now, SOURCES, FPX))];
+  const v = all.find((x) => x.scheme === scheme);
+  if (v === undefined) throw new Error(`no sample of the scheme "${scheme}"`);
+  await teachStandIn([v]);
+  const url = `${base}/webhooks/${v.scheme}/${v.source}${v.token ? `/${v.token}` : ""}`;
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...v.headers },
+    body: v.body,
+  });
+  return {
+    url: url.replace(v.token ?? "\u0000", "…"),
+    vector: v,
+    status: response.status,
+    text: await response.text(),
+  };
+}
+
+async function writeFixture() {
   const signedAt = Math.floor(Date.now() / 1000);
   const fixture = {
     signedAt,
@@ -368,4 +387,11 @@ else {
   };
   writeFileSync(FIXTURE, `${JSON.stringify(fixture, null, 2)}\n`);
   console.log(`wrote ${FIXTURE.pathname}: ${Object.keys(SOURCES).length} sources, signed at ${signedAt}`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { post: { type: "string" }, sources: { type: "boolean" } } });
+  if (values.sources) console.log(JSON.stringify(SOURCES));
+  else if (values.post) await tryAgainst(values.post.replace(/\/$/, ""));
+  else await writeFixture();
 }

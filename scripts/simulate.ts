@@ -1,11 +1,15 @@
 // `npm run simulate -- <kind> <status> [options]`, like `stripe trigger`: builds a realistic PortOne
 // webhook from the spec's samples, signs it exactly as PortOne does (the gateway's own signer),
-// posts it to the gateway and prints the answer. See `npm run simulate -- --help`.
+// posts it to the gateway and prints the answer. `npm run simulate -- <scheme>` sends one genuine event
+// of another provider's scheme instead (scripts/provider-vectors.mjs signs it, as that provider would,
+// with .dev.vars.example's test source). See `npm run simulate -- --help`.
 import { parseArgs } from "node:util";
 import { devVar } from "./dev-vars";
 import { PAYMENT, PAYMENT_LINK, SUBSCRIPTION_LINK, type PortOneKind } from "../src/providers/portone/kinds";
 import { withSignature } from "../src/providers/portone/sign";
 import { paymentLinkSample, paymentSample, refundSample, subscriptionLinkSample } from "../fixtures/portone-samples";
+import { SCHEME_NAMES as SCHEMES } from "../src/providers/names";
+import type { Simulated } from "./provider-vectors.mjs";
 
 const KINDS: Record<
   string,
@@ -23,8 +27,11 @@ const KINDS: Record<
 
 const HELP = `Usage: npm run simulate -- <kind> <status> [options]
        npm run simulate -- <kind> --lifecycle [options]
+       npm run simulate -- <scheme> [--url URL]
 
-kinds: ${Object.keys(KINDS).join(", ")}
+kinds (PortOne): ${Object.keys(KINDS).join(", ")}
+schemes (signed with .dev.vars.example's test sources; Midtrans's and Payment Options' hints are confirmed
+  by \`npm run provider-stand-in\`, which this teaches the answer): ${SCHEMES.join(", ")}
   --url URL       gateway base URL (default http://127.0.0.1:8787, the local \`npm run dev\`)
   --ref REF       the object's reference (default: the spec sample's, so a second run is a duplicate)
   --amount N      the amount (payment, payment-link, refund)
@@ -68,6 +75,26 @@ async function send(url: string, body: Record<string, unknown>, secretSource: st
   if (response.status >= 400) process.exitCode = 1;
 }
 
+/** Sends one genuine event of a provider scheme (not PortOne's) and prints the answer. */
+async function simulateOne(base: string, scheme: string): Promise<void> {
+  let sent: Simulated;
+  try {
+    // Loaded only here: it brings every provider's SDK.
+    const { simulateScheme } = await import("./provider-vectors.mjs");
+    sent = await simulateScheme(base, scheme);
+  } catch (err) {
+    fail(`cannot send to ${base} (${err instanceof Error ? err.message : "unknown"}). Is \`npm run dev\` running?`);
+  }
+  const expected = sent.vector.expect.map((e) => `${e.type} ${e.object_ref}`).join(", ");
+  console.log(`POST ${sent.url}  ->  ${sent.status} ${sent.text}`);
+  console.log(`  expect at the origin: ${expected}${sent.vector.api ? " (once the provider's API confirms it)" : ""}`);
+  if (sent.status === 401)
+    console.error(
+      `  Refused: the gateway's WEBHOOK_SOURCES.${sent.vector.source} is not .dev.vars.example's test source.`,
+    );
+  if (sent.status >= 400) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -83,7 +110,9 @@ async function main(): Promise<void> {
   });
   if (values.help || positionals.length === 0) return void console.log(HELP);
   const [name = "", status] = positionals;
-  const spec = KINDS[name] ?? fail(`unknown kind "${name}"; use one of: ${Object.keys(KINDS).join(", ")}`);
+  if ((SCHEMES as readonly string[]).includes(name)) return simulateOne(values.url.replace(/\/+$/, ""), name);
+  const spec =
+    KINDS[name] ?? fail(`unknown kind "${name}"; use one of: ${[...Object.keys(KINDS), ...SCHEMES].join(", ")}`);
   if (!values.lifecycle && !status) fail(`give a status (for example ${spec.lifecycle.at(-1)}) or --lifecycle`);
   const amount = values.amount === undefined ? undefined : Number(values.amount);
   if (amount !== undefined && !Number.isFinite(amount)) fail(`--amount must be a number, not "${values.amount}"`);

@@ -7,7 +7,9 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { TOKEN } from "./admin-helpers";
 import { testEnv } from "./env";
-import { BASE, KINDS, deliver, eventFor, ledgerOf, uniqueRef } from "./helpers";
+import { refundSample } from "../fixtures/portone-samples";
+import { BASE, KINDS, deliver, eventFor, ledgerOf, post, uniqueRef } from "./helpers";
+import { portoneApi } from "./stand-ins";
 
 function request(path: string, init: RequestInit = {}, e: Env = env): Promise<Response> {
   return Promise.resolve(
@@ -110,6 +112,22 @@ describe("the console", () => {
     const after = await (await request(`${path}?done=redelivered`, { headers: { cookie } })).text();
     expect(after.match(/<li>/g)).toHaveLength(2);
     expect(after).toContain("Re-queued");
+  });
+
+  it("counts a hint awaiting its provider's API on the overview and shows it on its object's page", async () => {
+    const [paymentRef, refundId] = [uniqueRef("con-hint"), uniqueRef("rf")];
+    portoneApi.answer(() => Response.json({ refundDetails: [] }));
+    await post("/webhooks/portone/refund", { ...refundSample, payment_txn_ref: paymentRef, refund_id: refundId });
+    expect(await runDurableObjectAlarm(ledgerOf(KINDS.payment, paymentRef))).toBe(true);
+    const cookie = await login();
+    const overview = await (await request("/console", { headers: { cookie } })).text();
+    expect(overview).toContain("Hints awaiting a provider&#39;s API");
+    expect(overview).toMatch(/<b>[1-9]\d*<\/b>being confirmed/);
+    const href = `/console/objects/portone/payment/${paymentRef}`;
+    expect(overview).toContain(`href="${href}"`);
+    const page = await (await request(href, { headers: { cookie } })).text();
+    expect(page).toContain(`<code>${refundId}</code>`);
+    expect(page).toMatch(/<td>PortOne<\/td><td>SUCCESS<\/td><td><span class="state confirming">confirming<\/span>/);
   });
 
   it("shows each destination's state and breaker, and pauses and resumes one with a form", async () => {

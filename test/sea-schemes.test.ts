@@ -10,6 +10,8 @@ import worker from "../src/index";
 import { ledgerFor } from "../src/ledger/client";
 import { parseSources } from "../src/providers/sources/parse";
 import vectorFile from "../fixtures/provider-vectors.json";
+import { hintsAwaiting } from "../src/readmodel/overview";
+import { adminFetch } from "./admin-helpers";
 import { BASE, ledgerCount } from "./helpers";
 import { origin, providerApis, testClock, type Envelope } from "./stand-ins";
 import { testEnv } from "./env";
@@ -204,6 +206,36 @@ describe.each([["midtrans"], ["payment-options"]])("%s, confirmed with its statu
     expect(providerApis.requests).toHaveLength(2);
     expect(forwarded()).toHaveLength(1);
   });
+});
+
+describe("an unconfirmed hint", () => {
+  it.each([["midtrans"], ["payment-options"]])(
+    "%s: is visible on its object (admin API) and counted in the read model, until the API confirms it",
+    async (scheme) => {
+      const v = await fresh(byScheme(scheme));
+      const ref = v.expect[0]?.object_ref ?? "";
+      providerApis.answer(() => Response.json({}, { status: 404 }));
+      await post(v);
+      await alarm(v, 0);
+      const object = await adminFetch(`/objects/${v.source}/payment/${encodeURIComponent(ref)}`);
+      expect(object.status).toBe(200);
+      const report = await object.json<{ events: unknown[]; confirmations: Array<Record<string, unknown>> }>();
+      expect(report.events).toEqual([]);
+      expect(report.confirmations).toMatchObject([{ confirmer: scheme, state: "confirming", confirm_attempts: 1 }]);
+      const counted = () => hintsAwaiting(env.READ_MODEL, 100);
+      await vi.waitFor(async () =>
+        expect((await counted()).objects).toContainEqual(
+          expect.objectContaining({ object: `${v.source}:payment:${ref}`, confirming: 1, unconfirmed: 0 }),
+        ),
+      );
+      testClock.advance(120_000);
+      apiAnswers(v);
+      await alarm(v);
+      await vi.waitFor(async () =>
+        expect((await counted()).objects.map((o) => o.object)).not.toContain(`${v.source}:payment:${ref}`),
+      );
+    },
+  );
 });
 
 describe("payment-options' token", () => {

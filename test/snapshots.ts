@@ -18,6 +18,8 @@ export function objectRowOf(ref: string, fields: Partial<ObjectRow> = {}): Objec
     dead: 0,
     oldest_pending_at: null,
     next_due_at: null,
+    confirming: 0,
+    unconfirmed: 0,
     ...fields,
   };
 }

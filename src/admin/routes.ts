@@ -24,7 +24,8 @@ admin.get(objectPath, async (c) => {
   const { provider, kind, ref } = c.req.param();
   const ledger = stubFor(c, provider, kind, ref);
   const report = await ledger.inspect();
-  if (report.events.length === 0) throw httpError(404, "not_found", "No event was ever recorded for this object.");
+  if (report.events.length === 0 && report.confirmations.length === 0)
+    throw httpError(404, "not_found", "No event or hint was ever recorded for this object.");
   return c.json({ object: ledger.objectName, ...report });
 });
 

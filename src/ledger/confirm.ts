@@ -13,7 +13,7 @@
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
 import { retryDelayMs } from "../lib/retry";
-import type { ConfirmerName } from "../providers/proven";
+import { CONFIRMER_API } from "../providers/proven";
 import type { Answer, Confirmers } from "./confirmers";
 import type { Confirmations, DueConfirmation } from "./confirmations";
 import { meta } from "./meta";
@@ -102,13 +102,6 @@ function askAgainLater(
 
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
-/** Whose API answered, as the reasons on an object's page name it. */
-const SPEAKER: Readonly<Record<ConfirmerName, string>> = {
-  "portone-refund": "PortOne",
-  midtrans: "Midtrans",
-  "payment-options": "Payment Options",
-};
-
 /** Records the status the API gives for the subject, once per status, and settles the subject when
  *  that status is final and agrees with the hint (or the hint claimed a status the API has moved past). */
 function recordAnswer(run: ConfirmRun, due: DueConfirmation, answer: Extract<Answer, { kind: "found" }>): void {
@@ -118,7 +111,7 @@ function recordAnswer(run: ConfirmRun, due: DueConfirmation, answer: Extract<Ans
   const outcome = run.store.write((sql) => {
     if (settled) run.confirmations.settle(due.subject, "confirmed", clock.now(), { status });
     else {
-      const reason = `${SPEAKER[due.confirmer]} says ${status}; the hint said ${claimed ?? "nothing"}`;
+      const reason = `${CONFIRMER_API[due.confirmer]} says ${status}; the hint said ${claimed ?? "nothing"}`;
       askAgainLater(run.confirmations, due, reason, { status, final });
     }
     if (run.confirmers.recorded(sql, due, status)) return null;

@@ -10,7 +10,7 @@ export interface MetaValues {
   /** When a subscription's charges are next to be read (epoch ms). */
   charges_due_at: number;
   /** The read model's checkpoint: the events and outbox changes D1 has taken (read-model.ts). */
-  read_model_cursor: { readonly seq: number; readonly changed: number };
+  read_model_cursor: { readonly seq: number; readonly changed: number; readonly hints?: string };
   /** When retention purged the history (ISO 8601). */
   purged_at: string;
   /** When PortOne's API last said it does not know this payment, asked about its refunds (epoch ms). */

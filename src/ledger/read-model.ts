@@ -27,7 +27,10 @@ import type { LedgerStore } from "./store";
 interface Cursor {
   readonly seq: number;
   readonly changed: number;
+  /** The object's hints by state, "<confirming>/<unconfirmed>" (absent in checkpoints written before). */
+  readonly hints?: string;
 }
+const NO_HINTS = "0/0";
 
 /** The checkpoint is written once the cursor is this many events, or outbox changes, ahead of it. */
 const CHECKPOINT_EVERY = { events: 8, changes: 32 };
@@ -65,10 +68,17 @@ function checkpointOf(sql: SqlStorage): Cursor {
 
 function latest(sql: SqlStorage): Cursor {
   return sql
-    .exec<{ seq: number; changed: number }>(
-      `SELECT (SELECT coalesce(max(seq), 0) FROM events) AS seq, (SELECT coalesce(max(changed), 0) FROM outbox) AS changed`,
+    .exec<{ seq: number; changed: number; hints: string }>(
+      `SELECT (SELECT coalesce(max(seq), 0) FROM events) AS seq, (SELECT coalesce(max(changed), 0) FROM outbox) AS changed,
+              (SELECT coalesce(sum(state = 'confirming'), 0) || '/' || coalesce(sum(state = 'unconfirmed'), 0)
+                 FROM confirmations) AS hints`,
     )
     .one();
+}
+
+/** Whether `now` holds something `at` does not: a newer event, a newer outbox change, or other hint counts. */
+function isAhead(now: Cursor, at: Cursor): boolean {
+  return now.seq > at.seq || now.changed > at.changed || now.hints !== (at.hints ?? NO_HINTS);
 }
 
 /** One ledger's feed to the read model: what it has sent, and sending what changed since. */
@@ -108,8 +118,7 @@ export class ReadModelFeed {
 
   /** Whether something changed that the read model has not taken yet. */
   behind(): boolean {
-    const [at, now] = [this.#sent(), latest(this.sql)];
-    return now.seq > at.seq || now.changed > at.changed;
+    return isAhead(latest(this.sql), this.#sent());
   }
 
   /** When the read model is to be sent to next (null: it has everything): now, after a backoff, or
@@ -163,7 +172,7 @@ export class ReadModelFeed {
   async #flush(): Promise<number> {
     const since = this.#sent();
     const upTo = latest(this.sql);
-    if (upTo.seq <= since.seq && upTo.changed <= since.changed) return 0;
+    if (!isAhead(upTo, since)) return 0;
     this.#name ??= storedObjectName(this.sql);
     if (this.#name === null) return 0;
     const snapshot = readSnapshot(this.sql, this.#name, since, upTo);
@@ -240,20 +249,28 @@ type ObjectQueryRow = {
   dead: number;
   oldest: string | null;
   next_due: number | null;
+  confirming: number;
+  unconfirmed: number;
 };
 
-/** The ledger's own object: its state, its events' span, and its outbox's counts (one query). */
+/** The ledger's own object: its state, its events' span (its hints' while it has no event), its outbox's
+ *  counts and its hints' (one query). */
 function objectRow(sql: SqlStorage, name: string): ObjectRow | null {
   const { provider, kind, ref } = objectNameParts(name);
   const row = sql
     .exec<ObjectQueryRow>(
-      `SELECT s.first, s.last, s.merchant_order_ref, st.status, st.terminal,
-              c.pending, c.delivered, c.dead, c.oldest, (${NEXT_DUE}) AS next_due
+      `SELECT coalesce(s.first, h.first) AS first, coalesce(s.last, h.last) AS last, s.merchant_order_ref,
+              st.status, st.terminal, c.pending, c.delivered, c.dead, c.oldest, (${NEXT_DUE}) AS next_due,
+              h.confirming, h.unconfirmed
          FROM (SELECT min(received_at) AS first, max(received_at) AS last,
                       (SELECT json_extract(data, '$.merchant_order_ref') FROM events
                         WHERE kind = ?1 AND json_valid(data) AND json_type(data, '$.merchant_order_ref') = 'text'
                         ORDER BY seq DESC LIMIT 1) AS merchant_order_ref
                  FROM events) s
+         JOIN (SELECT (SELECT min(received_at) FROM hints) AS first, (SELECT max(received_at) FROM hints) AS last,
+                      coalesce(sum(state = 'confirming'), 0) AS confirming,
+                      coalesce(sum(state = 'unconfirmed'), 0) AS unconfirmed
+                 FROM confirmations) h ON 1
          LEFT JOIN (SELECT status, terminal FROM object_state WHERE kind = ?1 AND object_ref = ?2) st ON 1
          JOIN (SELECT coalesce(sum(o.state = 'pending'), 0) AS pending,
                       coalesce(sum(o.state = 'delivered'), 0) AS delivered,
@@ -282,5 +299,7 @@ function objectRow(sql: SqlStorage, name: string): ObjectRow | null {
     oldest_pending_at: row.oldest === null ? null : Date.parse(row.oldest),
     // Work due already is run now (the run that sends this re-arms the alarm for it).
     next_due_at: row.next_due === null ? null : Math.max(row.next_due, clock.now()),
+    confirming: row.confirming,
+    unconfirmed: row.unconfirmed,
   };
 }

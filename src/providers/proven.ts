@@ -7,6 +7,13 @@ import type { Rejection, VerifiedEvent } from "./types";
 /** Which provider API confirms a hint (ledger/confirmers.ts). */
 export type ConfirmerName = "portone-refund" | "midtrans" | "payment-options";
 
+/** Whose API answers for each confirmer, as the reasons and pages name it. */
+export const CONFIRMER_API: Readonly<Record<ConfirmerName, string>> = {
+  "portone-refund": "PortOne",
+  midtrans: "Midtrans",
+  "payment-options": "Payment Options",
+};
+
 /** A notification that proves too little to forward (PortOne's unsigned refund webhook; Midtrans's,
  *  whose signature covers three fields; Payment Options', which carries only a token): kept by its
  *  object's ledger, which asks the provider's API about `subject`. Only the API's answer is forwarded. */

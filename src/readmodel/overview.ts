@@ -1,5 +1,5 @@
 // The console's overview from the read model: counts over a window, delivery latency percentiles,
-// and events per hour for a small chart. Each is one D1 query.
+// events per hour for a small chart, and the hints awaiting a provider's API. Each is one D1 query.
 
 import { HOUR_MS } from "../lib/time";
 
@@ -48,4 +48,42 @@ export async function eventsPerHour(db: D1Database, now: number, hours: number):
     const hour = start + i * HOUR_MS;
     return byHour.get(hour) ?? { hour, accepted: 0, stale: 0 };
   });
+}
+
+export interface HintObject {
+  readonly object: string;
+  readonly object_ref: string;
+  readonly confirming: number;
+  readonly unconfirmed: number;
+  readonly last_seen_at: number;
+}
+
+export interface HintCounts {
+  /** Hints still being confirmed with their provider's API, over every object. */
+  readonly confirming: number;
+  /** Hints given up as unconfirmed (at least a day without an answer that settles them): an operator looks. */
+  readonly unconfirmed: number;
+  /** The objects holding them, unconfirmed first, then the most recent (at most `limit`). */
+  readonly objects: readonly HintObject[];
+}
+
+/** The hints awaiting a provider's API, counted over every object, and the objects that hold them. */
+export async function hintsAwaiting(db: D1Database, limit: number): Promise<HintCounts> {
+  const [totals, objects] = await Promise.all([
+    db
+      .prepare(
+        `SELECT coalesce(sum(confirming), 0) AS confirming, coalesce(sum(unconfirmed), 0) AS unconfirmed
+           FROM objects WHERE confirming > 0 OR unconfirmed > 0`,
+      )
+      .first<{ confirming: number; unconfirmed: number }>(),
+    db
+      .prepare(
+        `SELECT object, object_ref, confirming, unconfirmed, last_seen_at FROM objects
+          WHERE confirming > 0 OR unconfirmed > 0
+          ORDER BY unconfirmed > 0 DESC, last_seen_at DESC LIMIT ?`,
+      )
+      .bind(limit)
+      .all<HintObject>(),
+  ]);
+  return { confirming: totals?.confirming ?? 0, unconfirmed: totals?.unconfirmed ?? 0, objects: objects.results };
 }

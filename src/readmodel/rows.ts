@@ -18,6 +18,9 @@ export interface ObjectRow {
   readonly oldest_pending_at: number | null;
   /** When the object's next delivery work is due (epoch ms; null: none pending). */
   readonly next_due_at: number | null;
+  /** Its hints still being confirmed with a provider's API, and those given up as unconfirmed. */
+  readonly confirming: number;
+  readonly unconfirmed: number;
 }
 
 export interface EventRow {
@@ -64,6 +67,8 @@ const OBJECT_COLUMNS = [
   "dead",
   "oldest_pending_at",
   "next_due_at",
+  "confirming",
+  "unconfirmed",
 ] as const;
 
 const EVENT_COLUMNS = [

@@ -11,7 +11,7 @@ import type { AppEnv } from "../../env";
 import { clock } from "../../lib/clock";
 import { httpError, notConfigured, onError, readModelProblem } from "../../lib/http-errors";
 import { log } from "../../lib/log";
-import { deliveryLatency, eventsPerHour } from "../../readmodel/overview";
+import { deliveryLatency, eventsPerHour, hintsAwaiting } from "../../readmodel/overview";
 import { lastPasses } from "../../reconcile/store";
 import { listEvents, statsSince } from "../../readmodel/queries";
 import { stubFor } from "../object-stub";
@@ -132,13 +132,14 @@ consoleApp.post("/logout", (c) => {
 consoleApp.get("/", async (c) => {
   const db = c.env.READ_MODEL;
   const now = clock.now();
-  const [day, week, latency, hours, passes, alerts] = await Promise.all([
+  const [day, week, latency, hours, passes, alerts, hints] = await Promise.all([
     statsSince(db, now - DAY_MS),
     statsSince(db, now - 7 * DAY_MS),
     deliveryLatency(db, now - DAY_MS),
     eventsPerHour(db, now, 24),
     lastPasses(db),
     alertStore(c.env).list("open"),
+    hintsAwaiting(db, 20),
   ]);
   return c.html(
     <OverviewPage
@@ -150,6 +151,7 @@ consoleApp.get("/", async (c) => {
       passes={passes}
       alerts={alerts}
       alertsProblem={alertsProblem(c.var.config)}
+      hints={hints}
     />,
   );
 });
@@ -179,7 +181,8 @@ consoleApp.get(objectPath, async (c) => {
   const { provider, kind, ref } = c.req.param();
   const ledger = stubFor(c, provider, kind, ref);
   const report = await ledger.inspect();
-  if (report.events.length === 0) throw httpError(404, "not_found", "No event was ever recorded for this object.");
+  if (report.events.length === 0 && report.confirmations.length === 0)
+    throw httpError(404, "not_found", "No event or hint was ever recorded for this object.");
   const flash = flashes[c.req.query("done") ?? ""];
   return c.html(<ObjectPage csrf={c.var.csrf} objectName={ledger.objectName} report={report} flash={flash} />);
 });

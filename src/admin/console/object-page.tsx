@@ -1,9 +1,11 @@
 // One object's timeline, from its Durable Object (the authority, not the read model): its events in
-// order, each delivery attempt with its result, its refunds, and redeliver buttons (POST forms with
-// the session's CSRF token).
+// order, each delivery attempt with its result, its hints being confirmed with a provider's API (a
+// refund's, a Midtrans or Payment Options notification's), and redeliver buttons (POST forms with the
+// session's CSRF token).
 import type { FC } from "hono/jsx";
 import type { ObjectReport } from "../../ledger/inspect";
 import { objectNameParts } from "../../providers/names";
+import { ConfirmationsTable } from "./hints";
 import { ActionButton, objectHref, Page, State, when } from "./layout";
 
 type Row = Record<string, SqlStorageValue>;
@@ -29,6 +31,17 @@ function deliverySummary(report: ObjectReport): string {
   if (pending > 0) parts.push(`${pending} pending${next ? `, next try ${when(next)}` : ""}`);
   if (dead > 0) parts.push(`${dead} dead`);
   return parts.join(", ");
+}
+
+/** When PortOne's API was last asked about a PortOne object (reconciliation), and what it said. */
+function reconciliationNote(report: ObjectReport): string {
+  const checked = report.reconciliation;
+  if (checked === null) return "Never checked with PortOne's API.";
+  const said =
+    checked.failure === null
+      ? `${checked.changed} new status${checked.changed === 1 ? "" : "es"}`
+      : `no answer (${FAILURES[checked.failure] ?? checked.failure})`;
+  return `Last checked with PortOne's API ${when(checked.at)}: ${said}.`;
 }
 
 /** An event's proven data: PortOne's fields (signed, or its API's answer: amounts, references, status,
@@ -60,41 +73,12 @@ const EventData: FC<{ event: Row }> = ({ event }) => {
   );
 };
 
-export const ObjectPage: FC<{ csrf: string; objectName: string; report: ObjectReport; flash?: string }> = ({
-  csrf,
-  objectName,
-  report,
-  flash,
-}) => {
+/** The object's events in order, each with its delivery, its proven data, its attempts and a redeliver button. */
+const Timeline: FC<{ report: ObjectReport; csrf: string; path: string }> = ({ report, csrf, path }) => {
   const attemptsOf = (eventId: SqlStorageValue | undefined): Row[] =>
     report.attempts.filter((a) => a.event_id === eventId);
-  // The object's own state (a payment's refunds have theirs beside it).
-  const { kind, ref } = objectNameParts(objectName);
-  const state = report.state.find((s) => s.kind === kind && s.object_ref === ref);
-  const path = objectHref(objectName);
   return (
-    <Page title={objectName} csrf={csrf}>
-      {flash && <p class="flash">{flash}</p>}
-      <p>
-        Payment object's status <b>{text(state?.status) || "—"}</b>{" "}
-        {state?.terminal === 1 ? "(final: nothing moves it any more)" : "(not final yet)"}. Delivery:{" "}
-        <b>{deliverySummary(report)}</b>.
-      </p>
-      <p class="note">
-        {report.reconciliation === null
-          ? "Never checked with PortOne's API."
-          : `Last checked with PortOne's API ${when(report.reconciliation.at)}: ${
-              report.reconciliation.failure === null
-                ? `${report.reconciliation.changed} new status${report.reconciliation.changed === 1 ? "" : "es"}`
-                : `no answer (${FAILURES[report.reconciliation.failure] ?? report.reconciliation.failure})`
-            }.`}
-        {report.purged_at === null ? "" : ` History purged ${when(report.purged_at)} after the retention period.`}
-      </p>
-      {report.events.some((e) => e.delivery === "dead") && (
-        <p>
-          <ActionButton action={`${path}/redeliver-dead`} csrf={csrf} label="Redeliver this object's dead letters" />
-        </p>
-      )}
+    <>
       <h2>Timeline</h2>
       <p class="note">
         Redeliver on a delivered or dead event sends it again with its original webhook-id; on a pending one it means
@@ -160,43 +144,43 @@ export const ObjectPage: FC<{ csrf: string; objectName: string; report: ObjectRe
           </tbody>
         </table>
       </div>
-      {report.refunds.length > 0 && (
-        <>
-          <h2>Refunds</h2>
-          <div class="scroll">
-            <table class="stack refunds">
-              <thead>
-                <tr>
-                  <th>Refund id</th>
-                  <th>Confirmation</th>
-                  <th>Status from PortOne's API</th>
-                  <th>Checks</th>
-                  <th>Next check, or when it was settled</th>
-                  <th>Last error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {report.refunds.map((r) => (
-                  <tr>
-                    <td>
-                      <code>{text(r.refund_id)}</code>
-                    </td>
-                    <td>{text(r.state)}</td>
-                    <td>{text(r.confirmed_status)}</td>
-                    <td>{text(r.confirm_attempts)}</td>
-                    <td>
-                      {r.state === "confirming"
-                        ? `next ${text(r.next_attempt_at)}`
-                        : `${r.state === "unconfirmed" ? "gave up" : "settled"} ${text(r.updated_at)}`}
-                    </td>
-                    <td class="wrap">{text(r.last_error)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </>
+    </>
+  );
+};
+
+export const ObjectPage: FC<{ csrf: string; objectName: string; report: ObjectReport; flash?: string }> = ({
+  csrf,
+  objectName,
+  report,
+  flash,
+}) => {
+  // The object's own state (a payment's refunds have theirs beside it).
+  const { provider, kind, ref } = objectNameParts(objectName);
+  const state = report.state.find((s) => s.kind === kind && s.object_ref === ref);
+  const path = objectHref(objectName);
+  return (
+    <Page title={objectName} csrf={csrf}>
+      {flash && <p class="flash">{flash}</p>}
+      <p>
+        Payment object's status <b>{text(state?.status) || "—"}</b>{" "}
+        {state?.terminal === 1 ? "(final: nothing moves it any more)" : "(not final yet)"}. Delivery:{" "}
+        <b>{deliverySummary(report)}</b>.
+      </p>
+      <p class="note">
+        {provider === "portone" && reconciliationNote(report)}
+        {report.purged_at === null ? "" : ` History purged ${when(report.purged_at)} after the retention period.`}
+      </p>
+      {report.events.some((e) => e.delivery === "dead") && (
+        <p>
+          <ActionButton action={`${path}/redeliver-dead`} csrf={csrf} label="Redeliver this object's dead letters" />
+        </p>
       )}
+      {report.events.length > 0 ? (
+        <Timeline report={report} csrf={csrf} path={path} />
+      ) : (
+        <p class="note">No event yet: nothing has been forwarded for this object.</p>
+      )}
+      <ConfirmationsTable report={report} />
     </Page>
   );
 };

@@ -4,7 +4,8 @@ import type { AlertView } from "../../alerts/notify";
 import { AlertsProblem, AlertsTable } from "./alerts-page";
 import type { FC } from "hono/jsx";
 import type { EventItem, Page as EventPage, Stats } from "../../readmodel/queries";
-import type { HourCount, Latency } from "../../readmodel/overview";
+import type { HintCounts, HourCount, Latency } from "../../readmodel/overview";
+import { HintsPanel } from "./hints";
 import type { PassSummary } from "../../reconcile/store";
 import { objectHref, Page, State, when } from "./layout";
 
@@ -129,7 +130,8 @@ export const OverviewPage: FC<{
   passes: { last: PassSummary | null; problem: PassSummary | null };
   alerts: readonly AlertView[];
   alertsProblem: string | null;
-}> = ({ csrf, day, week, latency, hours, passes, alerts, alertsProblem }) => (
+  hints: HintCounts;
+}> = ({ csrf, day, week, latency, hours, passes, alerts, alertsProblem, hints }) => (
   <Page title="Overview" current="/console" csrf={csrf}>
     {passes.problem && (
       <p class="problem">PortOne's API refused the gateway's credentials: see Reconciliation below.</p>
@@ -165,6 +167,7 @@ export const OverviewPage: FC<{
     <p class="note">
       Blue: accepted; grey: stale. Counts come from the read model, which trails the objects by seconds.
     </p>
+    <HintsPanel hints={hints} />
     <Reconciliation passes={passes} />
   </Page>
 );
