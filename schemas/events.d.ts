@@ -38,6 +38,25 @@ method_name?: (string | null)
 order_ref?: (string | null)
 status?: (string | null)
 }
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -73,6 +92,25 @@ link_ref?: (string | null)
 merchant_order_ref?: (string | null)
 status?: (string | null)
 }
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -105,6 +143,25 @@ merchant_order_ref?: (string | null)
 order_ref?: (string | null)
 status?: (string | null)
 }
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -132,6 +189,9 @@ data: {
 payment_txn_ref?: string
 [k: string]: unknown
 }
+original?: {
+[k: string]: unknown
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -157,6 +217,9 @@ source_name?: {
 }
 data: {
 status: string
+[k: string]: unknown
+}
+original?: {
 [k: string]: unknown
 }
 unverified?: {
@@ -187,6 +250,9 @@ order_ref: string
 subscription_order_ref: string
 [k: string]: unknown
 }
+original?: {
+[k: string]: unknown
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -214,6 +280,9 @@ data: {
 destination: string
 message: string
 sent_at: string
+}
+original?: {
+[k: string]: unknown
 }
 unverified?: {
 [k: string]: unknown
@@ -251,6 +320,25 @@ id: string
 }
 [k: string]: unknown
 }
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -281,6 +369,25 @@ payload: {
 [k: string]: unknown
 }
 [k: string]: unknown
+}
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
 }
 unverified?: {
 [k: string]: unknown
@@ -321,6 +428,25 @@ currency: string
 eventCode: string
 success: (string | boolean)
 }
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -354,6 +480,25 @@ id: string
 }
 [k: string]: unknown
 }
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -386,6 +531,25 @@ id: string
 [k: string]: unknown
 }
 [k: string]: unknown
+}
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
 }
 unverified?: {
 [k: string]: unknown
@@ -423,6 +587,25 @@ code: string
 }
 [k: string]: unknown
 }
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -449,6 +632,25 @@ source: "webhook"
 source_name: string
 data: {
 [k: string]: unknown
+}
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
 }
 unverified?: {
 [k: string]: unknown
@@ -481,6 +683,25 @@ data: {
 }
 [k: string]: unknown
 }
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -507,6 +728,25 @@ source: "webhook"
 source_name: string
 data: {
 [k: string]: unknown
+}
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
 }
 unverified?: {
 [k: string]: unknown
@@ -541,6 +781,25 @@ status: string
 [k: string]: unknown
 }
 [k: string]: unknown
+}
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
 }
 unverified?: {
 [k: string]: unknown
@@ -581,6 +840,25 @@ id: string
 }
 [k: string]: unknown
 }
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -616,6 +894,25 @@ order_id: string
 }
 [k: string]: unknown
 }
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -649,6 +946,25 @@ status: string
 }
 [k: string]: unknown
 }
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -677,6 +993,25 @@ data: {
 invoiceNo: string
 respCode: string
 [k: string]: unknown
+}
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
 }
 unverified?: {
 [k: string]: unknown
@@ -728,6 +1063,25 @@ fpx_sellerTxnTime: string
 fpx_txnAmount: string
 fpx_txnCurrency: string
 }
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -756,6 +1110,9 @@ data: {
 order_id: string
 transaction_id: string
 transaction_status: string
+[k: string]: unknown
+}
+original?: {
 [k: string]: unknown
 }
 unverified?: {
@@ -791,6 +1148,9 @@ id: string
 }
 [k: string]: unknown
 }
+original?: {
+[k: string]: unknown
+}
 unverified?: {
 [k: string]: unknown
 }
@@ -817,6 +1177,25 @@ source: "webhook"
 source_name: string
 data: {
 [k: string]: unknown
+}
+/**
+ * The provider's request as received (destinations with original: true).
+ */
+original?: {
+/**
+ * content-type and the headers the source's scheme verifies (lower-case names); never a secret.
+ */
+headers: {
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema definition
+ * via the `patternProperty` "^[a-z0-9-]+$".
+ */
+[k: string]: string
+}
+/**
+ * The raw body, byte for byte, in base64.
+ */
+body: string
 }
 unverified?: {
 [k: string]: unknown

@@ -10,6 +10,8 @@ export interface AppVariables {
   csrf: string;
   /** What the webhook's body proved (set by verifyWebhook). */
   proven: Proven;
+  /** The webhook's body as received, byte for byte (set by verifyWebhook). */
+  body: Uint8Array;
 }
 
 export interface AppEnv {

@@ -118,7 +118,7 @@ describe("durability", () => {
     );
     // A new object gets the latest schema in one step (fresh-schema.ts), recorded as its version.
     expect(versions).toEqual([MIGRATIONS.at(-1)?.version]);
-    expect(versions).toEqual([13]);
+    expect(versions).toEqual([14]);
   });
 });
 

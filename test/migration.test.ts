@@ -235,6 +235,7 @@ describe("a new object's schema", () => {
 
 describe("the deliveries view of version 10", () => {
   const v8View = MIGRATIONS.find((m) => m.version === 8)?.statements.at(-1) ?? "";
+  const v10View = MIGRATIONS.find((m) => m.version === 10)?.statements.at(-1) ?? "";
   const DESTINATIONS = ["default", "erp", "crm"];
   const outboxState = fc.constantFrom("pending", "delivered", "dead");
   /** Per event: the destinations it names, and per destination the state of its outbox row, if any. */
@@ -276,6 +277,8 @@ describe("the deliveries view of version 10", () => {
                 outbox,
               );
           }
+          sql.exec("DROP VIEW deliveries");
+          sql.exec(v10View);
           const now = rows();
           sql.exec("DROP VIEW deliveries");
           sql.exec(v8View);

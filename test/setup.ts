@@ -25,7 +25,7 @@ beforeAll(async () => {
 async function resetGates(): Promise<void> {
   resetLocalLeases();
   forgetBursts();
-  for (const name of ["default", "erp", "limited", "analytics"]) await gateFor(env, name).setPaused(name, false);
+  for (const name of ["default", "erp", "limited", "analytics", "picky"]) await gateFor(env, name).setPaused(name, false);
 }
 
 beforeEach(async () => {

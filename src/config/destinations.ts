@@ -3,13 +3,16 @@
 //   {"erp": {"url": "https://…", "secret": "whsec_…", "types": ["portone.payment.*"], "timeoutMs": 10000}}
 // Validated once (by loadConfig), with the same validators as the default's (URL, whsec secret);
 // an error names the key (DESTINATIONS.erp.url). The default destination is built here too, once. `types` are globs on the event type, where `*`
-// stands for any run of characters; without `types` a destination takes every type.
+// stands for any run of characters; without `types` a destination takes every type. `filter` (filter.ts)
+// narrows that to events whose proven fields match; `maxAttempts` shortens the retry budget; `original`
+// adds the provider's request to the envelope.
 
 import type { ConfigError } from "../lib/config-error";
 import { isRecord, parseNamedJson, type EntryError } from "../lib/named-json";
 import { outboundUrl } from "../lib/outbound";
 import { err, ok, type Result } from "../lib/result";
 import { MIN_SECRET_BYTES, parseStandardSecret } from "../lib/standard-webhooks";
+import { parseFilter, type Filter } from "./filter";
 
 export interface Destination {
   readonly name: string;
@@ -26,6 +29,13 @@ export interface Destination {
   readonly maxPerSecond: number | null;
   /** Requests in flight at once at most (null: no limit), enforced by the destination's gate. */
   readonly maxConcurrency: number | null;
+  /** Failed attempts (not-ready ones not counted) before a delivery is dead-lettered (null: the usual
+   *  schedule, about three days). */
+  readonly maxAttempts: number | null;
+  /** Proven fields an event must match to be queued here (filter.ts); null: every event of its types. */
+  readonly filter: Filter | null;
+  /** Whether its envelopes carry the provider's request as received (`original`). */
+  readonly original: boolean;
   /** Set when the destination's variables are unusable (only `default`'s can be: a named one is
    *  refused with all of DESTINATIONS): every attempt to it fails with this. */
   readonly unusable?: ConfigError;
@@ -80,6 +90,16 @@ function parseOne(name: string, v: unknown): Result<Destination, EntryError> {
       return bad(limit, "a whole number from 1 to 10000");
     limits[limit] = value;
   }
+  const maxAttempts = v.maxAttempts ?? null;
+  if (
+    maxAttempts !== null &&
+    (typeof maxAttempts !== "number" || !Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 1000)
+  )
+    return bad("maxAttempts", "a whole number of attempts from 1 to 1000");
+  const filter = v.filter === undefined ? ok(null) : parseFilter(v.filter);
+  if (!filter.ok) return bad("filter", filter.error);
+  const original = v.original ?? false;
+  if (typeof original !== "boolean") return bad("original", "true or false");
   return ok({
     name,
     url,
@@ -88,5 +108,8 @@ function parseOne(name: string, v: unknown): Result<Destination, EntryError> {
     matchers: types === null ? null : (types as string[]).map(typeGlob),
     timeoutMs,
     ...limits,
+    maxAttempts,
+    filter: filter.value,
+    original,
   });
 }

@@ -180,6 +180,9 @@ function destinationsConfig(
     timeoutMs: DEFAULT_TIMEOUT_MS,
     maxPerSecond: null,
     maxConcurrency: null,
+    maxAttempts: null,
+    filter: null,
+    original: false,
     ...(forward.ok ? {} : { unusable: forward.error }),
   };
   return ok([fallback, ...named.value]);

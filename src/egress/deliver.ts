@@ -25,6 +25,8 @@ export interface ForwardEvent extends EventRef {
   readonly unverified: string | null;
   /** The WEBHOOK_SOURCES name it arrived on, or null (PortOne's routes, an API's answer). */
   readonly sourceName: string | null;
+  /** The provider's request as received (JSON {"headers", "body"}), when it was kept; else null. */
+  readonly original?: string | null;
 }
 
 export interface ForwardTarget {
@@ -34,6 +36,8 @@ export interface ForwardTarget {
   readonly timeoutMs: number;
   readonly maxPerSecond: number | null;
   readonly maxConcurrency: number | null;
+  /** Whether its envelopes carry the provider's request (`original`). */
+  readonly original: boolean;
 }
 
 /** What one attempt got: the origin's 2xx, or the failure to record (with its HTTP status, if any). */
@@ -47,8 +51,8 @@ export interface AttemptFailure {
 }
 
 /** The contract's envelope: `data` is only what was proven; the rest travels apart as `unverified`,
- *  left out when there is none. */
-export function envelopeOf(event: ForwardEvent): string {
+ *  left out when there is none; `original` (the provider's request) only for a destination that asks. */
+export function envelopeOf(event: ForwardEvent, withOriginal = false): string {
   const unverified = event.unverified === null ? null : (JSON.parse(event.unverified) as Record<string, unknown>);
   const envelope: EnvelopeFields = {
     id: event.eventId,
@@ -63,6 +67,9 @@ export function envelopeOf(event: ForwardEvent): string {
     ...(event.sourceName === null ? {} : { source_name: event.sourceName }),
     data: JSON.parse(event.data) as Record<string, unknown>,
     ...(unverified !== null && Object.keys(unverified).length > 0 ? { unverified } : {}),
+    ...(withOriginal && event.original != null
+      ? { original: JSON.parse(event.original) as NonNullable<EnvelopeFields["original"]> }
+      : {}),
   };
   return JSON.stringify(envelope);
 }
@@ -74,8 +81,8 @@ export async function targetFor(config: Config, destination: string): Promise<Re
   const found = config.destinations.ok ? config.destinations.value.find((d) => d.name === destination) : undefined;
   if (found === undefined) return err(`destination ${destination} is not configured (DESTINATIONS)`);
   if (found.unusable !== undefined) return err(describeConfigError(found.unusable));
-  const { url, timeoutMs, maxPerSecond, maxConcurrency } = found;
-  return ok({ url, key: await standardWebhookKey(found.secret), timeoutMs, maxPerSecond, maxConcurrency });
+  const { url, timeoutMs, maxPerSecond, maxConcurrency, original } = found;
+  return ok({ url, key: await standardWebhookKey(found.secret), timeoutMs, maxPerSecond, maxConcurrency, original });
 }
 
 /** A forward waiting for its turn: signed only when a lease lets it go (its timestamp is the send's),
@@ -84,13 +91,24 @@ export interface Outgoing {
   /** How long the destination has to answer, in ms (the gate counts a request out this long). */
   readonly timeoutMs: number;
   sign(nowMs: number): Promise<SignedRequest>;
+  /** Whether a failed answer means "not ready yet" (a new object the origin does not know): then it
+   *  neither counts toward the breaker nor resets it (ledger/not-ready.ts). */
+  notReady?(httpStatus: number | null): boolean;
 }
 
 /** An event to forward to a target: its envelope built now (a fault in the stored event fails the run
  *  at once), its signature made when it is sent. */
-export function outgoing(target: ForwardTarget, event: ForwardEvent): Outgoing {
-  const body = envelopeOf(event);
-  return { timeoutMs: target.timeoutMs, sign: (nowMs) => signedBody(target, event.eventId, body, nowMs) };
+export function outgoing(
+  target: ForwardTarget,
+  event: ForwardEvent,
+  notReady?: (httpStatus: number | null) => boolean,
+): Outgoing {
+  const body = envelopeOf(event, target.original);
+  return {
+    timeoutMs: target.timeoutMs,
+    sign: (nowMs) => signedBody(target, event.eventId, body, nowMs),
+    ...(notReady === undefined ? {} : { notReady }),
+  };
 }
 
 /** A request signed already, as an Outgoing (a test's, or a notification's). */
@@ -112,7 +130,7 @@ export async function signedRequest(
   nowMs: number,
   timeoutMs: number = target.timeoutMs,
 ): Promise<SignedRequest> {
-  return { ...(await signedBody(target, event.eventId, envelopeOf(event), nowMs)), timeoutMs };
+  return { ...(await signedBody(target, event.eventId, envelopeOf(event, target.original), nowMs)), timeoutMs };
 }
 
 /** A built envelope, signed now with the target's key (webhook-id is the event id). */

@@ -17,7 +17,7 @@ import { nextSlot, sendSpacingMs, spacingMs, type GateLimits } from "./rate";
 
 /** What a forward through the gate got: sent (with the origin's answer) or told when to come back. */
 export type GateAnswer =
-  | { readonly sent: true; readonly result: AttemptResult }
+  | { readonly sent: true; readonly result: AttemptResult; readonly notReady?: true }
   | { readonly sent: false; readonly retryAt: number; readonly reason: WaitReason };
 
 /** A lease as this isolate holds it. */
@@ -86,6 +86,12 @@ export async function forwardUnderLease(
   } finally {
     local.inFlight -= 1;
   }
+  // "Not ready" (a new object the origin does not know yet) says nothing of the origin's health: the
+  // lease goes on and the breaker learns nothing, but a probe's end is still reported.
+  if (!result.ok && request.notReady?.(result.error.httpStatus) === true) {
+    if (lease.probe) await report(env, local, ask, lease, result, true);
+    return { sent: true, result, notReady: true };
+  }
   if (!result.ok || lease.probe || lease.failures > 0) await report(env, local, ask, lease, result);
   return { sent: true, result };
 }
@@ -120,12 +126,20 @@ const POLL_MS = 5;
 let asks = 0;
 
 /** Tells the gate what a request got; its answer is the next lease (nothing is sent on this one). */
-async function report(env: Env, local: Local, ask: () => LeaseAsk, lease: Lease, result: AttemptResult): Promise<void> {
+async function report(
+  env: Env,
+  local: Local,
+  ask: () => LeaseAsk,
+  lease: Lease,
+  result: AttemptResult,
+  notReady = false,
+): Promise<void> {
   if (!result.ok) local.lease = null;
   const outcome = {
     ok: result.ok,
     httpStatus: result.ok ? result.value.httpStatus : result.error.httpStatus,
     probe: lease.probe,
+    ...(notReady ? { notReady } : {}),
     ...(!result.ok && result.error.retryAfterMs !== undefined ? { retryAfterMs: result.error.retryAfterMs } : {}),
   };
   const asked = ask();

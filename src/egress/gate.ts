@@ -79,6 +79,8 @@ export interface SendOutcome {
   readonly httpStatus: number | null;
   readonly retryAfterMs?: number;
   readonly probe: boolean;
+  /** A new object's "not ready" answer: it neither counts toward the breaker nor resets it. */
+  readonly notReady?: boolean;
 }
 
 export type Breaker = "closed" | "open" | "half_open";
@@ -165,12 +167,12 @@ export class Gate extends DurableObject<Env> {
     this.#asked += 1;
     const now = clock.now();
     if (outcome.probe) this.#probeUntil = 0;
-    if (!outcome.ok) {
+    if (!outcome.ok && outcome.notReady !== true) {
       this.#shares.endLease(ask.holder, now);
       await this.#remember(ask.objectName);
     }
     await this.#learn(ask.destination, outcome, now);
-    if (outcome.probe && !outcome.ok && this.#stored.breaker === "open")
+    if (outcome.probe && !outcome.ok && outcome.notReady !== true && this.#stored.breaker === "open")
       await raiseAlert(this.env, { kind: "destination.breaker_open", subject: ask.destination });
     await this.#openIfDue(ask.destination, now);
     return this.#grant(ask, now);
@@ -276,6 +278,7 @@ export class Gate extends DurableObject<Env> {
   }
 
   async #learn(destination: string, outcome: SendOutcome, now: number): Promise<void> {
+    if (outcome.notReady === true) return; // the breaker stays as it was
     if (!outcome.ok && outcome.retryAfterMs !== undefined)
       this.#notBefore = Math.max(this.#notBefore, now + outcome.retryAfterMs);
     if (outcome.ok) {

@@ -11,7 +11,7 @@
 
 import type { Context } from "hono";
 import { clock } from "../lib/clock";
-import { sha256Hex } from "../lib/hmac";
+import { sha256Hex, toBase64 } from "../lib/hmac";
 import { markSeen, wasSeen } from "../kv/seen";
 import type { AppEnv } from "../env";
 import { ledgerOf } from "../ledger/client";
@@ -22,15 +22,35 @@ import { errorText } from "../lib/result";
 import type { Hint } from "../providers/proven";
 import type { VerifiedEvent } from "../providers/types";
 import { loggedRoute } from "./rejections";
+import { signedHeadersOf } from "./sources";
 import { httpError, storageUnavailable } from "../lib/http-errors";
 
 export async function recordProven(c: Context<AppEnv>): Promise<Response> {
   const { items, answer } = c.var.proven;
   let result: RecordOutcome["result"] = "accepted";
+  const original = originalOf(c);
   for (const item of items)
     result =
-      "event" in item ? await acceptEvent(c, item.event, await sha256Hex(item.content)) : await keepHint(c, item.hint);
+      "event" in item
+        ? await acceptEvent(c, item.event, await sha256Hex(item.content), original)
+        : await keepHint(c, item.hint);
   return answer === null ? c.json({ result }) : c.text(answer);
+}
+
+/** Headers never kept in `original`, whatever a source's configuration names. */
+const NEVER_KEPT = new Set(["cookie", "authorization", "proxy-authorization", "x-callback-token"]);
+
+/** The provider's request as received (JSON {"headers", "body": base64}), when a destination asks for
+ *  it (`"original": true`); else undefined, and nothing of it travels to the ledger. */
+function originalOf(c: Context<AppEnv>): string | undefined {
+  const destinations = c.var.config.destinations;
+  if (!destinations.ok || !destinations.value.some((d) => d.original)) return undefined;
+  const headers: Record<string, string> = {};
+  for (const name of ["content-type", ...signedHeadersOf(c)]) {
+    const value = c.req.raw.headers.get(name);
+    if (value !== null && !NEVER_KEPT.has(name)) headers[name] = value;
+  }
+  return JSON.stringify({ headers, body: toBase64(c.var.body) });
 }
 
 /** Answers one verified event from the hint or records it; `contentHash` names the bytes it came in
@@ -39,6 +59,7 @@ async function acceptEvent(
   c: Context<AppEnv>,
   event: VerifiedEvent,
   contentHash: string,
+  original: string | undefined,
 ): Promise<RecordOutcome["result"]> {
   const ids = {
     route: loggedRoute(c),
@@ -55,7 +76,7 @@ async function acceptEvent(
     return "duplicate";
   }
 
-  const outcome = await record(c.env, event, contentHash);
+  const outcome = await record(c.env, event, contentHash, original);
   // The marker is written once the ledger has answered duplicate for this very body (its first
   // redelivery): a new event then costs one KV read and no KV write, and the redeliveries after the
   // first are still answered at the edge. Most events are never redelivered, so a write per new event
@@ -86,7 +107,12 @@ async function acceptEvent(
   return outcome.result;
 }
 
-async function record(env: Env, event: VerifiedEvent, contentHash: string): Promise<RecordOutcome> {
+async function record(
+  env: Env,
+  event: VerifiedEvent,
+  contentHash: string,
+  original: string | undefined,
+): Promise<RecordOutcome> {
   let outcome: RecordOutcome | NotStored;
   try {
     outcome = await ledgerOf(env, objectName(event)).record({
@@ -103,6 +129,7 @@ async function record(env: Env, event: VerifiedEvent, contentHash: string): Prom
       receivedAt: new Date(clock.now()).toISOString(),
       ...(event.sourceName === undefined ? {} : { sourceName: event.sourceName }),
       ...(event.type == null ? {} : { type: event.type }),
+      ...(original === undefined ? {} : { original }),
     });
   } catch (err) {
     outcome = { result: "not_stored", error: errorText(err) };

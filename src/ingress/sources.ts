@@ -19,6 +19,22 @@ import { verifyStandardWebhook } from "../providers/sources/standard-webhooks";
 import type { Rejection, VerifiedEvent } from "../providers/types";
 import type { Proven, Verify } from "../providers/proven";
 
+/** The headers the route's proof reads (lower-case), for a forward's `original`: the scheme's own, a
+ *  generic source's configured ones, none for PortOne (it signs inside the body). */
+export function signedHeadersOf(c: Context<AppEnv>): readonly string[] {
+  const [provider, name] = [c.req.param("provider") ?? "", c.req.param("name") ?? ""];
+  if (provider === "portone") return [];
+  const sources = c.var.config.sources;
+  const source = sources.ok ? sources.value.get(name) : undefined;
+  if (source === undefined) return [];
+  if (source.scheme === "hmac")
+    return [source.signatureHeader, source.timestampHeader].filter((h) => h !== null).map((h) => h.toLowerCase());
+  if (source.scheme === "standard") return STANDARD_HEADERS;
+  return SCHEMES[source.scheme].signedHeaders;
+}
+
+const STANDARD_HEADERS = ["webhook-id", "webhook-timestamp", "webhook-signature"];
+
 /** The verifier of the route's source; 404 when WEBHOOK_SOURCES (valid: require-config.ts) names none
  *  for the route's scheme, or the route has a token and the scheme takes none. */
 export function sourceVerifier(

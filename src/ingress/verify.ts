@@ -34,7 +34,9 @@ export function verifyWebhook(): MiddlewareHandler<AppEnv> {
           ? sourceVerifier(c, provider, name, token ?? null)
           : null;
     if (verify === null) return notFound(c);
-    const proven = await verify(await boundedBody(c, MAX_BODY_BYTES));
+    const body = await boundedBody(c, MAX_BODY_BYTES);
+    c.set("body", body);
+    const proven = await verify(new TextDecoder().decode(body));
     if (!proven.ok) refuse(c, proven.error, { provider, name });
     c.set("proven", proven.value);
     await next();
@@ -82,15 +84,15 @@ async function refundHintOf(raw: string): Promise<Result<Proven, Rejection>> {
   return ok({ items: [{ hint }], answer: null });
 }
 
-/** The request's body as text, refused (413) as soon as it crosses `maxBytes`. Verification needs the
- *  exact bytes; invalid UTF-8 becomes U+FFFD, as Go's JSON decoder reads it. */
-async function boundedBody(c: Context<AppEnv>, maxBytes: number): Promise<string> {
+/** The request's body, refused (413) as soon as it crosses `maxBytes`. Verification reads it as text
+ *  (invalid UTF-8 becomes U+FFFD, as Go's JSON decoder reads it); `original` keeps its exact bytes. */
+async function boundedBody(c: Context<AppEnv>, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = () => httpError(413, "payload_too_large", `The body is larger than ${maxBytes} bytes.`);
   const declared = c.req.header("content-length");
   if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge();
   const bytes = await readAtMost(c.req.raw.body, maxBytes);
   if (bytes === null) throw tooLarge();
-  return new TextDecoder().decode(bytes);
+  return bytes;
 }
 
 /** The stream's bytes, or null as soon as more than `limit` bytes arrive. */

@@ -14,12 +14,13 @@ import { err, errorText } from "../lib/result";
 import { outgoing, targetFor, type AttemptResult, type Outgoing } from "../egress/deliver";
 import type { GateLimits } from "../egress/rate";
 import { forwardUnderLease, type GateAnswer } from "../egress/gate-lease";
-import { retryDelayMs } from "../lib/retry";
+import { notReadyDelayMs, retryDelayMs } from "../lib/retry";
 import { log } from "../lib/log";
 import { raiseAlert } from "../alerts/report";
 import { confirmDue } from "./confirm";
 import type { Confirmations } from "./confirmations";
 import type { Confirmers } from "./confirmers";
+import { notReadyRule } from "./not-ready";
 import type { Attempt, Outbox, OutboxHead } from "./outbox";
 import type { LedgerStore } from "./store";
 
@@ -97,42 +98,67 @@ async function deliverTo(destination: string, budget: number, run: RunContext, f
       left++;
       continue;
     }
-    const { result, begun } = tried;
-    if (result.ok) continue;
-    const delay = retryDelayMs(head.cycleAttempts + 1, Math.random());
-    const failure = { outcome: "failed", httpStatus: result.error.httpStatus, error: result.error.error } as const;
-    const at = delay === null ? null : clock.now() + delay;
-    outbox.failed(begun, clock.now(), failure, at);
-    if (at === null) {
-      log("error", "forward dead-lettered after the retry budget", { ...ids(head), error: failure.error });
-      await raiseAlert(run.env, { kind: "delivery.dead_letter", subject: destination, outstanding: 1 });
-      continue; // the events queued behind a dead letter proceed
-    }
-    log("warn", "forward failed; retry scheduled", {
-      ...ids(head),
-      attempt: head.cycleAttempts + 1,
-      error: failure.error,
-      retry_at: new Date(at).toISOString(),
-      // A stopped origin (locally: `npm run origin` not started yet) is the usual cause: nothing is lost.
-      ...(failure.httpStatus === null ? { note: "no answer from the destination; the event waits for it" } : {}),
-    });
+    if (tried.result.ok) continue;
+    if ((await afterFailure(run, head, tried)) === "dead") continue; // the events queued behind a dead letter proceed
     return left - 1; // later events of this object wait, for this destination, behind the one being retried
   }
   return 0;
+}
+
+/** Records a failed attempt: not ready (a quick retry, no budget used), retried later, or dead-lettered
+ *  once the budget (the destination's maxAttempts, else the usual schedule) is spent. */
+async function afterFailure(run: RunContext, head: OutboxHead, tried: Tried): Promise<"retry" | "dead"> {
+  const { outbox } = run;
+  const { httpStatus, error } = tried.result.ok ? { httpStatus: null, error: "" } : tried.result.error;
+  if (tried.notReady) {
+    const at = clock.now() + notReadyDelayMs(head.notReadyAttempts + 1, Math.random());
+    outbox.notReady(tried.begun, clock.now(), httpStatus, error, at);
+    log("info", "destination not ready for a new object; retried soon", {
+      ...ids(head),
+      http_status: httpStatus,
+      retry_at: new Date(at).toISOString(),
+    });
+    return "retry";
+  }
+  const max = run.config.destinations.ok
+    ? (run.config.destinations.value.find((d) => d.name === head.destination)?.maxAttempts ?? null)
+    : null;
+  const delay =
+    max !== null && head.cycleAttempts + 1 >= max ? null : retryDelayMs(head.cycleAttempts + 1, Math.random());
+  const at = delay === null ? null : clock.now() + delay;
+  outbox.failed(tried.begun, clock.now(), { outcome: "failed", httpStatus, error }, at);
+  if (at === null) {
+    log("error", "forward dead-lettered after the retry budget", { ...ids(head), error });
+    await raiseAlert(run.env, { kind: "delivery.dead_letter", subject: head.destination, outstanding: 1 });
+    return "dead";
+  }
+  log("warn", "forward failed; retry scheduled", {
+    ...ids(head),
+    attempt: head.cycleAttempts + 1,
+    error,
+    retry_at: new Date(at).toISOString(),
+    // A stopped origin (locally: `npm run origin` not started yet) is the usual cause: nothing is lost.
+    ...(httpStatus === null ? { note: "no answer from the destination; the event waits for it" } : {}),
+  });
+  return "retry";
+}
+
+/** An attempt that was made: what it got, and whether that meant "not ready". */
+interface Tried {
+  readonly result: AttemptResult;
+  readonly begun: Attempt;
+  readonly notReady: boolean;
 }
 
 /** One attempt through the destination's gate (recorded on the head's row before the request when it
  *  has one, else when it ends). A gate that says "wait" made no request: the attempt is taken back
  *  (the retry budget is untouched) and the queue's head waits for the time the gate gave. A delivered
  *  attempt is closed here; a failed one by the caller, with its retry time. */
-async function attempt(
-  run: RunContext,
-  head: OutboxHead,
-  now: number,
-): Promise<{ result: AttemptResult; begun: Attempt } | "deferred"> {
+async function attempt(run: RunContext, head: OutboxHead, now: number): Promise<Tried | "deferred"> {
   const { outbox } = run;
   const begun = outbox.beginAttempt(head, now);
   let result: AttemptResult;
+  let notReady = false;
   try {
     const target = await targetFor(run.config, head.destination);
     if (!target.ok) result = err({ httpStatus: null, error: target.error });
@@ -140,13 +166,16 @@ async function attempt(
       const { maxPerSecond, maxConcurrency } = target.value;
       const limits = { maxPerSecond, maxConcurrency };
       // Signed only once the lease lets it go (deliver.ts, Outgoing).
-      const request = outgoing(target.value, head);
+      const request = outgoing(target.value, head, notReadyRule(outbox, head));
       const answer = await throughGate(run.env, head.destination, limits, request, run.objectName());
       if (answer === null) result = err({ httpStatus: null, error: "the destination's gate could not be reached" });
       else if (!answer.sent) {
         outbox.takeBackAttempt(begun, answer.retryAt, clock.now(), `waiting: ${answer.reason}`);
         return "deferred";
-      } else result = answer.result;
+      } else {
+        result = answer.result;
+        notReady = answer.notReady === true;
+      }
     }
   } catch (thrown) {
     // The run is about to fail and be retried: the attempt it began is closed now, not left in flight.
@@ -163,7 +192,7 @@ async function attempt(
     // On the event's timeline already; a failed attempt is a warning.
     log("debug", "forwarded", { ...ids(head), http_status: result.value.httpStatus });
   }
-  return { result, begun };
+  return { result, begun, notReady };
 }
 
 /** The gate's answer, or null when the gate itself failed (the attempt then fails and is retried). */

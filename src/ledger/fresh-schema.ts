@@ -19,10 +19,10 @@ export const OBJECT_STATE_VIEW = `CREATE VIEW object_state AS
  *  object, for every query over this view). */
 export const DELIVERIES_VIEW = `CREATE VIEW deliveries AS
          SELECT seq, destination, event_id, state, cycle_attempts, next_attempt_at, last_error, updated_at, changed,
-                attempt_started_at, delivered_at, http_status
+                attempt_started_at, delivered_at, http_status, not_ready_attempts
            FROM outbox
          UNION ALL
-         SELECT e.seq, d.value, e.event_id, 'pending', 0, 0, NULL, NULL, 0, NULL, NULL, NULL
+         SELECT e.seq, d.value, e.event_id, 'pending', 0, 0, NULL, NULL, 0, NULL, NULL, NULL, 0
            FROM events e, json_each(e.destinations) d
           WHERE e.destinations IS NOT NULL
             AND e.seq > max(
@@ -51,7 +51,9 @@ export const FRESH_SCHEMA: readonly string[] = [
      destinations TEXT,
      ledger TEXT,
      source_name TEXT,
-     type TEXT
+     type TEXT,
+     filtered TEXT,
+     original TEXT
    )`,
   "CREATE UNIQUE INDEX events_by_identity ON events (identity)",
   `CREATE TABLE outbox (
@@ -67,6 +69,7 @@ export const FRESH_SCHEMA: readonly string[] = [
      attempt_started_at INTEGER,
      delivered_at INTEGER,
      http_status INTEGER,
+     not_ready_attempts INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (seq, destination)
    ) WITHOUT ROWID`,
   "CREATE INDEX outbox_by_state ON outbox (destination, state, seq)",
@@ -75,7 +78,7 @@ export const FRESH_SCHEMA: readonly string[] = [
      event_id TEXT NOT NULL,
      started_at INTEGER NOT NULL,
      finished_at INTEGER,
-     outcome TEXT NOT NULL CHECK (outcome IN ('in_flight', 'delivered', 'failed', 'interrupted')),
+     outcome TEXT NOT NULL CHECK (outcome IN ('in_flight', 'delivered', 'failed', 'interrupted', 'not_ready')),
      http_status INTEGER,
      error TEXT,
      destination TEXT NOT NULL DEFAULT 'default'

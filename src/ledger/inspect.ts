@@ -45,16 +45,24 @@ export function inspectObject(sql: SqlStorage, now: number): ObjectReport {
               e.source, e.data,
               CASE WHEN json_valid(e.unverified) THEN (SELECT group_concat(key, ', ') FROM json_each(e.unverified)) END
                 AS unverified_keys,
-              o.delivery, o.attempts_this_cycle, ${iso("n.due")} AS next_attempt_at, o.last_error
+              CASE WHEN o.delivery IS NULL AND e.filtered IS NOT NULL THEN 'filtered' ELSE o.delivery END AS delivery,
+              e.filtered AS filtered_at,
+              o.attempts_this_cycle, ${iso("n.due")} AS next_attempt_at, o.last_error
          FROM events e LEFT JOIN (${DELIVERY_PER_EVENT}) o ON o.seq = e.seq
               LEFT JOIN (SELECT seq, min(due) AS due FROM (${DELIVERIES_DUE}) GROUP BY seq) n ON n.seq = e.seq
         ORDER BY e.seq`,
       now,
     ),
+    // Each event's state at each destination: queued ones from the queue, and `filtered` where the
+    // destination's filter did not match it (nothing was queued there).
     deliveries: rows(
       `SELECT seq, event_id, destination, state, cycle_attempts AS attempts_this_cycle,
               ${iso("due")} AS next_attempt_at, last_error
-         FROM (${DELIVERIES_DUE}) ORDER BY seq, destination`,
+         FROM (${DELIVERIES_DUE})
+       UNION ALL
+       SELECT e.seq, e.event_id, f.value, 'filtered', 0, NULL, NULL
+         FROM events e, json_each(e.filtered) f WHERE e.filtered IS NOT NULL
+        ORDER BY seq, destination`,
       now,
     ),
     attempts: rows(

@@ -9,6 +9,7 @@
 
 import type { Config } from "../config";
 import { takes } from "../config/destinations";
+import { filterMatches, type FilterKey } from "../config/filter";
 import type { ForwardEvent } from "../egress/deliver";
 import { describeConfigError } from "../lib/config-error";
 import type { LedgerStore } from "./store";
@@ -50,6 +51,8 @@ export interface OutboxHead extends ForwardEvent {
   readonly nextAttemptAt: number;
   /** Whether the head has a row of its own yet (false: only queued, on its event's row). */
   readonly hasRow: boolean;
+  /** Its attempts answered "not ready" so far (alarm.ts: they use none of the retry budget). */
+  readonly notReadyAttempts: number;
 }
 
 /** An attempt begun on a head: when, and whether its row holds it yet. */
@@ -77,11 +80,13 @@ type HeadRow = {
   source: string;
   source_name: string | null;
   type: string | null;
+  original: string | null;
+  not_ready_attempts: number;
 };
 
 /** The event's columns a head carries (`e`: its row in events). */
 const EVENT_COLUMNS = `e.provider, e.kind, e.object_ref, e.status, e.previous_status, e.received_at, e.data, e.unverified,
-  e.source, e.source_name, e.type`;
+  e.source, e.source_name, e.type, e.original`;
 
 function headOf(row: HeadRow): OutboxHead {
   return {
@@ -102,6 +107,8 @@ function headOf(row: HeadRow): OutboxHead {
     type: row.type,
     source: row.source,
     sourceName: row.source_name,
+    original: row.original,
+    notReadyAttempts: row.not_ready_attempts,
   };
 }
 
@@ -109,16 +116,57 @@ function headOf(row: HeadRow): OutboxHead {
  *  knows what changed since its last snapshot (read-model.ts) without a row of its own. */
 const NEXT_CHANGE = "(SELECT coalesce(max(changed), 0) + 1 FROM outbox)";
 
-/** The destinations that take an event type; throws when they cannot be known (a configuration
- *  error), so nothing is recorded without its queues. */
-export type Route = (type: string) => readonly string[];
+/** An accepted event's proven fields, as its destinations' types and filters see them. */
+export interface Routed {
+  readonly type: string;
+  readonly provider: string;
+  readonly kind: string;
+  readonly objectRef: string;
+  readonly status: string;
+  readonly source: string;
+  /** What is proven, JSON (parsed only for a filter that names `data`). */
+  readonly data: string;
+}
 
-/** The destinations that take a type. With DESTINATIONS invalid nothing can be routed: recording
- *  throws (the provider gets a 5xx and retries; an alarm run retries) instead of losing a destination. */
+/** Where an accepted event goes: the destinations it is queued for, those whose filter it did not
+ *  match (its state there is `filtered`), and whether one it goes to wants the provider's request. */
+export interface Routing {
+  readonly destinations: readonly string[];
+  readonly filtered: readonly string[];
+  readonly original: boolean;
+}
+
+/** Where an event goes; throws when that cannot be known (a configuration error), so nothing is
+ *  recorded without its queues. */
+export type Route = (event: Routed) => Routing;
+
+/** The destinations that take an event: its type among their `types`, its proven fields matching their
+ *  `filter`. With DESTINATIONS invalid nothing can be routed: recording throws (the provider gets a 5xx
+ *  and retries; an alarm run retries) instead of losing a destination. */
 export function routeOf(config: Config): Route {
-  return (type) => {
+  return (event) => {
     if (!config.destinations.ok) throw new Error(describeConfigError(config.destinations.error));
-    return config.destinations.value.filter((d) => takes(d, type)).map((d) => d.name);
+    let data: unknown;
+    const fields = {
+      type: event.type,
+      provider: event.provider,
+      kind: event.kind,
+      object_ref: event.objectRef,
+      status: event.status,
+      source: event.source,
+    };
+    const field = (key: FilterKey): unknown => (key === "data" ? (data ??= JSON.parse(event.data)) : fields[key]);
+    const routing = { destinations: [] as string[], filtered: [] as string[], original: false };
+    for (const d of config.destinations.value) {
+      if (!takes(d, event.type)) continue;
+      if (d.filter !== null && !filterMatches(d.filter, field)) {
+        routing.filtered.push(d.name);
+        continue;
+      }
+      routing.destinations.push(d.name);
+      routing.original ||= d.original;
+    }
+    return routing;
   };
 }
 
@@ -135,10 +183,10 @@ export class Outbox {
     return this.store.sql;
   }
 
-  /** The destinations an accepted event of this type is queued for, as stored on the event (JSON):
-   *  it waits in each one's queue (the `deliveries` view) with no row of its own until begun. */
-  destinationsFor(type: string): string {
-    return JSON.stringify(this.route(type));
+  /** Where an accepted event goes (its destinations are stored on the event, JSON: it waits in each
+   *  one's queue, the `deliveries` view, with no row of its own until begun). */
+  routingOf(event: Routed): Routing {
+    return this.route(event);
   }
 
   hasPending(): boolean {
@@ -155,9 +203,10 @@ export class Outbox {
   heads(): OutboxHead[] {
     return this.sql
       .exec<HeadRow>(
-        `SELECT h.seq, h.destination, h.event_id, h.cycle_attempts, h.next_attempt_at, h.has_row, ${EVENT_COLUMNS}
+        `SELECT h.seq, h.destination, h.event_id, h.cycle_attempts, h.next_attempt_at, h.has_row, h.not_ready_attempts,
+                ${EVENT_COLUMNS}
            FROM (SELECT min(seq) AS seq, destination, event_id, cycle_attempts, next_attempt_at,
-                        updated_at IS NOT NULL AS has_row
+                        updated_at IS NOT NULL AS has_row, not_ready_attempts
                    FROM deliveries WHERE state = 'pending' GROUP BY destination) h
            JOIN events e ON e.seq = h.seq
           ORDER BY h.destination`,
@@ -171,7 +220,7 @@ export class Outbox {
     const row = this.sql
       .exec<HeadRow>(
         `SELECT o.seq, o.destination, o.event_id, o.cycle_attempts, o.next_attempt_at, o.updated_at IS NOT NULL AS has_row,
-                ${EVENT_COLUMNS}
+                o.not_ready_attempts, ${EVENT_COLUMNS}
            FROM deliveries o JOIN events e ON e.seq = o.seq
           WHERE o.destination = ? AND o.state = 'pending' ORDER BY o.seq LIMIT 1`,
         destination,
@@ -321,6 +370,57 @@ export class Outbox {
         head.destination,
       );
     });
+  }
+
+  /** The attempt was answered "not ready" (alarm.ts): kept in the history as such, it gives back the
+   *  retry budget it took, and the row waits until `retryAt`. */
+  notReady(begun: Attempt, now: number, httpStatus: number | null, error: string, retryAt: number): void {
+    this.store.write(() => {
+      const { head } = begun;
+      if (!begun.written) this.#write(begun);
+      this.sql.exec(
+        `INSERT INTO delivery_attempts (event_id, destination, started_at, finished_at, outcome, http_status, error)
+         SELECT event_id, destination, coalesce(attempt_started_at, ?), ?, 'not_ready', ?, ? FROM outbox
+          WHERE seq = ? AND destination = ?`,
+        now,
+        now,
+        httpStatus,
+        error,
+        head.seq,
+        head.destination,
+      );
+      this.sql.exec(
+        `UPDATE outbox SET cycle_attempts = cycle_attempts - 1, not_ready_attempts = not_ready_attempts + 1,
+                attempt_started_at = NULL, next_attempt_at = ?, last_error = ?, updated_at = ?, changed = ${NEXT_CHANGE}
+          WHERE seq = ? AND destination = ?`,
+        retryAt,
+        error,
+        now,
+        head.seq,
+        head.destination,
+      );
+    });
+  }
+
+  /** When this object's first accepted event arrived (epoch ms; null: none). */
+  firstAcceptedAt(): number | null {
+    const at = this.sql
+      .exec<{ at: string | null }>("SELECT min(received_at) AS at FROM events WHERE outcome = 'accepted'")
+      .one().at;
+    return at === null ? null : Date.parse(at);
+  }
+
+  /** Whether an earlier event of this object was delivered to the head's destination. */
+  deliveredBefore(head: OutboxHead): boolean {
+    return (
+      this.sql
+        .exec(
+          "SELECT 1 FROM outbox WHERE destination = ? AND state = 'delivered' AND seq < ? LIMIT 1",
+          head.destination,
+          head.seq,
+        )
+        .toArray().length > 0
+    );
   }
 
   /** Attempts left in flight by an instance that stopped mid-request (eviction, crash, deploy). A run

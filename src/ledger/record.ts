@@ -29,6 +29,9 @@ export interface RecordInput extends EventRef {
   readonly destinations?: readonly string[];
   /** The WEBHOOK_SOURCES name it arrived on (the envelope's source_name); absent for PortOne's. */
   readonly sourceName?: string;
+  /** The provider's request as received, JSON {"headers", "body": base64}: kept only when a destination
+   *  that takes the event asks for it (`original`). Absent for what an API answered. */
+  readonly original?: string;
 }
 
 /** Where the gateway learned an event: a webhook (a refund hint's confirmation included), PortOne's
@@ -99,18 +102,22 @@ function insert(
   // An accepted event carries the state it leaves (object_state is a view of the latest one): the
   // object's state costs no row of its own.
   const next = result === "accepted" ? advance(state, input.status, input.position) : null;
-  const destinations =
+  const routing =
     next === null
       ? null
       : input.destinations !== undefined
-        ? JSON.stringify(input.destinations)
-        : outbox.destinationsFor(typeOf(input));
+        ? { destinations: input.destinations, filtered: [], original: false }
+        : outbox.routingOf({ ...input, type: typeOf(input) });
+  const destinations = routing === null ? null : JSON.stringify(routing.destinations);
+  const filtered = routing === null || routing.filtered.length === 0 ? null : JSON.stringify(routing.filtered);
+  // The provider's request is kept only for an event a destination with "original": true takes.
+  const original = routing?.original === true ? (input.original ?? null) : null;
   const seq = sql
     .exec<{ seq: number }>(
       `INSERT INTO events (event_id, identity, provider, kind, object_ref, status, outcome, previous_status,
                            received_at, data, unverified, source, content_hash, state_rank, state_terminal,
-                           destinations, ledger, source_name, type)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+                           destinations, ledger, source_name, type, filtered, original)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
       input.eventId,
       input.eventId,
       input.provider,
@@ -130,6 +137,8 @@ function insert(
       objectName,
       input.sourceName ?? null,
       input.type ?? null,
+      filtered,
+      original,
     )
     .one().seq;
   return { result, eventId: input.eventId, seq, status: input.status, previousStatus };

@@ -25,6 +25,20 @@ const DELIVERIES_VIEW_V8 = `CREATE VIEW deliveries AS
           WHERE e.destinations IS NOT NULL
             AND e.seq > coalesce((SELECT max(o.seq) FROM outbox o WHERE o.destination = d.value), 0)`;
 
+/** The queue as migration 10 built it (before the not-ready count, migration 14). */
+const DELIVERIES_VIEW_V10 = `CREATE VIEW deliveries AS
+         SELECT seq, destination, event_id, state, cycle_attempts, next_attempt_at, last_error, updated_at, changed,
+                attempt_started_at, delivered_at, http_status
+           FROM outbox
+         UNION ALL
+         SELECT e.seq, d.value, e.event_id, 'pending', 0, 0, NULL, NULL, 0, NULL, NULL, NULL
+           FROM events e, json_each(e.destinations) d
+          WHERE e.destinations IS NOT NULL
+            AND e.seq > max(
+                  coalesce((SELECT max(o.seq) FROM outbox o WHERE o.destination = d.value AND o.state = 'pending'), 0),
+                  coalesce((SELECT max(o.seq) FROM outbox o WHERE o.destination = d.value AND o.state = 'delivered'), 0),
+                  coalesce((SELECT max(o.seq) FROM outbox o WHERE o.destination = d.value AND o.state = 'dead'), 0))`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -214,7 +228,7 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [
       // The same rows, without a walk over a destination's rows per event (O(n²) for a hot object; see the view).
       "DROP VIEW deliveries",
-      DELIVERIES_VIEW,
+      DELIVERIES_VIEW_V10,
     ],
   },
   {
@@ -249,6 +263,38 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE confirmations ADD COLUMN confirmer TEXT NOT NULL DEFAULT 'portone-refund'",
       "ALTER TABLE refund_hints RENAME TO hints",
       "ALTER TABLE hints RENAME COLUMN refund_id TO subject",
+    ],
+  },
+  {
+    version: 14,
+    statements: [
+      // A destination that answers 404, 409 or 425 in an object's first minutes is not ready yet: its
+      // quick retries are counted apart from the retry budget (alarm.ts).
+      "ALTER TABLE outbox ADD COLUMN not_ready_attempts INTEGER NOT NULL DEFAULT 0",
+      // The destinations whose filter an accepted event did not match (JSON list; NULL: none).
+      "ALTER TABLE events ADD COLUMN filtered TEXT",
+      // The provider's request as received ({"headers", "body": base64}), kept only for an event a
+      // destination with "original": true takes.
+      "ALTER TABLE events ADD COLUMN original TEXT",
+      // An attempt may end not ready: the CHECK is widened by rebuilding the table.
+      `CREATE TABLE delivery_attempts_v14 (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         event_id TEXT NOT NULL,
+         started_at INTEGER NOT NULL,
+         finished_at INTEGER,
+         outcome TEXT NOT NULL CHECK (outcome IN ('in_flight', 'delivered', 'failed', 'interrupted', 'not_ready')),
+         http_status INTEGER,
+         error TEXT,
+         destination TEXT NOT NULL DEFAULT 'default'
+       )`,
+      `INSERT INTO delivery_attempts_v14 (id, event_id, started_at, finished_at, outcome, http_status, error, destination)
+         SELECT id, event_id, started_at, finished_at, outcome, http_status, error, destination FROM delivery_attempts`,
+      "DROP TABLE delivery_attempts",
+      "ALTER TABLE delivery_attempts_v14 RENAME TO delivery_attempts",
+      "CREATE INDEX delivery_attempts_by_event ON delivery_attempts (event_id, id)",
+      // The queue carries the not-ready count of each row.
+      "DROP VIEW deliveries",
+      DELIVERIES_VIEW,
     ],
   },
 ];

@@ -24,7 +24,7 @@ td code{overflow-wrap:anywhere}pre.data{margin:0;white-space:pre-wrap;overflow-w
 th{background:#f0f3f7;font-weight:600}td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:18rem}
 ol{margin:0;padding-left:1.3rem}
 code{font:13px ui-monospace,Menlo,Consolas,monospace}
-.state{font-weight:600}.delivered,.closed,.active,.confirmed{color:#1a7f37}.pending,.half_open,.paused,.confirming{color:#9a6700}.dead,.failed,.error,.open,.unconfirmed{color:#cf222e}.stale{color:#6e7781}
+.state{font-weight:600}.delivered,.closed,.active,.confirmed{color:#1a7f37}.pending,.half_open,.paused,.confirming,.not_ready{color:#9a6700}.filtered{color:#6e7781}.dead,.failed,.error,.open,.unconfirmed{color:#cf222e}.stale{color:#6e7781}
 form.inline{display:inline}input,select,button{font:inherit;padding:.35rem .5rem;border:1px solid #b8c1cf;border-radius:6px;background:#fff}
 button{background:#1d2330;color:#fff;border-color:#1d2330;cursor:pointer}button.light{background:#fff;color:#1d2330}
 .search{display:flex;flex-wrap:wrap;gap:.4rem;margin-bottom:.8rem}.search input[name=q]{flex:1 1 16rem}
@@ -97,7 +97,9 @@ export const ActionButton: FC<{ action: string; csrf: string; label: string }> =
 );
 
 export const State: FC<{ value: string | null | undefined }> = ({ value }) => (
-  <span class={`state ${value ?? "stale"}`}>{value ?? "not forwarded"}</span>
+  <span class={`state ${value ?? "stale"}`}>
+    {value === null || value === undefined ? "not forwarded" : value.replaceAll("_", " ")}
+  </span>
 );
 
 export const when = (iso: string | null | undefined): string =>

@@ -33,6 +33,15 @@ function deliverySummary(report: ObjectReport): string {
   return parts.join(", ");
 }
 
+/** The destinations whose filter the event did not match, as a list for people. */
+function filteredAt(event: Row): string {
+  try {
+    return (JSON.parse(text(event.filtered_at)) as string[]).join(", ");
+  } catch {
+    return "";
+  }
+}
+
 /** When PortOne's API was last asked about a PortOne object (reconciliation), and what it said. */
 function reconciliationNote(report: ObjectReport): string {
   const checked = report.reconciliation;
@@ -115,6 +124,8 @@ const Timeline: FC<{ report: ObjectReport; csrf: string; path: string }> = ({ re
                 <td>
                   <State value={e.outcome === "stale" ? "stale" : text(e.delivery)} />
                   {e.delivery === "pending" && e.next_attempt_at ? ` · next try ${when(text(e.next_attempt_at))}` : ""}
+                  {e.filtered_at && e.delivery !== "filtered" ? ` · filtered at ${filteredAt(e)}` : ""}
+                  {e.delivery === "filtered" ? ` at ${filteredAt(e)}` : ""}
                 </td>
                 <td>
                   <EventData event={e} />

@@ -16,6 +16,24 @@ const ISO_TIME = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d
 const text = Type.String({ pattern: "^.+$" });
 const anyObject = Type.Object({}, { additionalProperties: true });
 
+/** The provider's request as the gateway received it, for a destination with "original": true. */
+const ORIGINAL = Type.Object(
+  {
+    headers: Type.Record(Type.String({ pattern: "^[a-z0-9-]+$" }), Type.String(), {
+      description: "content-type and the headers the source's scheme verifies (lower-case names); never a secret.",
+    }),
+    body: Type.String({
+      contentEncoding: "base64",
+      pattern: "^[A-Za-z0-9+/]*={0,2}$",
+      description: "The raw body, byte for byte, in base64.",
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: "The provider's request as received (destinations with original: true).",
+  },
+);
+
 /** What every forwarded event carries, whatever its type. */
 function envelope<P extends TSchema, K extends TSchema, S extends TSchema, D extends TSchema>(fields: {
   provider: P;
@@ -26,6 +44,8 @@ function envelope<P extends TSchema, K extends TSchema, S extends TSchema, D ext
   unverified?: boolean;
   /** Whether it arrived on a WEBHOOK_SOURCES source (source_name present), or never can (absent). */
   sourceName?: boolean;
+  /** Whether it may carry the provider's request (`original`: a webhook's own event, never an API's answer). */
+  original?: boolean;
   description: string;
 }) {
   const common = {
@@ -49,6 +69,7 @@ function envelope<P extends TSchema, K extends TSchema, S extends TSchema, D ext
           })
         : Type.Optional(Type.Never()),
     data: fields.data,
+    original: fields.original === true ? Type.Optional(ORIGINAL) : Type.Optional(Type.Never()),
   };
   const options = { additionalProperties: false, description: fields.description };
   // Where nothing can be unverified (the whole body is signed, or the data is the API's), the
@@ -91,6 +112,7 @@ function portOneKind(slug: string) {
     type: `^portone\\.${kind}\\.[a-z0-9_ -]+$`,
     source: webhook,
     data: portOneSigned(slug),
+    original: true,
     description: `A PortOne ${kind} webhook whose signature was verified.`,
   });
 }
@@ -157,6 +179,7 @@ function schemeDef(scheme: SchemeName) {
     data: SCHEME_DATA[scheme],
     unverified: scheme === "adyen" || scheme === "fpx",
     sourceName: true,
+    original: !api,
     description: what,
   });
 }
@@ -218,6 +241,7 @@ export const EVENT_DEFS = {
     data: anyObject,
     unverified: false,
     sourceName: true,
+    original: true,
     description:
       "A generic source of WEBHOOK_SOURCES (hmac or standard): provider is the source's name, data the whole signed body.",
   }),
@@ -230,10 +254,11 @@ export type ForwardedEvent = { [K in EventType]: Static<(typeof EVENT_DEFS)[K]> 
 /** The fields every type shares, as the gateway builds them (egress/deliver.ts); `unverified` and
  *  `source_name` where a type has them. */
 export type EnvelopeFields = {
-  [K in Exclude<keyof ForwardedEvent, "unverified" | "source_name">]: ForwardedEvent[K];
+  [K in Exclude<keyof ForwardedEvent, "unverified" | "source_name" | "original">]: ForwardedEvent[K];
 } & {
   source_name?: string;
   unverified?: Record<string, unknown>;
+  original?: { headers: Record<string, string>; body: string };
 };
 
 export const SCHEMA_ID = "https://github.com/edge-webhook-gateway/schemas/events.schema.json";

@@ -37,6 +37,7 @@ const keyOf = (secret: string): Promise<CryptoKey> =>
 
 export const adyen: Scheme = {
   name: "adyen",
+  signedHeaders: [],
   toleranceSeconds: null,
   batch: true,
   answer: "[accepted]",

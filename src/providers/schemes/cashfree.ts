@@ -11,6 +11,7 @@ import { anySecretSigns, recordAt, staleness, textOf, timestampOf, wholeBodyItem
 
 export const cashfree: Scheme = {
   name: "cashfree",
+  signedHeaders: ["x-webhook-signature", "x-webhook-timestamp"],
   toleranceSeconds: 300,
   async verify(input) {
     const signature = input.headers.get("x-webhook-signature")?.trim();

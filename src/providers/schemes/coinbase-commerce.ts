@@ -9,6 +9,7 @@ import { anySecretSigns, recordAt, textOf, wholeBodyItem, type Scheme } from "./
 
 export const coinbaseCommerce: Scheme = {
   name: "coinbase-commerce",
+  signedHeaders: ["x-cc-webhook-signature"],
   toleranceSeconds: null,
   async verify(input) {
     const signature = input.headers.get("x-cc-webhook-signature");

@@ -17,6 +17,7 @@ import { textOf, type Scheme } from "./scheme";
 
 export const fpx: Scheme = {
   name: "fpx",
+  signedHeaders: [],
   toleranceSeconds: null,
   answer: "OK",
   config: { secret: "none", options: ["certificates"], required: ["certificates"] },

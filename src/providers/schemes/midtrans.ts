@@ -15,6 +15,7 @@ export const MIDTRANS_API = "https://api.midtrans.com";
 
 export const midtrans: Scheme = {
   name: "midtrans",
+  signedHeaders: [],
   toleranceSeconds: null,
   config: { options: ["apiBaseUrl"] },
   async verify(input) {

@@ -19,6 +19,7 @@ import {
 
 export const omise: Scheme = {
   name: "omise",
+  signedHeaders: ["omise-signature", "omise-signature-timestamp"],
   toleranceSeconds: 300,
   config: { secret: { valid: (s) => base64Bytes(s) !== null, what: "the webhook secret as Opn shows it (base64)" } },
   async verify(input) {

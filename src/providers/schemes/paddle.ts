@@ -10,6 +10,7 @@ import { anySecretSigns, headerPairs, recordAt, staleness, textOf, wholeBodyItem
 
 export const paddle: Scheme = {
   name: "paddle",
+  signedHeaders: ["paddle-signature"],
   toleranceSeconds: 5,
   async verify(input) {
     const header = input.headers.get("paddle-signature");

@@ -24,6 +24,7 @@ export function paymentOptionsStatus(body: Record<string, unknown>): string | nu
 
 export const paymentOptions: Scheme = {
   name: "payment-options",
+  signedHeaders: [],
   toleranceSeconds: null,
   config: {
     secret: { valid: (s) => s.length >= MIN_TOKEN_CHARS, what: `a token of at least ${MIN_TOKEN_CHARS} characters` },

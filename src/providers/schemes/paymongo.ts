@@ -19,6 +19,7 @@ import {
 
 export const paymongo: Scheme = {
   name: "paymongo",
+  signedHeaders: ["paymongo-signature"],
   toleranceSeconds: 300,
   config: { options: ["mode"] },
   async verify(input) {

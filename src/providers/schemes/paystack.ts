@@ -10,6 +10,7 @@ const sha512Key = textKey("SHA-512");
 
 export const paystack: Scheme = {
   name: "paystack",
+  signedHeaders: ["x-paystack-signature"],
   toleranceSeconds: null,
   async verify(input) {
     const signature = input.headers.get("x-paystack-signature")?.trim();

@@ -27,6 +27,7 @@ const keyOf = (secret: string): Promise<CryptoKey> =>
 
 export const portOneV2: Scheme = {
   name: "portone-v2",
+  signedHeaders: ["webhook-id", "webhook-timestamp", "webhook-signature"],
   toleranceSeconds: 300,
   config: {
     secret: {

@@ -9,6 +9,7 @@ import { anySecretSigns, recordAt, staleness, textOf, timestampOf, wholeBodyItem
 
 export const pulse2pay: Scheme = {
   name: "pulse2pay",
+  signedHeaders: ["x-pulse2pay-signature", "x-pulse2pay-timestamp"],
   toleranceSeconds: 300,
   lifecycle: { ranks: { pending: 0 }, terminal: ["confirmed", "expired", "failed"] },
   async verify(input) {

@@ -14,6 +14,7 @@ const ENTITIES = ["payment", "refund", "order", "subscription", "payment_link", 
 
 export const razorpay: Scheme = {
   name: "razorpay",
+  signedHeaders: ["x-razorpay-signature"],
   toleranceSeconds: null,
   async verify(input) {
     const signature = input.headers.get("x-razorpay-signature");

@@ -65,6 +65,10 @@ export type SchemeResult = Result<readonly SchemeItem[], Rejection>;
 
 export interface Scheme {
   readonly name: SchemeName;
+  /** The request headers its proof reads (lower-case), kept in a forward's `original` for a merchant who
+   *  verifies again: never one that is itself the secret (Xendit's x-callback-token). A scheme that signs
+   *  inside the body has none. */
+  readonly signedHeaders: readonly string[];
   /** The provider's replay window, in seconds; null when it signs no timestamp. */
   readonly toleranceSeconds: number | null;
   /** A request carries a batch of items (Adyen): each is named by its own content, not the request's

@@ -11,6 +11,7 @@ import { anySecretSigns, recordAt, textOf, wholeBodyItem, type Scheme } from "./
 
 export const square: Scheme = {
   name: "square",
+  signedHeaders: ["x-square-hmacsha256-signature"],
   toleranceSeconds: null,
   async verify(input) {
     const signature = input.headers.get("x-square-hmacsha256-signature");

@@ -11,6 +11,7 @@ import { anySecretSigns, headerPairs, recordAt, staleness, textOf, wholeBodyItem
 
 export const stripe: Scheme = {
   name: "stripe",
+  signedHeaders: ["stripe-signature"],
   toleranceSeconds: 300,
   async verify(input) {
     const header = input.headers.get("stripe-signature");

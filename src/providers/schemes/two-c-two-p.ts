@@ -13,6 +13,7 @@ import { textOf, type Scheme } from "./scheme";
 
 export const twoCTwoP: Scheme = {
   name: "2c2p",
+  signedHeaders: [],
   toleranceSeconds: null,
   async verify(input) {
     const parsed = parseJsonObject(input.raw);

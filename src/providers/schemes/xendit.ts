@@ -13,6 +13,7 @@ import { recordAt, textOf, wholeBodyItem, type Scheme, type SchemeInput, type Sc
 
 export const xendit: Scheme = {
   name: "xendit",
+  signedHeaders: ["webhook-id"],
   toleranceSeconds: null,
   verify: verifyToken,
 };
