@@ -13,6 +13,7 @@ import { errorText } from "./lib/result";
 import { runPass } from "./reconcile/pass";
 import { wakeStranded } from "./reconcile/watchdog";
 import { clock } from "./lib/clock";
+import { countRefusals } from "./ingress/rejections";
 import { recordProven } from "./ingress/record";
 import { requireConfig } from "./ingress/require-config";
 import { verifyWebhook } from "./ingress/verify";
@@ -35,6 +36,7 @@ app.use("*", async (c, next) => {
   await next();
 });
 
+app.use("/webhooks/*", countRefusals());
 app.use("/webhooks/*", requireConfig());
 
 // Every webhook route has one shape: the configuration checked (require-config.ts), then the route

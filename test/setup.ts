@@ -6,6 +6,7 @@ import { afterEach, beforeAll, beforeEach, expect, vi } from "vitest";
 import { gateFor } from "../src/egress/gate";
 import { resetLocalLeases } from "../src/egress/gate-lease";
 import { forgetBursts } from "../src/alerts/report";
+import { forgetRejections } from "../src/alerts/rejected";
 import { clock } from "../src/lib/clock";
 import { outbound } from "../src/lib/outbound";
 import { installStandIns, schemaViolations } from "./stand-ins";
@@ -25,6 +26,7 @@ beforeAll(async () => {
 async function resetGates(): Promise<void> {
   resetLocalLeases();
   forgetBursts();
+  forgetRejections();
   for (const name of ["default", "erp", "limited", "analytics", "picky"]) await gateFor(env, name).setPaused(name, false);
 }
 

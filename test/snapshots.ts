@@ -44,5 +44,7 @@ export function eventRowOf(ref: string, i: number): EventRow {
     delivered_at: 2_000 + i,
     delivery_updated_at: 2_000 + i,
     pending_to: null,
+    delivered_to: null,
+    dead_to: null,
   };
 }

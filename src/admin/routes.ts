@@ -14,9 +14,11 @@ import { stubFor } from "./object-stub";
 import { runPass } from "../reconcile/pass";
 import { redeliverApi } from "./redeliver";
 import { search } from "./search";
+import { metricsApi } from "./metrics";
 
 export const admin = new Hono<AppEnv>();
 admin.use("*", adminAuth());
+admin.route("/metrics", metricsApi);
 
 const objectPath = "/objects/:provider/:kind/:ref";
 

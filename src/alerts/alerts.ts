@@ -26,6 +26,13 @@ import { Notifications, type NotificationRow } from "./notifications";
 import { sendNotification, type AlertView, type NotificationType } from "./notify";
 import { ALERTS_SCHEMA } from "./schema";
 
+/** Webhooks refused on a route pattern with one answer (`reason`: the answer's error code). */
+export interface RejectionCount {
+  readonly route: string;
+  readonly reason: string;
+  readonly n: number;
+}
+
 /** A report: the condition was seen (`count` times), or `outstanding` more of it are left to clear. */
 export interface AlertSignal {
   readonly kind: AlertKind;
@@ -203,6 +210,30 @@ export class Alerts extends DurableObject<Env> {
   async countBadSignatures(route: string, n: number): Promise<void> {
     const report = this.#bursts.count(route, n, clock.now(), this.#open(`ingest.signature_failures:${route}`) !== null);
     if (report !== null) await this.raise({ kind: "ingest.signature_failures", subject: route, count: report });
+  }
+
+  /** Adds one isolate's batch of refused webhooks to the durable counts (one write per batch). */
+  countRejections(batch: readonly RejectionCount[]): void {
+    if (batch.length === 0) return;
+    this.ctx.storage.transactionSync(() => {
+      for (const { route, reason, n } of batch)
+        this.#sql.exec(
+          `INSERT INTO rejections (route, reason, n) VALUES (?, ?, ?)
+           ON CONFLICT (route, reason) DO UPDATE SET n = n + excluded.n`,
+          route,
+          reason,
+          n,
+        );
+    });
+  }
+
+  /** Every refused webhook counted so far, by route pattern and reason. */
+  rejections(): RejectionCount[] {
+    return this.#sql
+      .exec<{ route: string; reason: string; n: number }>(
+        "SELECT route, reason, n FROM rejections ORDER BY route, reason",
+      )
+      .toArray();
   }
 
   /** Remembers the address the gateway was reached at (for console links when GATEWAY_URL is unset);

@@ -51,5 +51,18 @@ export const ALERTS_SCHEMA: Schema = {
         "CREATE INDEX alerts_by_key ON alerts (key, resolved_at)",
       ],
     },
+    {
+      version: 3,
+      statements: [
+        // Webhooks refused, by route pattern and answer (gateway_webhooks_rejected_total): isolates send
+        // their counts in batches (rejected.ts), so this is written per batch, never per request.
+        `CREATE TABLE rejections (
+           route TEXT NOT NULL,
+           reason TEXT NOT NULL,
+           n INTEGER NOT NULL,
+           PRIMARY KEY (route, reason)
+         ) WITHOUT ROWID`,
+      ],
+    },
   ],
 };

@@ -9,6 +9,10 @@ import { log, type LogFields } from "../lib/log";
 import type { RejectReason, Rejection } from "../providers/types";
 import { httpError } from "../lib/http-errors";
 import { countBadSignature } from "../alerts/report";
+import { countRejection } from "../alerts/rejected";
+import type { MiddlewareHandler } from "hono";
+import { isSchemeName } from "../providers/names";
+import { SIGNED_KINDS } from "../providers/portone/kinds";
 
 export const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusCode; message: string }> = {
   invalid_json: { status: 400, message: "The body is not valid JSON." },
@@ -50,4 +54,38 @@ export function refuse(c: Context<AppEnv>, rejection: Rejection, ids: LogFields)
 function rejectionError(reason: RejectReason): HTTPException {
   const { status, message } = PUBLIC_REJECTIONS[reason];
   return httpError(status, reason, message);
+}
+
+/** The route as gateway_webhooks_rejected_total labels it, so labels stay bounded: PortOne's kinds, a
+ *  configured source's `/webhooks/<scheme>/<source>` (never a token after it), else `other`. */
+export function metricRoute(c: Context<AppEnv>): string {
+  const [, , provider = "", name = ""] = c.req.path.split("/");
+  if (provider === "portone")
+    return SIGNED_KINDS.has(name) || name === "refund" ? `/webhooks/portone/${name}` : "other";
+  const sources = c.var.config.sources;
+  const source = sources.ok ? sources.value.get(name) : undefined;
+  const known =
+    source !== undefined &&
+    source.scheme === provider &&
+    (isSchemeName(provider) || provider === "hmac" || provider === "standard");
+  return known ? `/webhooks/${provider}/${name}` : "other";
+}
+
+/** Counts every 4xx and 503 answered on a webhook route, by route pattern and the answer's error code
+ *  (alerts/rejected.ts batches them: no write per request). */
+export function countRefusals(): MiddlewareHandler<AppEnv> {
+  return async function countRefused(c, next) {
+    await next();
+    const status = c.res.status;
+    if (!((status >= 400 && status < 500) || status === 503)) return;
+    let reason = "unknown";
+    try {
+      const body: unknown = await c.res.clone().json();
+      if (body !== null && typeof body === "object" && typeof (body as { error?: unknown }).error === "string")
+        reason = (body as { error: string }).error;
+    } catch {
+      // not JSON: counted as unknown
+    }
+    countRejection(c.env, (p) => c.executionCtx.waitUntil(p), metricRoute(c), reason);
+  };
 }

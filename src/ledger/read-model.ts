@@ -59,6 +59,8 @@ type EventQueryRow = {
   attempts: number;
   delivered_at: number | null;
   pending_to: string | null;
+  delivered_to: string | null;
+  dead_to: string | null;
   type: string | null;
 };
 
@@ -204,7 +206,11 @@ function readSnapshot(sql: SqlStorage, name: string, since: Cursor, upTo: Cursor
               (SELECT min(finished_at) FROM (${ALL_ATTEMPTS}) a
                 WHERE a.event_id = e.event_id AND a.outcome = 'delivered') AS delivered_at,
               (SELECT ',' || group_concat(d.destination, ',') || ',' FROM deliveries d
-                WHERE d.seq = e.seq AND d.state = 'pending') AS pending_to
+                WHERE d.seq = e.seq AND d.state = 'pending') AS pending_to,
+              (SELECT ',' || group_concat(d.destination, ',') || ',' FROM outbox d
+                WHERE d.seq = e.seq AND d.state = 'delivered') AS delivered_to,
+              (SELECT ',' || group_concat(d.destination, ',') || ',' FROM outbox d
+                WHERE d.seq = e.seq AND d.state = 'dead') AS dead_to
          FROM events e LEFT JOIN (${DELIVERY_PER_EVENT}) o ON o.seq = e.seq
         WHERE e.seq > ? OR o.changed > ?
         ORDER BY e.seq`,
@@ -235,6 +241,8 @@ function eventRow(r: EventQueryRow): EventRow {
     delivered_at: r.delivered_at,
     delivery_updated_at: r.delivery_updated_at,
     pending_to: r.pending_to,
+    delivered_to: r.delivered_to,
+    dead_to: r.dead_to,
   };
 }
 

@@ -34,6 +34,14 @@ export async function noteChecks(db: D1Database, noted: readonly Noted[], now: n
 /** The read model forgets a purged object's events; its row stays, marked purged. */
 export async function forgetPurged(db: D1Database, object: string, now: number): Promise<void> {
   await db.batch([
+    // Counted before they go: gateway_events_total never decreases (metrics.ts).
+    db
+      .prepare(
+        `INSERT INTO purged_counts (provider, kind, outcome, n)
+         SELECT provider, kind, outcome, count(*) FROM events WHERE object = ? GROUP BY provider, kind, outcome
+         ON CONFLICT (provider, kind, outcome) DO UPDATE SET n = n + excluded.n`,
+      )
+      .bind(object),
     db.prepare("DELETE FROM events WHERE object = ?").bind(object),
     db.prepare("UPDATE objects SET purged_at = ? WHERE object = ?").bind(now, object),
   ]);

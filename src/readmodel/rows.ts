@@ -42,6 +42,9 @@ export interface EventRow {
   readonly delivery_updated_at: number | null;
   /** The destinations it still waits for, comma-wrapped (",erp,default,"), or null. */
   readonly pending_to: string | null;
+  /** The same for the destinations it was delivered to, and those that dead-lettered it. */
+  readonly delivered_to: string | null;
+  readonly dead_to: string | null;
 }
 
 export interface Snapshot {
@@ -89,6 +92,8 @@ const EVENT_COLUMNS = [
   "delivered_at",
   "delivery_updated_at",
   "pending_to",
+  "delivered_to",
+  "dead_to",
 ] as const;
 
 /** An upsert that writes only a row that is not older and differs: a snapshot sent again (after a
