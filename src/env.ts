@@ -12,6 +12,10 @@ export interface AppVariables {
   proven: Proven;
   /** The webhook's body as received, byte for byte (set by verifyWebhook). */
   body: Uint8Array;
+  /** Who an operator request acts as, for the audit log: `token`, or the Cloudflare Access e-mail. */
+  actor?: string;
+  /** What an operator action adds to its audit entry (a bulk redelivery's filters and count). */
+  auditDetails?: Record<string, unknown>;
 }
 
 export interface AppEnv {

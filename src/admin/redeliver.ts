@@ -43,6 +43,7 @@ redeliverApi.post("/redeliver", async (c) => {
   if (isEmpty(filter))
     throw httpError(400, "filter_required", "Give at least one filter; redelivering every event is never implied.");
   const requeued = await redeliverMatching(c.env, filter);
+  c.set("auditDetails", { filters: filter, requeued });
   log("info", "admin bulk redelivery", { requeued });
   return c.json({ requeued }, 202);
 });

@@ -8,6 +8,10 @@ import type { AppEnv } from "../env";
 import { httpError, notConfigured } from "../lib/http-errors";
 import { log } from "../lib/log";
 import { adminAuth } from "./auth";
+import { auditTrail } from "./audit";
+import { auditPage } from "./request-filters";
+import { listAudit } from "../readmodel/audit";
+import { parseTime } from "../readmodel/filters";
 import { alertsApi } from "./alerts";
 import { destinationsApi } from "./destinations";
 import { stubFor } from "./object-stub";
@@ -18,6 +22,7 @@ import { metricsApi } from "./metrics";
 
 export const admin = new Hono<AppEnv>();
 admin.use("*", adminAuth());
+admin.use("*", auditTrail("token"));
 admin.route("/metrics", metricsApi);
 
 const objectPath = "/objects/:provider/:kind/:ref";
@@ -55,7 +60,17 @@ admin.post(`${objectPath}/redeliver-dead`, async (c) => {
 admin.post("/reconcile", async (c) => {
   const settings = c.var.config.reconcile;
   if (!settings.ok) throw notConfigured(`${settings.error.key} is invalid.`);
-  return c.json(await runPass(c.env, c.var.config, "admin"));
+  const pass = await runPass(c.env, c.var.config, "admin");
+  c.set("auditDetails", { checked: pass.checked, changed: pass.changed });
+  return c.json(pass);
+});
+
+admin.get("/audit", async (c) => {
+  const query = c.req.query();
+  const since = query.since === undefined ? 0 : parseTime(query.since);
+  if (since === null) throw httpError(400, "invalid_filter", "since must be an ISO 8601 time or epoch milliseconds");
+  const { limit, after } = auditPage(query.limit, query.cursor);
+  return c.json(await listAudit(c.env.READ_MODEL, since, limit, after));
 });
 
 admin.route("/destinations", destinationsApi);

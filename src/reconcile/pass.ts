@@ -15,6 +15,7 @@ import { log } from "../lib/log";
 import { errorText } from "../lib/result";
 import type { ReconcileSettings } from "../config/reconcile";
 import { credentialsRefused, dueObjects, purgeable, recordPass, type Candidate } from "./store";
+import { purgeAudit } from "../readmodel/audit";
 import { forgetPurged, noteChecks } from "../readmodel/marks";
 import { sweep, type Tally } from "./sweep";
 import { raiseAlert, resolveAlert } from "../alerts/report";
@@ -118,9 +119,15 @@ async function checkBatch(env: Env, batch: readonly Candidate[], tally: Tally): 
   await noteChecks(env.READ_MODEL, noted, clock.now());
 }
 
-/** Retention: each finished, settled object quiet for RETENTION_DAYS loses its history. */
+/** Retention: each finished, settled object quiet for RETENTION_DAYS loses its history, and the audit
+ *  log its entries older than that. */
 async function purgeQuiet(env: Env, settings: ReconcileSettings, tally: Tally): Promise<void> {
   const cutoff = clock.now() - settings.retentionMs;
+  try {
+    await purgeAudit(env.READ_MODEL, cutoff); // the audit log is kept as long as the histories
+  } catch (thrown) {
+    log("warn", "audit log retention failed; tried again at the next pass", { error: errorText(thrown) });
+  }
   for (const object of await purgeable(env.READ_MODEL, cutoff, settings.maxObjects)) {
     try {
       const result = await ledgerOf(env, object).purge(cutoff);

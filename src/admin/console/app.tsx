@@ -12,12 +12,15 @@ import { clock } from "../../lib/clock";
 import { httpError, notConfigured, onError, readModelProblem } from "../../lib/http-errors";
 import { log } from "../../lib/log";
 import { deliveryLatency, eventsPerHour, hintsAwaiting } from "../../readmodel/overview";
+import { auditTrail } from "../audit";
+import { listAudit } from "../../readmodel/audit";
+import { AuditPage } from "./audit-page";
 import { lastPasses } from "../../reconcile/store";
 import { listEvents, statsSince } from "../../readmodel/queries";
 import { stubFor } from "../object-stub";
 import { destinationViews, sendTestEvent, setPaused } from "../destinations";
 import { redeliverMatching } from "../redeliver";
-import { filterOf, pageArgs } from "../request-filters";
+import { auditPage, filterOf, pageArgs } from "../request-filters";
 import { DeadLettersPage } from "./dead-letters-page";
 import { DestinationsPage } from "./destinations-page";
 import { ObjectPage } from "./object-page";
@@ -71,6 +74,9 @@ consoleApp.use("*", async (c, next) => {
 // Cross-site form POSTs are refused by Origin / Sec-Fetch-Site, the login form's included.
 consoleApp.use("*", csrf());
 
+// Every operator action of the console is in the audit log (a request with no session acts as anonymous).
+consoleApp.use("*", auditTrail("anonymous"));
+
 /** With Cloudflare Access configured, Access logs operators in: the token form is not offered. */
 consoleApp.use("/login", async (c, next) => {
   const access = c.var.config.access;
@@ -88,6 +94,7 @@ consoleApp.post("/login", async (c) => {
     return c.html(<LoginPage problem="That is not the admin token." />, 401);
   }
   await startSession(c, token);
+  c.set("actor", "token");
   return c.redirect("/console", 303);
 });
 
@@ -120,6 +127,7 @@ const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
     }
   }
   c.set("csrf", await csrfToken(session, token));
+  c.set("actor", session.nonce.startsWith("access:") ? session.nonce.slice("access:".length) : "token");
   await next();
 };
 consoleApp.use("*", requireSession);
@@ -154,6 +162,12 @@ consoleApp.get("/", async (c) => {
       hints={hints}
     />,
   );
+});
+
+consoleApp.get("/audit", async (c) => {
+  const { limit, after } = auditPage(undefined, c.req.query("cursor"));
+  const page = await listAudit(c.env.READ_MODEL, 0, limit, after);
+  return c.html(<AuditPage csrf={c.var.csrf} entries={page.entries} next={page.next_cursor} />);
 });
 
 consoleApp.get("/alerts", async (c) => {
@@ -216,6 +230,7 @@ consoleApp.get("/dead-letters", async (c) => {
 
 consoleApp.post("/dead-letters/redeliver", async (c) => {
   const requeued = await redeliverMatching(c.env, { delivery: "dead" });
+  c.set("auditDetails", { filters: { delivery: "dead" }, requeued });
   log("info", "console bulk redelivery of dead letters", { requeued });
   return c.redirect(`/console/dead-letters?requeued=${requeued}`, 303);
 });
