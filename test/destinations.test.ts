@@ -139,7 +139,7 @@ describe("destinations", () => {
     const onlyNamed = loadConfig(
       testEnv({ MERCHANT_ORIGIN_URL: undefined, FORWARD_SIGNING_SECRET: undefined }),
     ).destinations;
-    expect(onlyNamed.ok && onlyNamed.value.map((d) => d.name)).toEqual(["erp", "limited", "analytics"]);
+    expect(onlyNamed.ok && onlyNamed.value.map((d) => d.name)).toEqual(["erp", "limited", "analytics", "picky"]);
     const onlyDefault = loadConfig(testEnv({ DESTINATIONS: undefined })).destinations;
     expect(onlyDefault.ok && onlyDefault.value.map((d) => d.name)).toEqual(["default"]);
   });

@@ -259,7 +259,7 @@ describe("operators", () => {
   it("see each destination's state and can pause and resume it", async () => {
     vi.spyOn(console, "warn").mockImplementation(() => undefined);
     const list = await (await adminFetch("/destinations")).json<{ destinations: Array<Record<string, unknown>> }>();
-    expect(list.destinations.map((d) => d.name)).toEqual(["default", "erp", "limited", "analytics"]);
+    expect(list.destinations.map((d) => d.name)).toEqual(["default", "erp", "limited", "analytics", "picky"]);
     expect(list.destinations[0]).toMatchObject({ state: "active", breaker: "closed", host: "merchant.test" });
     const erpPending = (list.destinations.find((d) => d.name === "erp")?.pending as number) ?? 0;
     const paused = await adminFetch("/destinations/erp/pause", { method: "POST" });
