@@ -27,7 +27,8 @@ async function resetGates(): Promise<void> {
   resetLocalLeases();
   forgetBursts();
   forgetRejections();
-  for (const name of ["default", "erp", "limited", "analytics", "picky"]) await gateFor(env, name).setPaused(name, false);
+  for (const name of ["default", "erp", "limited", "analytics", "picky"])
+    await gateFor(env, name).setPaused(name, false);
 }
 
 beforeEach(async () => {
