@@ -7,7 +7,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -25,12 +25,15 @@ const PORT = 8791;
 const GATEWAY = `http://127.0.0.1:${PORT}`;
 const TOKEN = "local-admin-token"; // .dev.vars.example
 const RUN = Date.now().toString(36);
+const PICKY_SECRET = "whsec_cGlja3ktYnJvd3Nlci1zZWNyZXQtMDEyMzQ1Njc=";
 
 let dev: ChildProcess;
 let origin: http.Server;
 /** Every envelope the origin took, parsed. */
 const received: Array<{ type: string; object_ref: string; source: string }> = [];
 let portone: PortOneStandIn;
+/** The early_ objects whose first attempt the origin answered 409. */
+const early = new Set<string>();
 let originUrl = "";
 let browser: Browser;
 const state = mkdtempSync(join(tmpdir(), "gateway-browser-"));
@@ -47,7 +50,14 @@ function startOrigin(): Promise<void> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      received.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as (typeof received)[number]);
+      const event = JSON.parse(Buffer.concat(chunks).toString("utf8")) as (typeof received)[number];
+      // A system that learns of an early_ order late: its first attempt is answered 409.
+      if (event.object_ref.startsWith("early_") && !early.has(event.object_ref)) {
+        early.add(event.object_ref);
+        res.writeHead(409).end("order not known yet");
+        return;
+      }
+      received.push(event);
       res.writeHead(204).end();
     });
   });
@@ -111,10 +121,17 @@ before(async () => {
     `PORTONE_API_BASE_URL:${portoneUrl}`,
     "RECONCILE_AFTER_MINUTES:0",
   ];
+  // The committed defaults plus a destination with a filter (only JPY payments) on the same origin.
+  const envFile = join(state, "dev.vars");
+  const picky = { url: `${originUrl}/picky`, secret: PICKY_SECRET, filter: { data: { currency: ["JPY"] } } };
+  writeFileSync(
+    envFile,
+    `${readFileSync(join(ROOT, ".dev.vars.example"), "utf8")}\nDESTINATIONS=${JSON.stringify({ picky })}\n`,
+  );
   dev = spawn(process.execPath, [join(ROOT, "scripts/dev.mjs"), ...vars.flatMap((v) => ["--var", v])], {
     cwd: ROOT,
     stdio: "ignore",
-    env: { ...process.env, DEV_PORT: String(PORT), DEV_ENV_FILE: ".dev.vars.example", DEV_PERSIST_TO: state },
+    env: { ...process.env, DEV_PORT: String(PORT), DEV_ENV_FILE: envFile, DEV_PERSIST_TO: state },
     detached: true,
   });
   await waitForGateway();
@@ -272,6 +289,39 @@ void describe("the operator console in Chromium", () => {
     await page.close();
   });
 
+  void it("shows a new object's not-ready attempt and a filtered destination on its timeline, and the audit log", async () => {
+    const ref = `early_${RUN}`;
+    assert.match(simulate("payment", "Success", "--ref", ref), /"accepted"/); // USD: picky takes only JPY
+    for (let i = 0; i < 60 && !received.some((e) => e.object_ref === ref); i++)
+      await new Promise((r) => setTimeout(r, 250));
+    assert.ok(
+      received.some((e) => e.object_ref === ref),
+      "delivered after the not-ready answer, within 15 s",
+    );
+    for (const [width, height, name] of [
+      [1280, 900, "desktop"],
+      [390, 844, "phone"],
+    ] as const) {
+      const page = await browser.newPage({ viewport: { width, height }, isMobile: width < 500 });
+      await login(page);
+      await page.goto(`${GATEWAY}/console/objects/portone/payment/${ref}`);
+      await eventually(page, "not ready");
+      const timeline = await page.locator("table.timeline tbody tr >> nth=0").innerText();
+      assert.match(timeline, /delivered/);
+      assert.match(timeline, /filtered at picky/);
+      assert.match(timeline, /not ready.*HTTP 409.*delivered/s);
+      await page.screenshot({ path: shot(`console-not-ready-${name}.png`), fullPage: true });
+      await page.goto(`${GATEWAY}/console/audit`);
+      await eventually(page, "destination.pause");
+      const rows = await page.locator("table.audit tbody tr").allInnerTexts();
+      assert.ok(rows.some((row) => /destination\.pause.*default.*ok/s.test(row)));
+      assert.ok(rows.some((row) => /token.*console\.login/s.test(row)));
+      assert.ok(!(await page.content()).includes(TOKEN), "the audit page never shows the token");
+      await page.screenshot({ path: shot(`console-audit-${name}.png`), fullPage: true });
+      await page.close();
+    }
+  });
+
   void it("fits a 1280 px desktop and a 390 px phone: no page overflow, no table wider than its box", async () => {
     const ref = `widths_${RUN}`;
     simulate("payment", "Pending", "--ref", ref);
@@ -282,6 +332,7 @@ void describe("the operator console in Chromium", () => {
       "/console/destinations",
       "/console",
       "/console/alerts",
+      "/console/audit",
     ];
     for (const [width, height, name] of [
       [1280, 900, "desktop"],

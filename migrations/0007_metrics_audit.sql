@@ -3,6 +3,10 @@
 -- counted per destination and state.
 ALTER TABLE events ADD COLUMN delivered_to TEXT;
 ALTER TABLE events ADD COLUMN dead_to TEXT;
+-- Rows written before this migration do not say which destinations took them: they are counted for
+-- `default` (the only destination of most deployments) until their object's next snapshot rewrites them.
+UPDATE events SET delivered_to = ',default,' WHERE delivery = 'delivered';
+UPDATE events SET dead_to = ',default,' WHERE delivery = 'dead';
 -- What retention removed from `events`, so gateway_events_total never decreases.
 CREATE TABLE purged_counts (
   provider TEXT NOT NULL,

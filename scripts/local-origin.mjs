@@ -3,7 +3,8 @@
 // .dev.vars.example's MERCHANT_ORIGIN_URL points (http://127.0.0.1:9000/webhooks), verifies each
 // forwarded request with the standardwebhooks library, checks its body against the published schema
 // (schemas/events.schema.json, with Ajv), prints it, and answers 204 (or 500 with --fail, to watch
-// retries). Usage: npm run origin [-- --port 9000] [-- --fail]
+// retries; or, with --early, 404, 409 and 425 to each new event's first three attempts, as a system that
+// learns of the order late). Usage: npm run origin [-- --port 9000] [-- --fail | --early]
 import { readFileSync, existsSync } from "node:fs";
 import http from "node:http";
 import { parse } from "dotenv";
@@ -12,7 +13,11 @@ import { Webhook } from "standardwebhooks";
 import { Ajv2020 } from "ajv/dist/2020.js";
 
 const { values } = parseArgs({
-  options: { port: { type: "string", default: "9000" }, fail: { type: "boolean", default: false } },
+  options: {
+    port: { type: "string", default: "9000" },
+    fail: { type: "boolean", default: false },
+    early: { type: "boolean", default: false },
+  },
 });
 // The local defaults overlaid by .dev.vars, as `npm run dev` merges them; parsed as wrangler reads
 // them (quotes, comments), not with a regex that would keep the quotes.
@@ -26,6 +31,20 @@ if (!secret) {
   process.exit(1);
 }
 const webhook = new Webhook(secret);
+/** --early: each event's attempts so far, and when the first came. */
+const attempts = new Map();
+/** 404, 409, 425 for an event's first three attempts, then null (take it), logging how long it took. */
+function earlyAnswer(id) {
+  const seen = attempts.get(id) ?? { n: 0, first: Date.now() };
+  seen.n += 1;
+  attempts.set(id, seen);
+  const status = [404, 409, 425][seen.n - 1];
+  if (status === undefined)
+    console.log(
+      `TAKEN    ${id} on attempt ${seen.n}, ${((Date.now() - seen.first) / 1000).toFixed(1)} s after the first`,
+    );
+  return status ?? null;
+}
 const seen = new Set();
 const schema = JSON.parse(readFileSync(new URL("../schemas/events.schema.json", import.meta.url), "utf8"));
 const valid = new Ajv2020({ allErrors: true }).compile(schema);
@@ -52,6 +71,11 @@ http
       if (values.fail) {
         console.log(`FAILING  ${event.id} ${event.type} (--fail)`);
         return res.writeHead(500).end();
+      }
+      const early = values.early ? earlyAnswer(event.id) : null;
+      if (early !== null) {
+        console.log(`NOT YET  ${event.id} ${event.type} answered ${early} (--early)`);
+        return res.writeHead(early).end();
       }
       const repeat = seen.has(event.id) ? " (repeat: drop it)" : "";
       seen.add(event.id);

@@ -1,7 +1,7 @@
 // The audit log for people: every operator action, newest first (GET /admin/audit's entries).
 import type { FC } from "hono/jsx";
 import type { AuditView } from "../../readmodel/audit";
-import { Page, State, when } from "./layout";
+import { Page, when } from "./layout";
 
 export const AuditPage: FC<{ csrf: string; entries: readonly AuditView[]; next: string | null }> = ({
   csrf,
@@ -33,12 +33,10 @@ export const AuditPage: FC<{ csrf: string; entries: readonly AuditView[]; next: 
               <tr>
                 <td>{when(e.at)}</td>
                 <td>{e.actor}</td>
-                <td>
-                  <code>{e.action}</code>
-                </td>
+                <td>{e.action}</td>
                 <td class="wrap">{e.target ?? ""}</td>
                 <td>
-                  <State value={e.result === "ok" ? "delivered" : "failed"} /> {e.result}
+                  <span class={`state ${e.result === "ok" ? "delivered" : "failed"}`}>{e.result}</span>
                 </td>
                 <td class="wrap">
                   <code>{e.details === null ? "" : JSON.stringify(e.details)}</code>
