@@ -9,6 +9,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { clock } from "../lib/clock";
 import { log } from "../lib/log";
+import { errorCodeOf } from "../lib/http-errors";
 import { errorText } from "../lib/result";
 import { MINUTE_MS } from "../lib/time";
 import { recordAudit } from "../readmodel/audit";
@@ -62,14 +63,9 @@ function decoded(parts: string[]): string[] {
 /** `ok`, or the answer's error code (a console form's refusal is its status). */
 async function resultOf(res: Response): Promise<string> {
   if (res.status < 400) return "ok";
-  try {
-    const body: unknown = await res.clone().json();
-    const code = body !== null && typeof body === "object" ? (body as { error?: unknown }).error : undefined;
-    if (typeof code === "string") return code;
-  } catch {
-    // a console page: no JSON
-  }
-  return res.status === 401 ? "unauthorized" : res.status === 403 ? "forbidden" : `http_${res.status}`;
+  // A console page's refusal is HTML: named by its status.
+  const code = await errorCodeOf(res);
+  return code ?? (res.status === 401 ? "unauthorized" : res.status === 403 ? "forbidden" : `http_${res.status}`);
 }
 
 /** Records the request's operator action, once it has been answered; `actor` when the request set none. */

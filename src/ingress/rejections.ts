@@ -7,11 +7,10 @@ import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { log, type LogFields } from "../lib/log";
 import type { RejectReason, Rejection } from "../providers/types";
-import { httpError } from "../lib/http-errors";
+import { errorCodeOf, httpError } from "../lib/http-errors";
 import { countBadSignature } from "../alerts/report";
 import { countRejection } from "../alerts/rejected";
 import type { MiddlewareHandler } from "hono";
-import { isSchemeName } from "../providers/names";
 import { SIGNED_KINDS } from "../providers/portone/kinds";
 
 export const PUBLIC_REJECTIONS: Record<RejectReason, { status: ContentfulStatusCode; message: string }> = {
@@ -64,11 +63,7 @@ export function metricRoute(c: Context<AppEnv>): string {
     return SIGNED_KINDS.has(name) || name === "refund" ? `/webhooks/portone/${name}` : "other";
   const sources = c.var.config.sources;
   const source = sources.ok ? sources.value.get(name) : undefined;
-  const known =
-    source !== undefined &&
-    source.scheme === provider &&
-    (isSchemeName(provider) || provider === "hmac" || provider === "standard");
-  return known ? `/webhooks/${provider}/${name}` : "other";
+  return source?.scheme === provider ? `/webhooks/${provider}/${name}` : "other";
 }
 
 /** Counts every 4xx and 503 answered on a webhook route, by route pattern and the answer's error code
@@ -78,14 +73,7 @@ export function countRefusals(): MiddlewareHandler<AppEnv> {
     await next();
     const status = c.res.status;
     if (!((status >= 400 && status < 500) || status === 503)) return;
-    let reason = "unknown";
-    try {
-      const body: unknown = await c.res.clone().json();
-      if (body !== null && typeof body === "object" && typeof (body as { error?: unknown }).error === "string")
-        reason = (body as { error: string }).error;
-    } catch {
-      // not JSON: counted as unknown
-    }
+    const reason = (await errorCodeOf(c.res)) ?? "unknown";
     countRejection(c.env, (p) => c.executionCtx.waitUntil(p), metricRoute(c), reason);
   };
 }

@@ -22,6 +22,18 @@ export function errorResponse(
   return response;
 }
 
+/** The `error` code of an answer built by errorResponse or httpError, or null when the answer carries none
+ *  (a success, a page, a body that is not ours). Reads a clone: the answer still goes out whole. */
+export async function errorCodeOf(response: Response): Promise<string | null> {
+  try {
+    const body: unknown = await response.clone().json();
+    const code = body !== null && typeof body === "object" ? (body as Partial<ErrorBody>).error : undefined;
+    return typeof code === "string" ? code : null;
+  } catch {
+    return null;
+  }
+}
+
 /** A protocol failure to throw from middleware or handlers. */
 export function httpError(
   status: ContentfulStatusCode,
